@@ -1,0 +1,2 @@
+/** Spring Boot auto-configuration of a {@code CarrierNode}. */
+package io.reactivecarrier.spring;

@@ -1,0 +1,27 @@
+package io.reactivecarrier.testing;
+
+import org.junit.platform.launcher.LauncherSession;
+import org.junit.platform.launcher.LauncherSessionListener;
+import reactor.blockhound.BlockHound;
+
+/**
+ * Installs BlockHound once in every test JVM of the library, before the first test runs
+ * (registered in {@code META-INF/services}). From then on a blocking call on a non-blocking
+ * thread (a Netty event loop, a Reactor parallel worker) fails the test that made it.
+ */
+public final class BlockHoundInstaller implements LauncherSessionListener {
+
+    @Override
+    public void launcherSessionOpened(LauncherSession session) {
+        BlockHound.install(builder -> builder
+                // logback's console appender takes a lock per event; logging is not protocol I/O
+                .allowBlockingCallsInside("ch.qos.logback.core.OutputStreamAppender", "writeBytes")
+                .allowBlockingCallsInside("ch.qos.logback.core.OutputStreamAppender", "subAppend")
+                // JUnit and jqwik reporters
+                .allowBlockingCallsInside("org.junit.platform.launcher.core.CompositeTestExecutionListener", "executionFinished")
+                // SecureRandom may read /dev/urandom once when seeding; it never blocks after that
+                .allowBlockingCallsInside("java.security.SecureRandom", "nextBytes")
+                .allowBlockingCallsInside("java.security.SecureRandom", "<init>")
+                .allowBlockingCallsInside("sun.security.provider.NativePRNG$RandomIO", "implNextBytes"));
+    }
+}
