@@ -21,7 +21,7 @@ public final class Ed25519KeyPair {
 
     private Ed25519KeyPair(byte[] seed) {
         try {
-            Ed25519Sign.KeyPair kp = Ed25519Sign.KeyPair.createFromSeed(seed);
+            Ed25519Sign.KeyPair kp = Ed25519Sign.KeyPair.newKeyPairFromSeed(seed);
             this.seed = seed;
             this.publicKey = kp.getPublicKey();
             this.signer = new Ed25519Sign(kp.getPrivateKey());
