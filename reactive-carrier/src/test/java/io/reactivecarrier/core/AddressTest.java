@@ -15,12 +15,13 @@ class AddressTest {
     private static final byte[] KEY = HexFormat.of()
             .parseHex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
 
-    /** A vector documented in docs/PROTOCOL.md: RFC 8032 test 1 public key, nospam 0x01020304. */
-    static final String VECTOR = Address.of(UserId.of(KEY), 0x01020304).toString();
-
     @Test
     void documentedVector() {
         Address a = Address.of(UserId.of(KEY), 0x01020304);
+        // the same values stand in docs/PROTOCOL.md, section "Addresses"
+        assertThat(a.userId().toString()).isEqualTo("FVen3X669xLzsi6N2V91DoiyzHzg1uAgqiT8jZ9nS96Z");
+        assertThat(a.toString()).isEqualTo("Bhd7wTW6YbmjTeuX5mJVbZ6zL3BPqEfUUToEfYfCMB1G6ZAdWe1tzc9");
+        assertThat(checksumHex()).isEqualTo("001d0f52");
         assertThat(HexFormat.of().formatHex(a.toBytes())).isEqualTo(
                 "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a" + "01020304" + checksumHex());
         assertThat(a.toString()).isEqualTo(Base58.encode(a.toBytes()));
