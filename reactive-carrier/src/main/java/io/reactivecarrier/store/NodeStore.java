@@ -12,11 +12,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.RunnableFuture;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -103,19 +109,65 @@ public final class NodeStore {
     }
 
     private static Mono<NodeStore> open(Path dataDir, LongSupplier clock) {
-        return Mono.defer(() -> {
-            String name = "carrier-store-" + THREADS.incrementAndGet();
-            ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+        return Mono.<NodeStore>create(sink -> {
+            ExecutorService executor = new StoreExecutor("carrier-store-" + THREADS.incrementAndGet());
+            Scheduler scheduler = Schedulers.fromExecutorService(executor, "carrier-store");
+            AtomicBoolean cancelled = new AtomicBoolean();
+            sink.onCancel(() -> cancelled.set(true));
+            executor.execute(() -> {
+                NodeStore store;
+                try {
+                    store = openOnStoreThread(dataDir, clock, executor, scheduler);
+                } catch (Throwable t) {
+                    executor.shutdown();
+                    sink.error(t);
+                    return;
+                }
+                if (cancelled.get()) {
+                    store.closeOnStoreThread(); // nobody will ever close it
+                } else {
+                    sink.success(store);
+                }
+            });
+        }).doOnDiscard(NodeStore.class, s -> s.close().subscribe(null, e -> log.warn("closing {}", s, e)));
+    }
+
+    /**
+     * The store's single thread. A cancelled call never interrupts it: an interrupt in the middle
+     * of a write closes the file channel and leaves MVStore unusable. A task already running
+     * finishes (its commit happens, its result is dropped); a queued one is skipped.
+     */
+    private static final class StoreExecutor extends ThreadPoolExecutor {
+
+        StoreExecutor(String name) {
+            super(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
                 Thread t = new Thread(r, name);
                 t.setDaemon(true);
                 return t;
             });
-            Scheduler scheduler = Schedulers.fromExecutorService(executor, name);
-            return Mono.fromCallable(() -> openOnStoreThread(dataDir, clock, executor, scheduler))
-                    .subscribeOn(scheduler)
-                    .doOnError(e -> executor.shutdown())
-                    .doOnDiscard(NodeStore.class, s -> s.close().subscribe());
-        });
+        }
+
+        @Override
+        protected <T> RunnableFuture<T> newTaskFor(Callable<T> callable) {
+            return new NonInterruptingTask<>(callable);
+        }
+
+        @Override
+        protected <T> RunnableFuture<T> newTaskFor(Runnable runnable, T value) {
+            return new NonInterruptingTask<>(Executors.callable(runnable, value));
+        }
+    }
+
+    private static final class NonInterruptingTask<T> extends FutureTask<T> {
+
+        NonInterruptingTask(Callable<T> callable) {
+            super(callable);
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            return super.cancel(false);
+        }
     }
 
     private static NodeStore openOnStoreThread(Path dataDir, LongSupplier clock, ExecutorService executor,

@@ -21,6 +21,9 @@ class NodeStoreFilesTest {
     @TempDir
     Path dir;
 
+    @TempDir
+    Path logs;
+
     @Test
     void aDirectoryHeldInThisJvmOrAnotherIsRefused() throws Exception {
         NodeStore store = NodeStore.open(dir).block(T);
@@ -30,7 +33,7 @@ class NodeStoreFilesTest {
                     .hasMessageContaining(dir.toRealPath().toString())
                     .hasMessageContaining("another running node");
             // the refused attempt did not release our lock: another process is refused too
-            try (ChildJvm child = new ChildJvm(dir.resolveSibling(dir.getFileName() + ".err"), "probe",
+            try (ChildJvm child = new ChildJvm(logs.resolve("child.err"), "probe",
                     dir.toString())) {
                 String line = child.next(60);
                 assertThat(line).startsWith("LOCKED ").contains(dir.toRealPath().toString());
@@ -43,7 +46,7 @@ class NodeStoreFilesTest {
 
     @Test
     void aDirectoryHeldByAnotherProcessIsRefusedUntilItExits() throws Exception {
-        try (ChildJvm child = new ChildJvm(dir.resolveSibling(dir.getFileName() + ".err"), "hold", dir.toString())) {
+        try (ChildJvm child = new ChildJvm(logs.resolve("child.err"), "hold", dir.toString())) {
             assertThat(child.next(60)).isEqualTo("READY");
             assertThatThrownBy(() -> NodeStore.open(dir).block(T))
                     .isInstanceOf(StoreLockedException.class)

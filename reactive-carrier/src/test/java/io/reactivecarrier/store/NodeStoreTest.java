@@ -238,6 +238,33 @@ class NodeStoreTest {
     }
 
     @Test
+    void cancelledCallsLeaveTheStoreUsable() {
+        // a cancel must not interrupt the store thread in the middle of file I/O
+        for (int i = 0; i < 300; i++) {
+            store.outbox().append(b("c" + i), b("bob"), i, new byte[10]).subscribe().dispose();
+        }
+        StepVerifier.create(store.outbox().append(b("last"), b("bob"), 0, new byte[1]).then(store.friends().count()))
+                .expectNext(0L).expectComplete().verify(T);
+        reopen();
+        List<OutboxEntry> all = store.outbox().pending().collectList().block(T);
+        assertThat(all).extracting(OutboxEntry::sequence)
+                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, all.size()).boxed().toList());
+    }
+
+    @Test
+    void aCancelledOpenDoesNotKeepTheLock() {
+        store.close().block(T);
+        for (int i = 0; i < 20; i++) {
+            NodeStore.open(dir).subscribe().dispose();
+        }
+        store = NodeStore.open(dir)
+                .retryWhen(reactor.util.retry.Retry.fixedDelay(50, Duration.ofMillis(20))
+                        .filter(StoreLockedException.class::isInstance))
+                .block(T);
+        assertThat(store).isNotNull();
+    }
+
+    @Test
     void durableWriteLatency() {
         int n = 200;
         long start = System.nanoTime();
