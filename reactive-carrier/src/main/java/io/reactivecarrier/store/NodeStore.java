@@ -390,6 +390,7 @@ public final class NodeStore {
             tx.end();
             try {
                 maps.store.rollback();
+                maps.forgetKvMaps(); // a map created by this transaction was closed by the rollback
             } catch (RuntimeException e) {
                 t.addSuppressed(e);
             }

@@ -59,6 +59,10 @@ final class StoreMaps {
         return kv.computeIfAbsent(name, n -> store.openMap(KV_PREFIX + n));
     }
 
+    void forgetKvMaps() {
+        kv.clear();
+    }
+
     int purgeReceived(long now) {
         List<String> expired = new ArrayList<>();
         Cursor<String, Long> c = received.cursor(null);

@@ -195,17 +195,26 @@ class NodeStoreTest {
     @Test
     void aFailedTransactionKeepsNothing() {
         KeyValueMap m = store.map("m");
+        KeyValueMap old = store.map("old");
+        StepVerifier.create(old.put(b("k"), b("v"))).expectComplete().verify(T);
         StepVerifier.create(store.transaction(tx -> {
             tx.putFriend(new FriendRecord(b("bob"), "", "", "", 1, 1, new byte[0]));
             for (int i = 0; i < 5_000; i++) {
                 tx.put(m, b("k" + i), new byte[1024], Long.MAX_VALUE); // 5 MB: more than MVStore's auto-commit buffer
+                tx.put(old, b("k" + i), new byte[16], Long.MAX_VALUE);
             }
             throw new IllegalStateException("boom");
         })).expectErrorMessage("boom").verify(T);
         StepVerifier.create(store.friends()).expectComplete().verify(T);
+        StepVerifier.create(m.size()).expectNext(0L).expectComplete().verify(T);
+        StepVerifier.create(old.scan().map(e -> new String(e.key(), StandardCharsets.UTF_8))).expectNext("k")
+                .expectComplete().verify(T);
+        // the map that the failed transaction created is usable afterwards
+        StepVerifier.create(m.put(b("k"), b("v")).then(m.size())).expectNext(1L).expectComplete().verify(T);
         reopen();
         StepVerifier.create(store.friends()).expectComplete().verify(T);
-        StepVerifier.create(store.map("m").size()).expectNext(0L).expectComplete().verify(T);
+        StepVerifier.create(store.map("m").size()).expectNext(1L).expectComplete().verify(T);
+        StepVerifier.create(store.map("old").size()).expectNext(1L).expectComplete().verify(T);
     }
 
     @Test
