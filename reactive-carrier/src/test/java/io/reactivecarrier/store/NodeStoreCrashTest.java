@@ -37,15 +37,23 @@ class NodeStoreCrashTest {
         long seed = random.nextLong();
         random.setSeed(seed);
         Map<String, Set<String>> done = new HashMap<>(Map.of("outbox", new HashSet<>(), "friend", new HashSet<>(),
-                "accept", new HashSet<>()));
+                "accept", new HashSet<>(), "kv", new HashSet<>()));
         for (int round = 0; round < ROUNDS; round++) {
             List<String> lines = new ArrayList<>();
             try (ChildJvm child = new ChildJvm(dir.resolve("child-" + round + ".err"), "crash", data.toString(),
                     Integer.toString(round))) {
                 String first = child.next(60);
                 assertThat(first).as("child output, see %s", dir).isEqualTo("READY");
-                long killAfter = 200 + random.nextInt(1300);
-                Thread.sleep(killAfter);
+                // kill after a random number of reported writes (or 4 s): the kill lands at a random
+                // point of whatever write is in flight
+                int killAfter = 50 + random.nextInt(400);
+                long deadline = System.nanoTime() + 4_000_000_000L;
+                while (lines.size() < killAfter && System.nanoTime() < deadline) {
+                    String line = child.lines.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    if (line != null) {
+                        lines.add(line);
+                    }
+                }
                 lines.addAll(child.kill());
             }
             int count = 0;
@@ -92,6 +100,13 @@ class NodeStoreCrashTest {
                 assertThat(friendIds).contains(id);
                 assertThat(outboxIds).containsKey("welcome-" + id);
                 assertThat(requestIds).doesNotContain(id);
+            }
+            KeyValueMap values = store.map("dht.values", 1_000_000);
+            for (String id : done.get("kv")) {
+                byte[] key = id.getBytes(StandardCharsets.UTF_8);
+                assertThat(values.get(key).block(Duration.ofSeconds(30))).as("map value %s", id).isPresent();
+                assertThat(store.markReceived("sender".getBytes(StandardCharsets.UTF_8), key, Long.MAX_VALUE)
+                        .block(Duration.ofSeconds(30))).as("received id %s already known", id).isFalse();
             }
             // all or nothing, also for transactions that were cut off and never reported
             for (FriendRecord f : friends) {

@@ -60,9 +60,9 @@ public final class StoreChildProcess {
             final long i = counter;
             String id = "r" + round + "-" + i;
             byte[] idBytes = id.getBytes(StandardCharsets.UTF_8);
-            switch ((int) (i % 3)) {
+            switch ((int) (i % 4)) {
                 case 0 -> {
-                    byte[] recipient = RECIPIENTS.get((int) (i / 3 % RECIPIENTS.size())).getBytes(StandardCharsets.UTF_8);
+                    byte[] recipient = RECIPIENTS.get((int) (i / 4 % RECIPIENTS.size())).getBytes(StandardCharsets.UTF_8);
                     store.outbox().append(idBytes, recipient, i, new byte[64 + (int) (i % 200)]).block(T);
                     out.print("DONE outbox " + id + " .\n");
                 }
@@ -70,6 +70,11 @@ public final class StoreChildProcess {
                     store.putFriend(new FriendRecord(idBytes, "label " + id, "name", "desc", i, 0, new byte[8]))
                             .block(T);
                     out.print("DONE friend " + id + " .\n");
+                }
+                case 2 -> {
+                    store.map("dht.values", 1_000_000).put(idBytes, idBytes).block(T);
+                    store.markReceived("sender".getBytes(StandardCharsets.UTF_8), idBytes, Long.MAX_VALUE).block(T);
+                    out.print("DONE kv " + id + " .\n");
                 }
                 default -> {
                     // several changes in one commit: a request accepted plus an outbox message to the new friend
