@@ -1,0 +1,603 @@
+package io.reactivecarrier.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.RunnableFuture;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The node's durable state in its data directory: identity keys, nospam, profile, friends,
+ * pending friend requests, the message outbox, the set of received message ids and named
+ * key-value maps for the layers above.
+ *
+ * <p><b>Durability.</b> Every write is committed and forced to disk ({@code fsync}) before its
+ * Mono completes; a process killed at any moment loses nothing that was reported done. One
+ * {@link #transaction(Function)} is one commit: all of its changes survive a crash, or none.
+ *
+ * <p><b>Threads.</b> All file work runs on one dedicated thread per store, so writes are
+ * serialized without locks and never block an event loop. Results are emitted on that thread:
+ * hop to another scheduler before doing slow work, and never block on it.
+ *
+ * <p><b>Exclusion and safety.</b> {@link #open(Path)} takes an exclusive OS lock on
+ * {@code carrier.lock}; a directory held by another node fails with {@link StoreLockedException}.
+ * A store file that does not read fails with {@link StoreCorruptedException}, one that is not ours
+ * with {@link ForeignStoreException}; the file is never replaced or modified in either case.
+ */
+public final class NodeStore {
+
+    /** The lock file in the data directory. */
+    public static final String LOCK_FILE = "carrier.lock";
+    /** The store file in the data directory. */
+    public static final String STORE_FILE = "node.mv.db";
+    /** Bound of {@link #map(String)}. */
+    public static final int DEFAULT_MAX_ENTRIES = 65_536;
+
+    static final String MAGIC = "reactive-carrier node store";
+    static final int SCHEMA_VERSION = 1;
+
+    private static final Logger log = LoggerFactory.getLogger(NodeStore.class);
+    private static final Pattern MAP_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    private final Path dataDir;
+    private final StoreMaps maps;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final ExecutorService executor;
+    private final Scheduler scheduler;
+    private final Outbox outbox;
+    private final Mono<Void> closing;
+    private volatile boolean closed;
+
+    private NodeStore(Path dataDir, StoreMaps maps, FileChannel lockChannel, FileLock lock,
+            ExecutorService executor, Scheduler scheduler) {
+        this.dataDir = dataDir;
+        this.maps = maps;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.executor = executor;
+        this.scheduler = scheduler;
+        this.outbox = new Outbox(this);
+        this.closing = Mono.<Void>fromRunnable(this::closeOnStoreThread).subscribeOn(scheduler).cache();
+    }
+
+    /** Opens (creating if needed) the store in {@code dataDir}, with the system clock. */
+    public static Mono<NodeStore> open(Path dataDir) {
+        return open(dataDir, System::currentTimeMillis);
+    }
+
+    /**
+     * Opens (creating if needed) the store in {@code dataDir}; expiry of received ids and map
+     * entries is judged by {@code clock.now(MILLISECONDS)} (a virtual-time scheduler in tests).
+     */
+    public static Mono<NodeStore> open(Path dataDir, Scheduler clock) {
+        return open(dataDir, () -> clock.now(TimeUnit.MILLISECONDS));
+    }
+
+    private static Mono<NodeStore> open(Path dataDir, LongSupplier clock) {
+        return Mono.<NodeStore>create(sink -> {
+            ExecutorService executor = new StoreExecutor("carrier-store-" + THREADS.incrementAndGet());
+            Scheduler scheduler = Schedulers.fromExecutorService(executor, "carrier-store");
+            AtomicBoolean cancelled = new AtomicBoolean();
+            sink.onCancel(() -> cancelled.set(true));
+            executor.execute(() -> {
+                NodeStore store;
+                try {
+                    store = openOnStoreThread(dataDir, clock, executor, scheduler);
+                } catch (Throwable t) {
+                    executor.shutdown();
+                    sink.error(t);
+                    return;
+                }
+                if (cancelled.get()) {
+                    store.closeOnStoreThread(); // nobody will ever close it
+                } else {
+                    sink.success(store);
+                }
+            });
+        }).doOnDiscard(NodeStore.class, s -> s.close().subscribe(null, e -> log.warn("closing {}", s, e)));
+    }
+
+    /**
+     * The store's single thread. A cancelled call never interrupts it: an interrupt in the middle
+     * of a write closes the file channel and leaves MVStore unusable. A task already running
+     * finishes (its commit happens, its result is dropped); a queued one is skipped.
+     */
+    private static final class StoreExecutor extends ThreadPoolExecutor {
+
+        StoreExecutor(String name) {
+            super(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, name);
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        @Override
+        protected <T> RunnableFuture<T> newTaskFor(Callable<T> callable) {
+            return new NonInterruptingTask<>(callable);
+        }
+
+        @Override
+        protected <T> RunnableFuture<T> newTaskFor(Runnable runnable, T value) {
+            return new NonInterruptingTask<>(Executors.callable(runnable, value));
+        }
+    }
+
+    private static final class NonInterruptingTask<T> extends FutureTask<T> {
+
+        NonInterruptingTask(Callable<T> callable) {
+            super(callable);
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            return super.cancel(false);
+        }
+    }
+
+    private static NodeStore openOnStoreThread(Path dataDir, LongSupplier clock, ExecutorService executor,
+            Scheduler scheduler) throws IOException {
+        Files.createDirectories(dataDir);
+        Path dir = dataDir.toRealPath();
+        if (!HELD.add(dir)) {
+            throw locked(dir, "a node in this process");
+        }
+        FileChannel channel = null;
+        FileLock lock = null;
+        MVStore store = null;
+        try {
+            channel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                throw locked(dir, holder(channel));
+            }
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n")
+                    .getBytes(StandardCharsets.US_ASCII)), 0);
+
+            Path file = dir.resolve(STORE_FILE);
+            boolean existed = Files.exists(file) && Files.size(file) > 0;
+            if (existed) {
+                checkReadOnly(file);
+            }
+            store = openStore(file);
+            boolean fresh = checkFormat(store, file);
+            StoreMaps maps = new StoreMaps(file, store, clock);
+            if (fresh) {
+                maps.meta.put("magic", MAGIC);
+                maps.meta.put("schema", Integer.toString(SCHEMA_VERSION));
+                maps.meta.put("createdAtMillis", Long.toString(System.currentTimeMillis()));
+            }
+            long now = clock.getAsLong();
+            int purged = maps.purgeReceived(now);
+            for (String mapName : store.getMapNames()) {
+                if (mapName.startsWith(StoreMaps.KV_PREFIX)) {
+                    purged += maps.purgeKv(maps.kv(mapName.substring(StoreMaps.KV_PREFIX.length())), now);
+                }
+            }
+            durableCommit(store);
+            if (!existed) {
+                syncDirectory(dir);
+            }
+            log.debug("opened store {} ({}; purged {} expired entries)", file, fresh ? "new" : "existing", purged);
+            return new NodeStore(dir, maps, channel, lock, executor, scheduler);
+        } catch (Throwable t) {
+            if (store != null) {
+                try {
+                    store.closeImmediately();
+                } catch (RuntimeException e) {
+                    t.addSuppressed(e);
+                }
+            }
+            if (channel != null) {
+                try {
+                    channel.close(); // releases the lock if we took it
+                } catch (IOException e) {
+                    t.addSuppressed(e);
+                }
+            }
+            HELD.remove(dir);
+            throw t;
+        }
+    }
+
+    private static StoreLockedException locked(Path dir, String holder) {
+        return new StoreLockedException("data directory " + dir + " is in use: another running node (" + holder
+                + ") holds its lock file " + LOCK_FILE + "; stop that node or use another data directory");
+    }
+
+    private static String holder(FileChannel channel) {
+        try {
+            ByteBuffer buf = ByteBuffer.allocate(64);
+            channel.read(buf, 0);
+            String s = new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII).trim();
+            return s.isEmpty() ? "another process" : s;
+        } catch (IOException e) {
+            return "another process";
+        }
+    }
+
+    private static void checkReadOnly(Path file) {
+        MVStore ro;
+        try {
+            ro = new MVStore.Builder().fileName(file.toString()).readOnly().open();
+        } catch (RuntimeException e) {
+            throw corrupted(file, e);
+        }
+        try {
+            checkFormat(ro, file);
+        } finally {
+            try {
+                ro.closeImmediately();
+            } catch (RuntimeException e) {
+                log.debug("closing read-only view of {}", file, e);
+            }
+        }
+    }
+
+    private static MVStore openStore(Path file) {
+        try {
+            return new MVStore.Builder()
+                    .fileName(file.toString())
+                    .autoCommitDisabled()      // no background writer: commits happen when we say
+                    .autoCommitBufferSize(0)   // and never half-way through a transaction
+                    .open();
+        } catch (RuntimeException e) {
+            throw corrupted(file, e);
+        }
+    }
+
+    /** True if the store is new (no maps at all); throws if it is not ours. */
+    private static boolean checkFormat(MVStore store, Path file) {
+        Set<String> names;
+        try {
+            names = store.getMapNames();
+        } catch (RuntimeException e) {
+            throw corrupted(file, e);
+        }
+        if (names.isEmpty()) {
+            return true;
+        }
+        if (!names.contains(StoreMaps.META)) {
+            throw foreign(file, "it has no reactive-carrier header");
+        }
+        String magic;
+        String schema;
+        try {
+            MVMap<String, String> meta = store.openMap(StoreMaps.META);
+            magic = meta.get("magic");
+            schema = meta.get("schema");
+        } catch (MVStoreException e) {
+            throw corrupted(file, e);
+        } catch (RuntimeException e) {
+            throw foreign(file, "its header is not a reactive-carrier header (" + e + ")");
+        }
+        if (!MAGIC.equals(magic)) {
+            throw foreign(file, "its header has magic " + magic + ", not '" + MAGIC + "'");
+        }
+        int version;
+        try {
+            version = Integer.parseInt(schema);
+        } catch (NumberFormatException e) {
+            throw foreign(file, "its schema version '" + schema + "' is not a number");
+        }
+        if (version > SCHEMA_VERSION) {
+            throw foreign(file, "it was written by a newer version (schema " + version + ", this one reads up to "
+                    + SCHEMA_VERSION + "); upgrade reactive-carrier");
+        }
+        return false;
+    }
+
+    private static StoreCorruptedException corrupted(Path file, Throwable cause) {
+        return new StoreCorruptedException("store file " + file + " is corrupted or not a store file (" + cause
+                + "). It was left untouched: move it away or restore it from a backup, then start again"
+                + " (a node started without it gets a new identity and no friends).", cause);
+    }
+
+    private static ForeignStoreException foreign(Path file, String why) {
+        return new ForeignStoreException("store file " + file + " is not a reactive-carrier node store: " + why
+                + ". It was left untouched: move it away or point the node at its own data directory.");
+    }
+
+    private static void durableCommit(MVStore store) {
+        if (store.hasUnsavedChanges()) {
+            store.commit();
+            store.sync();
+        }
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            log.debug("cannot sync directory {}", dir, e); // not supported everywhere; best effort
+        }
+    }
+
+    // ---- running work on the store thread
+
+    /**
+     * Runs {@code work} on the store's thread and commits everything it changed as one durable
+     * commit before the Mono completes. If {@code work} throws, nothing it did is kept and the Mono
+     * fails with that error. A null result completes the Mono empty. Only the store's own methods
+     * may be used inside (through {@link Tx}); no blocking or slow work.
+     */
+    public <T> Mono<T> transaction(Function<Tx, T> work) {
+        return run(work, true);
+    }
+
+    <T> Mono<T> read(Function<Tx, T> work) {
+        return run(work, false);
+    }
+
+    private <T> Mono<T> run(Function<Tx, T> work, boolean write) {
+        return Mono.defer(() -> closed ? Mono.error(closedError())
+                : Mono.fromCallable(() -> execute(work, write)).subscribeOn(scheduler))
+                .onErrorMap(RejectedExecutionException.class, e -> closedError());
+    }
+
+    private <T> T execute(Function<Tx, T> work, boolean write) {
+        if (closed) {
+            throw closedError();
+        }
+        Tx tx = new Tx(maps, write);
+        try {
+            T result = work.apply(tx);
+            tx.end();
+            durableCommit(maps.store);
+            return result;
+        } catch (Throwable t) {
+            tx.end();
+            try {
+                maps.store.rollback();
+                maps.forgetKvMaps(); // a map created by this transaction was closed by the rollback
+            } catch (RuntimeException e) {
+                t.addSuppressed(e);
+            }
+            if (t instanceof Codec.Malformed) {
+                throw new StoreCorruptedException("store file " + maps.file + " holds a record that does not decode ("
+                        + t.getMessage() + "); move the file away or restore it from a backup", t);
+            }
+            if (t instanceof MVStoreException) {
+                throw new StoreException("store file " + maps.file + " failed: " + t.getMessage(), t);
+            }
+            throw t;
+        }
+    }
+
+    private StoreException closedError() {
+        return new StoreException("the store of " + dataDir + " is closed");
+    }
+
+    // ---- identity and profile
+
+    /** The data directory (absolute, symbolic links resolved). */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The stored identity, if one was created. */
+    public Mono<Optional<StoredIdentity>> identity() {
+        return read(Tx::identity);
+    }
+
+    /** The stored identity, or the one {@code create} makes, stored durably: created at most once. */
+    public Mono<StoredIdentity> identityOrCreate(Supplier<StoredIdentity> create) {
+        return transaction(tx -> tx.identityOrCreate(create));
+    }
+
+    /** Changes the nospam of the stored identity; fails with IllegalStateException if there is none. */
+    public Mono<Void> setNospam(int nospam) {
+        return transaction(tx -> {
+            tx.setNospam(nospam);
+            return null;
+        });
+    }
+
+    /** The node's profile ({@link StoredProfile#EMPTY} until set). */
+    public Mono<StoredProfile> profile() {
+        return read(Tx::profile);
+    }
+
+    /** Replaces the node's profile. */
+    public Mono<Void> setProfile(StoredProfile profile) {
+        return transaction(tx -> {
+            tx.setProfile(profile);
+            return null;
+        });
+    }
+
+    // ---- friends
+
+    /** Adds or replaces a friend. */
+    public Mono<Void> putFriend(FriendRecord friend) {
+        return transaction(tx -> {
+            tx.putFriend(friend);
+            return null;
+        });
+    }
+
+    /** Removes a friend; false if it was not one. */
+    public Mono<Boolean> removeFriend(byte[] userId) {
+        return transaction(tx -> tx.removeFriend(userId));
+    }
+
+    /** One friend. */
+    public Mono<Optional<FriendRecord>> friend(byte[] userId) {
+        return read(tx -> tx.friend(userId));
+    }
+
+    /** All friends, ordered by user id. */
+    public Flux<FriendRecord> friends() {
+        return read(Tx::friends).flatMapIterable(l -> l);
+    }
+
+    /** Sets when a friend was last seen; false if it is not a friend. */
+    public Mono<Boolean> updateLastSeen(byte[] userId, long lastSeenMillis) {
+        return transaction(tx -> tx.updateLastSeen(userId, lastSeenMillis));
+    }
+
+    /** Sets a friend's label; false if it is not a friend. */
+    public Mono<Boolean> updateLabel(byte[] userId, String label) {
+        return transaction(tx -> tx.updateLabel(userId, label));
+    }
+
+    // ---- friend requests
+
+    /** Stores a request, replacing one for the same user id and direction. */
+    public Mono<Void> putFriendRequest(FriendRequestRecord request) {
+        return transaction(tx -> {
+            tx.putFriendRequest(request);
+            return null;
+        });
+    }
+
+    /** Removes a request; false if there was none. */
+    public Mono<Boolean> removeFriendRequest(byte[] userId, boolean incoming) {
+        return transaction(tx -> tx.removeFriendRequest(userId, incoming));
+    }
+
+    /** One request. */
+    public Mono<Optional<FriendRequestRecord>> friendRequest(byte[] userId, boolean incoming) {
+        return read(tx -> tx.friendRequest(userId, incoming));
+    }
+
+    /** The requests received ({@code incoming}) or sent, ordered by user id. */
+    public Flux<FriendRequestRecord> friendRequests(boolean incoming) {
+        return read(tx -> tx.friendRequests(incoming)).flatMapIterable(l -> l);
+    }
+
+    /**
+     * Accepts an incoming request in one commit: removes the request and stores {@code friend}.
+     * True if there was a request; the friend is stored either way.
+     */
+    public Mono<Boolean> acceptFriendRequest(FriendRecord friend) {
+        return transaction(tx -> tx.acceptFriendRequest(friend));
+    }
+
+    // ---- outbox, received ids, maps
+
+    /** The durable message outbox. */
+    public Outbox outbox() {
+        return outbox;
+    }
+
+    /**
+     * Records a received message id. True if it is new, false if it was seen before (and its record
+     * has not expired). Records are kept until {@code expiresAtMillis}; expired ones are purged on
+     * open, every {@value StoreMaps#PURGE_EVERY} new ids and on {@link #purgeExpired()}.
+     */
+    public Mono<Boolean> markReceived(byte[] senderId, byte[] messageId, long expiresAtMillis) {
+        return transaction(tx -> tx.markReceived(senderId, messageId, expiresAtMillis));
+    }
+
+    /** Removes expired received-message ids now; returns how many. */
+    public Mono<Integer> purgeExpired() {
+        return transaction(tx -> maps.purgeReceived(tx.now()));
+    }
+
+    /** The named key-value map, bounded to {@link #DEFAULT_MAX_ENTRIES}. */
+    public KeyValueMap map(String name) {
+        return map(name, DEFAULT_MAX_ENTRIES);
+    }
+
+    /**
+     * The named key-value map (created on first write), holding at most {@code maxEntries} entries.
+     * Names are 1 to 64 characters of {@code [a-z0-9._-]}, starting with a letter or digit. The
+     * bound is not stored: pass the same one each time.
+     */
+    public KeyValueMap map(String name, int maxEntries) {
+        if (name == null || !MAP_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("map name must match " + MAP_NAME + ": " + name);
+        }
+        if (maxEntries < 1) {
+            throw new IllegalArgumentException("maxEntries must be positive: " + maxEntries);
+        }
+        return new KeyValueMap(this, name, maxEntries);
+    }
+
+    // ---- close
+
+    /**
+     * Closes the store and releases the data directory's lock. Idempotent; operations after it
+     * fail with a {@link StoreException}.
+     */
+    public Mono<Void> close() {
+        return closing;
+    }
+
+    private void closeOnStoreThread() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        try {
+            maps.store.close();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        try {
+            lock.release();
+            lockChannel.close();
+        } catch (IOException e) {
+            UncheckedIOException u = new UncheckedIOException("releasing " + dataDir.resolve(LOCK_FILE), e);
+            if (failure == null) {
+                failure = u;
+            } else {
+                failure.addSuppressed(u);
+            }
+        } finally {
+            HELD.remove(dataDir);
+            executor.shutdown();
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NodeStore[" + dataDir + (closed ? ", closed" : "") + "]";
+    }
+}

@@ -1,0 +1,21 @@
+package io.reactivecarrier.store;
+
+import java.util.Objects;
+
+/**
+ * The node's own profile as shown to friends.
+ *
+ * @param name the display name, never null (empty when unset)
+ * @param description the status or description, never null (empty when unset)
+ */
+public record StoredProfile(String name, String description) {
+
+    /** The profile of a new node: empty name and description. */
+    public static final StoredProfile EMPTY = new StoredProfile("", "");
+
+    /** Checks for null. */
+    public StoredProfile {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(description, "description");
+    }
+}

@@ -1,0 +1,358 @@
+package io.reactivecarrier.store;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.h2.mvstore.MVMap;
+
+/**
+ * The synchronous view of the store inside {@link NodeStore#transaction(java.util.function.Function)}.
+ * Everything done through one {@code Tx} is committed to disk together, or not at all if the
+ * function throws. A {@code Tx} is valid only while its function runs, on the store's thread; do
+ * not keep it or hand it to another thread, and do no slow or blocking work besides the store's.
+ */
+public final class Tx {
+
+    private final StoreMaps maps;
+    private final boolean writable;
+    private boolean active = true;
+
+    Tx(StoreMaps maps, boolean writable) {
+        this.maps = maps;
+        this.writable = writable;
+    }
+
+    void end() {
+        active = false;
+    }
+
+    private void check(boolean write) {
+        if (!active) {
+            throw new IllegalStateException("this Tx has ended; use it only inside its transaction function");
+        }
+        if (write && !writable) {
+            throw new IllegalStateException("read-only Tx");
+        }
+    }
+
+    /** Now, in epoch millis, on the store's clock. */
+    public long now() {
+        return maps.clock.getAsLong();
+    }
+
+    // ---- identity and profile
+
+    /** The stored identity, if one was created. */
+    public Optional<StoredIdentity> identity() {
+        check(false);
+        return Optional.ofNullable(maps.node.get("identity")).map(Codec::identity);
+    }
+
+    /** The stored identity, or the one {@code create} makes, stored now (create once). */
+    public StoredIdentity identityOrCreate(Supplier<StoredIdentity> create) {
+        Optional<StoredIdentity> existing = identity();
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        check(true);
+        StoredIdentity created = Objects.requireNonNull(create.get(), "create returned null");
+        maps.node.put("identity", Codec.identity(created));
+        return created;
+    }
+
+    /** Changes the nospam of the stored identity; fails if there is no identity yet. */
+    public void setNospam(int nospam) {
+        StoredIdentity id = identity().orElseThrow(
+                () -> new IllegalStateException("no identity stored yet: create it first with identityOrCreate"));
+        check(true);
+        maps.node.put("identity", Codec.identity(id.withNospam(nospam)));
+    }
+
+    /** The node's profile ({@link StoredProfile#EMPTY} when never set). */
+    public StoredProfile profile() {
+        check(false);
+        byte[] data = maps.node.get("profile");
+        return data == null ? StoredProfile.EMPTY : Codec.profile(data);
+    }
+
+    /** Replaces the node's profile. */
+    public void setProfile(StoredProfile profile) {
+        Objects.requireNonNull(profile, "profile");
+        check(true);
+        maps.node.put("profile", Codec.profile(profile));
+    }
+
+    // ---- friends
+
+    /** Adds or replaces a friend. */
+    public void putFriend(FriendRecord friend) {
+        Objects.requireNonNull(friend, "friend");
+        check(true);
+        maps.friends.put(Hex.encode(friend.userId()), Codec.friend(friend));
+    }
+
+    /** Removes a friend; false if it was not there. */
+    public boolean removeFriend(byte[] userId) {
+        check(true);
+        return maps.friends.remove(key(userId, "userId")) != null;
+    }
+
+    /** One friend. */
+    public Optional<FriendRecord> friend(byte[] userId) {
+        check(false);
+        return Optional.ofNullable(maps.friends.get(key(userId, "userId"))).map(Codec::friend);
+    }
+
+    /** All friends, ordered by user id. */
+    public List<FriendRecord> friends() {
+        check(false);
+        List<FriendRecord> out = new ArrayList<>();
+        maps.friends.values().forEach(v -> out.add(Codec.friend(v)));
+        return out;
+    }
+
+    /** Sets when a friend was last seen; false if it is not a friend. */
+    public boolean updateLastSeen(byte[] userId, long lastSeenMillis) {
+        Optional<FriendRecord> f = friend(userId);
+        f.ifPresent(r -> putFriend(r.withLastSeen(lastSeenMillis)));
+        return f.isPresent();
+    }
+
+    /** Sets a friend's label; false if it is not a friend. */
+    public boolean updateLabel(byte[] userId, String label) {
+        Objects.requireNonNull(label, "label");
+        Optional<FriendRecord> f = friend(userId);
+        f.ifPresent(r -> putFriend(r.withLabel(label)));
+        return f.isPresent();
+    }
+
+    // ---- friend requests
+
+    /** Adds a request, replacing one for the same user id and direction. */
+    public void putFriendRequest(FriendRequestRecord request) {
+        Objects.requireNonNull(request, "request");
+        check(true);
+        maps.requests.put(requestKey(request.userId(), request.incoming()), Codec.request(request));
+    }
+
+    /** Removes a request; false if there was none. */
+    public boolean removeFriendRequest(byte[] userId, boolean incoming) {
+        check(true);
+        return maps.requests.remove(requestKey(userId, incoming)) != null;
+    }
+
+    /** One request. */
+    public Optional<FriendRequestRecord> friendRequest(byte[] userId, boolean incoming) {
+        check(false);
+        return Optional.ofNullable(maps.requests.get(requestKey(userId, incoming))).map(Codec::request);
+    }
+
+    /** The requests of one direction, ordered by user id. */
+    public List<FriendRequestRecord> friendRequests(boolean incoming) {
+        check(false);
+        List<FriendRequestRecord> out = new ArrayList<>();
+        for (Map.Entry<String, byte[]> e : StoreMaps.prefixed(maps.requests, incoming ? "in:" : "out:")) {
+            out.add(Codec.request(e.getValue()));
+        }
+        return out;
+    }
+
+    /**
+     * Accepts an incoming request: removes it and stores {@code friend}, in this transaction.
+     * Returns false (and stores the friend all the same) if there was no such request.
+     */
+    public boolean acceptFriendRequest(FriendRecord friend) {
+        boolean had = removeFriendRequest(friend.userId(), true);
+        putFriend(friend);
+        return had;
+    }
+
+    private static String requestKey(byte[] userId, boolean incoming) {
+        return (incoming ? "in:" : "out:") + key(userId, "userId");
+    }
+
+    // ---- outbox
+
+    /**
+     * Appends a message for {@code recipient} in state {@link OutboxEntry#PENDING} with the next
+     * sequence number of that recipient. Idempotent by message id: if the id is already in the
+     * outbox, the stored entry is returned and nothing changes.
+     */
+    public OutboxEntry appendOutbox(byte[] messageId, byte[] recipient, long createdAtMillis, byte[] payload) {
+        Objects.requireNonNull(payload, "payload");
+        Optional<OutboxEntry> existing = outboxEntry(messageId);
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        check(true);
+        String recipientHex = key(recipient, "recipient");
+        Long last = maps.outboxSeq.get(recipientHex);
+        long seq = last == null ? 1 : last + 1;
+        OutboxEntry entry = new OutboxEntry(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING);
+        String key = outboxKey(recipientHex, seq);
+        maps.outboxSeq.put(recipientHex, seq);
+        maps.outbox.put(key, Codec.outbox(entry));
+        maps.outboxIds.put(Hex.encode(messageId), key);
+        return entry;
+    }
+
+    /** One outbox entry by message id. */
+    public Optional<OutboxEntry> outboxEntry(byte[] messageId) {
+        check(false);
+        String key = maps.outboxIds.get(key(messageId, "messageId"));
+        if (key == null) {
+            return Optional.empty();
+        }
+        byte[] data = maps.outbox.get(key);
+        if (data == null) {
+            throw new Codec.Malformed("outbox index points at missing entry " + key, null);
+        }
+        return Optional.of(Codec.outbox(data));
+    }
+
+    /** Sets the state of an outbox entry; false if the message is not in the outbox. */
+    public boolean markOutboxState(byte[] messageId, String state) {
+        Objects.requireNonNull(state, "state");
+        Optional<OutboxEntry> e = outboxEntry(messageId);
+        if (e.isEmpty()) {
+            return false;
+        }
+        check(true);
+        maps.outbox.put(outboxKey(Hex.encode(e.get().recipient()), e.get().sequence()),
+                Codec.outbox(e.get().withState(state)));
+        return true;
+    }
+
+    /** Removes a message from the outbox; false if it was not there. Its sequence is not reused. */
+    public boolean removeOutbox(byte[] messageId) {
+        check(true);
+        String key = maps.outboxIds.remove(key(messageId, "messageId"));
+        if (key == null) {
+            return false;
+        }
+        maps.outbox.remove(key);
+        return true;
+    }
+
+    /** The whole outbox, ordered by recipient id, then sequence. */
+    public List<OutboxEntry> outbox() {
+        check(false);
+        List<OutboxEntry> out = new ArrayList<>();
+        maps.outbox.values().forEach(v -> out.add(Codec.outbox(v)));
+        return out;
+    }
+
+    /** The outbox of one recipient, ordered by sequence. */
+    public List<OutboxEntry> outbox(byte[] recipient) {
+        check(false);
+        List<OutboxEntry> out = new ArrayList<>();
+        for (Map.Entry<String, byte[]> e : StoreMaps.prefixed(maps.outbox, key(recipient, "recipient") + ":")) {
+            out.add(Codec.outbox(e.getValue()));
+        }
+        return out;
+    }
+
+    private static String outboxKey(String recipientHex, long seq) {
+        return recipientHex + ":" + String.format("%019d", seq);
+    }
+
+    // ---- received message ids
+
+    /**
+     * Records that a message was received. True if it is new (or its earlier record has expired),
+     * false if it was already seen. The record is kept until {@code expiresAtMillis}.
+     */
+    public boolean markReceived(byte[] senderId, byte[] messageId, long expiresAtMillis) {
+        check(false);
+        String key = key(senderId, "senderId") + ":" + key(messageId, "messageId");
+        long now = now();
+        Long seen = maps.received.get(key);
+        if (seen != null && seen > now) {
+            return false;
+        }
+        check(true);
+        maps.received.put(key, expiresAtMillis);
+        if (++maps.receivedSincePurge >= StoreMaps.PURGE_EVERY) {
+            maps.purgeReceived(now);
+        }
+        return true;
+    }
+
+    // ---- key-value maps
+
+    /** The live value of {@code key} in {@code map}. */
+    public Optional<byte[]> get(KeyValueMap map, byte[] key) {
+        check(false);
+        byte[] data = maps.kv(map.name()).get(key(key, "key"));
+        if (data == null || Codec.expiresAt(data) <= now()) {
+            return Optional.empty();
+        }
+        return Optional.of(Codec.value(data));
+    }
+
+    /**
+     * Stores {@code value} under {@code key} until {@code expiresAtMillis} ({@link Long#MAX_VALUE}:
+     * for ever). A new key in a map at its bound first purges expired entries, then fails with
+     * {@link StoreFullException} if the map is still full.
+     */
+    public void put(KeyValueMap map, byte[] key, byte[] value, long expiresAtMillis) {
+        Objects.requireNonNull(value, "value");
+        check(true);
+        MVMap<String, byte[]> m = maps.kv(map.name());
+        String k = key(key, "key");
+        if (!m.containsKey(k) && m.sizeAsLong() >= map.maxEntries()) {
+            maps.purgeKv(m, now());
+            if (m.sizeAsLong() >= map.maxEntries()) {
+                throw new StoreFullException("map '" + map.name() + "' holds its maximum of " + map.maxEntries()
+                        + " entries; remove entries or let them expire");
+            }
+        }
+        m.put(k, Codec.expiring(expiresAtMillis, value));
+    }
+
+    /** Removes {@code key}; false if it was not there (or had expired). */
+    public boolean remove(KeyValueMap map, byte[] key) {
+        check(true);
+        byte[] old = maps.kv(map.name()).remove(key(key, "key"));
+        return old != null && Codec.expiresAt(old) > now();
+    }
+
+    /** The live entries whose key starts with {@code prefix} (empty: all), ordered by key bytes. */
+    public List<KeyValueMap.Entry> scan(KeyValueMap map, byte[] prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        check(false);
+        long now = now();
+        List<KeyValueMap.Entry> out = new ArrayList<>();
+        for (Map.Entry<String, byte[]> e : StoreMaps.prefixed(maps.kv(map.name()), Hex.encode(prefix))) {
+            long expires = Codec.expiresAt(e.getValue());
+            if (expires > now) {
+                out.add(new KeyValueMap.Entry(Hex.decode(e.getKey()), Codec.value(e.getValue()), expires));
+            }
+        }
+        return out;
+    }
+
+    /** Removes the expired entries of {@code map}; returns how many. */
+    public int purgeExpired(KeyValueMap map) {
+        check(true);
+        return maps.purgeKv(maps.kv(map.name()), now());
+    }
+
+    /** The number of entries in {@code map}, expired ones not yet purged included. */
+    public long size(KeyValueMap map) {
+        check(false);
+        return maps.kv(map.name()).sizeAsLong();
+    }
+
+    private static String key(byte[] id, String what) {
+        Objects.requireNonNull(id, what);
+        if (id.length == 0 || id.length > Records.MAX_ID_LENGTH) {
+            throw new IllegalArgumentException(what + " must be 1.." + Records.MAX_ID_LENGTH + " bytes, got "
+                    + id.length);
+        }
+        return Hex.encode(id);
+    }
+}
