@@ -1,11 +1,13 @@
 package io.reactivecarrier.store;
 
+import io.reactivecarrier.core.CarrierException;
+
 /**
  * Base of the errors the node store reports: the data directory is held by another node, its
  * file is corrupted or foreign, a map is full, or the store is closed. Each message says which
  * file or directory is concerned and what to do.
  */
-public class StoreException extends RuntimeException {
+public class StoreException extends CarrierException {
 
     private static final long serialVersionUID = 1L;
 
