@@ -229,9 +229,9 @@ public final class RpcEndpoint {
         });
     }
 
-    /** Pending transactions (tests). Read on the scheduler. */
-    int pendingCount() {
-        return pending.size();
+    /** The number of pending transactions, read on the scheduler (tests). */
+    Mono<Integer> pendingCount() {
+        return Mono.fromCallable(pending::size).subscribeOn(scheduler);
     }
 
     // ------------------------------------------------------------------ inbound
