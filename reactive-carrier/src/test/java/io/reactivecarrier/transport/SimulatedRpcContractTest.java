@@ -42,6 +42,7 @@ class SimulatedRpcContractTest extends RpcContractTest {
 
             @Override
             public void close() {
+                network.shutdown();
                 vts.dispose();
             }
         };
