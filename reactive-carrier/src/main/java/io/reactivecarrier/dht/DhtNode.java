@@ -353,7 +353,7 @@ public final class DhtNode implements Dht {
         return Mono.defer(() -> {
             long start = now();
             table.touch(target, start);
-            Lookup l = new Lookup(self, target, options.k, options.alpha, options.rpcSoftTimeout.toMillis(), scheduler,
+            Lookup l = new Lookup(self, target, options.k, options.alpha, options.perBucketPrefix, options.rpcSoftTimeout.toMillis(), scheduler,
                     n -> rpc(n, method, body).handle((b, sink) -> {
                         try {
                             List<NodeInfo> closer = new ArrayList<>();

@@ -31,7 +31,7 @@ final class Lookup {
     record Result(List<NodeInfo> closest, Map<NodeId, byte[]> tokens, int hops, int rpcs) {
     }
 
-    private enum State { NEW, IN_FLIGHT, SLOW, ANSWERED, FAILED }
+    private enum State { NEW, IN_FLIGHT, RETRYING, SLOW, ANSWERED, FAILED }
 
     private static final class Candidate {
         final NodeInfo node;
@@ -52,6 +52,7 @@ final class Lookup {
     private final NodeId target;
     private final int k;
     private final int alpha;
+    private final int perPrefix;
     private final long softTimeoutMs;
     private final Scheduler scheduler;
     private final Function<NodeInfo, Mono<Reply>> query;
@@ -64,8 +65,9 @@ final class Lookup {
     private int rpcs;
     private int active;
 
-    Lookup(NodeId self, NodeId target, int k, int alpha, long softTimeoutMs, Scheduler scheduler,
+    Lookup(NodeId self, NodeId target, int k, int alpha, int perPrefix, long softTimeoutMs, Scheduler scheduler,
             Function<NodeInfo, Mono<Reply>> query) {
+        this.perPrefix = perPrefix;
         this.self = self;
         this.target = target;
         this.k = k;
@@ -99,9 +101,9 @@ final class Lookup {
         }
         candidates.put(n.id(), new Candidate(n, depth));
         // keep the shortlist bounded: drop far candidates nobody is asking
-        while (candidates.size() > 4 * k) {
+        while (candidates.size() > 16 * k) {
             Map.Entry<NodeId, Candidate> last = candidates.lastEntry();
-            if (last.getValue().state == State.IN_FLIGHT) {
+            if (last.getValue().state == State.IN_FLIGHT || last.getValue().state == State.RETRYING) {
                 break;
             }
             candidates.pollLastEntry();
@@ -114,16 +116,20 @@ final class Lookup {
         }
         int seen = 0;
         boolean waiting = false;
+        Map<RoutingTable.Prefix, Integer> prefixes = new java.util.HashMap<>();
         List<Candidate> toAsk = new ArrayList<>();
         int slots = alpha - active;
         for (Candidate c : candidates.values()) {
             if (c.state == State.FAILED || c.state == State.SLOW) {
                 continue;
             }
+            if (!prefixAllowed(c, prefixes)) {
+                continue;
+            }
             if (seen++ == k) {
                 break;
             }
-            if (c.state == State.IN_FLIGHT) {
+            if (c.state == State.IN_FLIGHT || c.state == State.RETRYING) {
                 waiting = true;
             } else if (c.state == State.NEW) {
                 waiting = true;
@@ -139,6 +145,19 @@ final class Lookup {
         for (Candidate c : toAsk) {
             send(c);
         }
+    }
+
+    /**
+     * IP diversity inside the lookup (as in the routing table): among the candidates considered,
+     * at most {@code perPrefix} from one /24 or /64, so nodes from a few prefixes cannot crowd the
+     * shortlist and eclipse the target.
+     */
+    private boolean prefixAllowed(Candidate c, Map<RoutingTable.Prefix, Integer> counts) {
+        java.net.InetAddress a = c.node.address().getAddress();
+        if (perPrefix <= 0 || a.isLoopbackAddress()) {
+            return true;
+        }
+        return counts.merge(RoutingTable.prefixOf(a), 1, Integer::sum) <= perPrefix;
     }
 
     private void send(Candidate c) {
@@ -158,16 +177,19 @@ final class Lookup {
         c.outstanding++;
         int attemptNo = c.attempts;
         Disposable soft = scheduler.schedule(() -> {
-            if (done || c.state != State.IN_FLIGHT || c.attempts != attemptNo) {
+            if (done || (c.state != State.IN_FLIGHT && c.state != State.RETRYING) || c.attempts != attemptNo) {
                 return;
             }
+            if (c.state == State.IN_FLIGHT) {
+                active--; // a slow node no longer holds a parallelism slot
+            }
             if (c.attempts < MAX_ATTEMPTS) {
+                c.state = State.RETRYING; // still awaited before the lookup may end
                 attempt(c);
             } else {
                 c.state = State.SLOW;
-                active--;
-                pump();
             }
+            pump();
         }, softTimeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
         Disposable sub = query.apply(c.node).subscribe(reply -> {
             if (done || c.state == State.ANSWERED) {
@@ -212,8 +234,9 @@ final class Lookup {
         List<NodeInfo> closest = new ArrayList<>();
         Map<NodeId, byte[]> tokens = new java.util.HashMap<>();
         int hops = 0;
+        Map<RoutingTable.Prefix, Integer> prefixes = new java.util.HashMap<>();
         for (Candidate c : candidates.values()) {
-            if (c.state != State.ANSWERED) {
+            if (c.state != State.ANSWERED || !prefixAllowed(c, prefixes)) {
                 continue;
             }
             if (closest.isEmpty()) {

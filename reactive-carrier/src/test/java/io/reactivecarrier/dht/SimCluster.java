@@ -15,6 +15,7 @@ final class SimCluster {
     final List<DhtNode> nodes = new ArrayList<>();
     final List<SimNetwork.Transport> transports = new ArrayList<>();
     int nextIp;
+    java.util.function.BiConsumer<NodeId, DhtNode.Outcome> debug;
 
     SimCluster(long seed, double loss, DhtOptions options) {
         this.net = new SimNetwork(seed, loss, 40, 60);
@@ -90,6 +91,8 @@ final class SimCluster {
             List<NodeInfo> c = o.result().closest();
             if (!c.isEmpty() && c.get(0).id().equals(wanted.get(o.index()))) {
                 ok++;
+            } else if (debug != null) {
+                debug.accept(wanted.get(o.index()), o);
             }
             hops.add(o.result().hops());
             lat.add(o.latencyMs());
