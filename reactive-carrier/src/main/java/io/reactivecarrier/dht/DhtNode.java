@@ -235,6 +235,10 @@ public final class DhtNode implements Dht {
                 inbound(req.from());
                 return out == null ? Mono.empty() : Mono.just(out);
             } catch (DecodeException e) {
+                if (e.reason() == DecodeException.Reason.OVERSIZED
+                        && (method == DhtCodec.STORE_VALUE || method == DhtCodec.ANNOUNCE_PEER)) {
+                    return Mono.just(result(Status.TOO_LARGE, 0)); // tell an honest sender which limit it hit
+                }
                 return Mono.empty();
             }
         });
