@@ -1,0 +1,44 @@
+package io.reactivecarrier.dht;
+
+import io.reactivecarrier.crypto.Ed25519KeyPair;
+import java.util.List;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The DHT as the rest of the node uses it ({@code node.dht()}). Every lookup is cancellable:
+ * cancelling the returned Mono stops its RPCs.
+ */
+public interface Dht {
+
+    /** This node's id. */
+    NodeId id();
+
+    /** The (up to k) closest nodes to {@code target} that answered us, closest first. */
+    Mono<List<NodeInfo>> findNode(NodeId target);
+
+    /**
+     * The values stored under {@code key}: an immutable value (checked against its hash), the
+     * mutable value with the highest sequence number (signature checked), or every sealed entry
+     * of the set. Empty list when none is found.
+     */
+    Mono<List<DhtValue>> findValue(NodeId key);
+
+    /** Stores {@code value} on the k closest nodes to its key: emits how many stored it. */
+    Mono<Integer> storeValue(DhtValue value);
+
+    /** Compare-and-swap: stored only where the current sequence number is {@code expectedSeq}. */
+    Mono<Integer> storeValue(DhtValue.Mutable value, long expectedSeq);
+
+    /** Deletes a sealed entry with the recipient's signature: emits how many nodes deleted it. */
+    Mono<Integer> deleteSealed(NodeId key, NodeId entryId, Ed25519KeyPair recipient);
+
+    /** Stores a signed peer record on the k closest nodes to its key: emits how many stored it. */
+    Mono<Integer> announcePeer(PeerRecord record);
+
+    /** The valid, unexpired peer record of {@code userId} with the highest seq, if any. */
+    Mono<PeerRecord> findPeer(byte[] userId);
+
+    /** Changes of the routing table (hot; late subscribers see only later changes). */
+    Flux<RoutingTableEvent> events();
+}

@@ -1,0 +1,165 @@
+package io.reactivecarrier.dht;
+
+import io.reactivecarrier.crypto.Hex;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.random.RandomGenerator;
+
+/**
+ * A 256-bit DHT identifier: a node id (the node's X25519 public key) or a value key. Distance is
+ * XOR (Kademlia). Immutable; {@link #bytes()} returns a copy.
+ */
+public final class NodeId implements Comparable<NodeId> {
+
+    /** Length of an id in bytes. */
+    public static final int LENGTH = 32;
+    /** Length of an id in bits. */
+    public static final int BITS = 256;
+
+    private final byte[] id;
+    private final int hash;
+
+    private NodeId(byte[] id) {
+        this.id = id;
+        this.hash = Arrays.hashCode(id);
+    }
+
+    /** The id of these 32 bytes (copied). */
+    public static NodeId of(byte[] bytes) {
+        if (bytes == null || bytes.length != LENGTH) {
+            throw new IllegalArgumentException("a node id has " + LENGTH + " bytes");
+        }
+        return new NodeId(bytes.clone());
+    }
+
+    /** The id of a 64-character hex string. */
+    public static NodeId fromHex(String hex) {
+        return of(Hex.decode(hex));
+    }
+
+    /** SHA-256 of the concatenation of {@code parts}: the key of a value. */
+    public static NodeId sha256(byte[]... parts) {
+        return new NodeId(digest(parts));
+    }
+
+    static byte[] digest(byte[]... parts) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (byte[] p : parts) {
+                md.update(p);
+            }
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A random id. */
+    public static NodeId random(RandomGenerator random) {
+        byte[] b = new byte[LENGTH];
+        random.nextBytes(b);
+        return new NodeId(b);
+    }
+
+    static NodeId wrap(byte[] bytes) {
+        return new NodeId(bytes);
+    }
+
+    /** A copy of the 32 bytes. */
+    public byte[] bytes() {
+        return id.clone();
+    }
+
+    byte[] raw() {
+        return id;
+    }
+
+    /** The number of leading bits this id shares with {@code other} (256 when equal). */
+    public int commonPrefixLength(NodeId other) {
+        for (int i = 0; i < LENGTH; i++) {
+            int x = (id[i] ^ other.id[i]) & 0xff;
+            if (x != 0) {
+                return i * 8 + Integer.numberOfLeadingZeros(x) - 24;
+            }
+        }
+        return BITS;
+    }
+
+    /** The XOR distance to {@code other} as a new id. */
+    public NodeId distance(NodeId other) {
+        byte[] d = new byte[LENGTH];
+        for (int i = 0; i < LENGTH; i++) {
+            d[i] = (byte) (id[i] ^ other.id[i]);
+        }
+        return new NodeId(d);
+    }
+
+    /**
+     * Compares the XOR distances of {@code a} and {@code b} to this id: negative when {@code a}
+     * is closer.
+     */
+    public int compareDistance(NodeId a, NodeId b) {
+        for (int i = 0; i < LENGTH; i++) {
+            int da = (a.id[i] ^ id[i]) & 0xff;
+            int db = (b.id[i] ^ id[i]) & 0xff;
+            if (da != db) {
+                return da < db ? -1 : 1;
+            }
+        }
+        return 0;
+    }
+
+    /** A comparator ordering ids by their XOR distance to this id, closest first. */
+    public Comparator<NodeId> byDistance() {
+        return this::compareDistance;
+    }
+
+    /**
+     * A random id that shares exactly {@code prefixLength} leading bits with this id (so it falls
+     * into bucket {@code prefixLength} of a table owned by this id).
+     */
+    public NodeId randomInBucket(int prefixLength, RandomGenerator random) {
+        if (prefixLength < 0 || prefixLength >= BITS) {
+            throw new IllegalArgumentException("prefix length " + prefixLength + " outside 0..255");
+        }
+        byte[] r = new byte[LENGTH];
+        random.nextBytes(r);
+        int fullBytes = prefixLength / 8;
+        System.arraycopy(id, 0, r, 0, fullBytes);
+        int bit = prefixLength % 8;
+        int keepMask = (0xff00 >> bit) & 0xff; // the first `bit` bits come from this id
+        int flip = 0x80 >> bit;
+        int b = (id[fullBytes] & keepMask) | (r[fullBytes] & ~keepMask & 0xff);
+        b = (b & ~flip) | (~id[fullBytes] & flip);
+        r[fullBytes] = (byte) b;
+        return new NodeId(r);
+    }
+
+    /** Lower-case hex of all 32 bytes. */
+    public String toHex() {
+        return Hex.encode(id);
+    }
+
+    @Override
+    public int compareTo(NodeId o) {
+        return Arrays.compareUnsigned(id, o.id);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof NodeId other && hash == other.hash && Arrays.equals(id, other.id);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
+    }
+
+    /** The short form: the first 8 bytes in hex followed by an ellipsis. */
+    @Override
+    public String toString() {
+        return Hex.encode(Arrays.copyOf(id, 8)) + "…";
+    }
+}
