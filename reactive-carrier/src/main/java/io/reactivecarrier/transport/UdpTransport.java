@@ -1,0 +1,251 @@
+package io.reactivecarrier.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.Connection;
+import reactor.netty.resources.LoopResources;
+import reactor.netty.udp.UdpServer;
+
+/**
+ * A {@link DatagramTransport} on a real UDP socket, built on Reactor Netty's {@link UdpServer}.
+ *
+ * <h2>Event loop</h2>
+ * Each transport owns a dedicated {@link LoopResources} with exactly one event loop (native epoll
+ * when available and {@linkplain UdpTransportOptions#preferNative asked for}, NIO otherwise). A UDP
+ * socket is served by one event loop anyway, and a dedicated one makes the node's confinement
+ * thread obvious, keeps one busy node from delaying another in the same JVM, and lets
+ * {@link #close()} release the socket and the thread together.
+ *
+ * <h2>Reading</h2>
+ * The socket is read at full speed: a Netty handler installed before Reactor Netty's bridge calls
+ * the {@link DatagramHandler} directly on the event loop and releases the datagram after the
+ * call. Reactor's inbound backpressure is never involved.
+ *
+ * <h2>Writing</h2>
+ * {@link #send} may be called from any thread; the write happens on the event loop. Flushes are
+ * coalesced: the first write of an event-loop turn schedules one flush task behind the tasks
+ * already queued, so a burst of sends (for example every reply to one read batch) costs one flush.
+ */
+public final class UdpTransport implements DatagramTransport {
+
+    private static final Logger log = LoggerFactory.getLogger(UdpTransport.class);
+
+    private final Connection connection;
+    private final Channel channel;
+    private final EventLoop eventLoop;
+    private final LoopResources loops;
+    private final Scheduler scheduler;
+    private final InetSocketAddress localAddress;
+    private final int maxDatagramSize;
+    private final TransportMeters meters;
+    private final Reader reader;
+    private final Runnable flushTask = this::flushNow;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Mono<Void> onClose;
+    /** Event-loop confined: a flush task is queued. */
+    private boolean flushScheduled;
+
+    private UdpTransport(Connection connection, LoopResources loops, Reader reader, UdpTransportOptions options) {
+        this.connection = connection;
+        this.channel = connection.channel();
+        this.eventLoop = channel.eventLoop();
+        this.loops = loops;
+        this.reader = reader;
+        this.maxDatagramSize = options.maxDatagramSize();
+        this.meters = reader.meters;
+        this.scheduler = Schedulers.fromExecutorService(eventLoop, "carrier-udp");
+        this.localAddress = (InetSocketAddress) channel.localAddress();
+        this.onClose = connection.onDispose()
+                .then(loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)))
+                .onErrorResume(e -> Mono.empty())
+                .cache();
+    }
+
+    /**
+     * Binds a UDP socket. The Mono completes with the bound transport (see {@link #localAddress()}
+     * for the real port) or fails when the address cannot be bound.
+     */
+    public static Mono<UdpTransport> bind(UdpTransportOptions options) {
+        Objects.requireNonNull(options, "options");
+        return Mono.defer(() -> {
+            LoopResources loops = LoopResources.create("carrier-udp", 1, true);
+            Reader reader = new Reader(new TransportMeters(options.meterRegistry()), options.maxDatagramSize());
+            return UdpServer.create()
+                    .host(options.host())
+                    .port(options.port())
+                    .runOn(loops, options.preferNative())
+                    .option(ChannelOption.SO_RCVBUF, options.receiveBufferSize())
+                    .option(ChannelOption.SO_SNDBUF, options.sendBufferSize())
+                    // one byte more than the limit, so an oversized datagram is seen (and dropped) rather than truncated
+                    .option(ChannelOption.RCVBUF_ALLOCATOR,
+                            new FixedRecvByteBufAllocator(Math.min(options.maxDatagramSize() + 1, 65_536)))
+                    .doOnBound(conn -> conn.addHandlerLast("carrier.datagramReader", reader))
+                    .bind()
+                    .<UdpTransport>map(conn -> new UdpTransport(conn, loops, reader, options))
+                    .onErrorResume(e -> loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5))
+                            .onErrorResume(x -> Mono.empty())
+                            .then(Mono.error(e)));
+        });
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    /**
+     * The socket's event loop as a Reactor {@link Scheduler}: tasks and timers run on the event loop,
+     * and {@code now()} is the wall clock. Do not dispose it: {@link #close()} owns the loop.
+     */
+    @Override
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    @Override
+    public ByteBufAllocator alloc() {
+        return channel.alloc();
+    }
+
+    /** Whether the socket runs on the native epoll transport. */
+    public boolean isNative() {
+        return !(channel instanceof io.netty.channel.socket.nio.NioDatagramChannel);
+    }
+
+    @Override
+    public void send(InetSocketAddress recipient, ByteBuf data) {
+        Objects.requireNonNull(recipient, "recipient");
+        int size = data.readableBytes();
+        if (size > maxDatagramSize) {
+            data.release();
+            meters.droppedOversized.increment();
+            return;
+        }
+        if (closed.get()) {
+            data.release();
+            meters.droppedClosed.increment();
+            return;
+        }
+        if (eventLoop.inEventLoop()) {
+            write(recipient, data);
+        } else {
+            try {
+                eventLoop.execute(() -> write(recipient, data));
+            } catch (RuntimeException rejected) {
+                data.release();
+                meters.droppedClosed.increment();
+            }
+        }
+    }
+
+    private void write(InetSocketAddress recipient, ByteBuf data) {
+        if (!channel.isActive()) {
+            data.release();
+            meters.droppedClosed.increment();
+            return;
+        }
+        if (!channel.isWritable()) {
+            // the kernel send buffer and Netty's outbound buffer are full: UDP may drop, so drop here
+            data.release();
+            meters.droppedBackpressure.increment();
+            return;
+        }
+        int size = data.readableBytes();
+        channel.write(new DatagramPacket(data, recipient), channel.voidPromise());
+        meters.packetsSent.increment();
+        meters.bytesSent.increment(size);
+        if (!flushScheduled) {
+            flushScheduled = true;
+            eventLoop.execute(flushTask);
+        }
+    }
+
+    private void flushNow() {
+        flushScheduled = false;
+        channel.flush();
+    }
+
+    @Override
+    public void receive(DatagramHandler handler) {
+        reader.handler = Objects.requireNonNull(handler, "handler");
+    }
+
+    @Override
+    public Mono<Void> close() {
+        if (closed.compareAndSet(false, true)) {
+            connection.dispose();
+        }
+        return onClose;
+    }
+
+    @Override
+    public String toString() {
+        return "UdpTransport[" + localAddress + (isNative() ? ", epoll" : ", nio") + "]";
+    }
+
+    /** Calls the handler on the event loop for each datagram and releases it afterwards. */
+    @io.netty.channel.ChannelHandler.Sharable
+    static final class Reader extends ChannelInboundHandlerAdapter {
+
+        final TransportMeters meters;
+        final int maxDatagramSize;
+        volatile DatagramHandler handler;
+
+        Reader(TransportMeters meters, int maxDatagramSize) {
+            this.meters = meters;
+            this.maxDatagramSize = maxDatagramSize;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof DatagramPacket packet)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            try {
+                ByteBuf content = packet.content();
+                int size = content.readableBytes();
+                if (size > maxDatagramSize) {
+                    meters.droppedOversized.increment();
+                    return;
+                }
+                meters.packetsReceived.increment();
+                meters.bytesReceived.increment(size);
+                DatagramHandler h = handler;
+                if (h == null) {
+                    meters.droppedNoHandler.increment();
+                    return;
+                }
+                h.onDatagram(packet.sender(), content);
+            } catch (Throwable t) {
+                meters.droppedHandlerError.increment();
+                log.debug("datagram handler failed", t);
+            } finally {
+                packet.release();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // ICMP port unreachable and the like: UDP is unreliable, the protocols above retry
+            log.debug("UDP channel error", cause);
+        }
+    }
+}
