@@ -224,6 +224,23 @@ public final class SimulatedNetwork {
         }
     }
 
+    /**
+     * Stops the network: releases every datagram in flight and closes every node. Call it at the
+     * end of a simulation so no buffer outlives it.
+     */
+    public void shutdown() {
+        Delivery d;
+        while ((d = queue.poll()) != null) {
+            d.data.release();
+            d.data = null;
+        }
+        for (SimulatedTransport node : new java.util.ArrayList<>(nodes.values())) {
+            node.closed = true;
+            node.alive = false;
+        }
+        nodes.clear();
+    }
+
     /** Datagrams sent and not yet delivered or dropped. */
     public int inFlight() {
         return queue.size();

@@ -96,7 +96,12 @@ public final class UdpTransport implements DatagramTransport {
                     // one byte more than the limit, so an oversized datagram is seen (and dropped) rather than truncated
                     .option(ChannelOption.RCVBUF_ALLOCATOR,
                             new FixedRecvByteBufAllocator(Math.min(options.maxDatagramSize() + 1, 65_536)))
-                    .doOnBound(conn -> conn.addHandlerLast("carrier.datagramReader", reader))
+                    .doOnBound(conn -> {
+                        conn.addHandlerLast("carrier.datagramReader", reader);
+                        // Reactor Netty turns auto-read off until someone subscribes to inbound.receive();
+                        // nobody does: the reader above consumes every datagram at full speed
+                        conn.channel().config().setAutoRead(true);
+                    })
                     .bind()
                     .<UdpTransport>map(conn -> new UdpTransport(conn, loops, reader, options))
                     .onErrorResume(e -> loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5))
@@ -127,6 +132,11 @@ public final class UdpTransport implements DatagramTransport {
     /** Whether the socket runs on the native epoll transport. */
     public boolean isNative() {
         return !(channel instanceof io.netty.channel.socket.nio.NioDatagramChannel);
+    }
+
+    /** The socket's event loop (tests). */
+    EventLoop eventLoop() {
+        return eventLoop;
     }
 
     @Override
