@@ -278,7 +278,10 @@ public final class LinkManager {
         aead.seal(0, new byte[0], new byte[1]);
         packets.cookie(new byte[32], new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 1));
         random.nextInt();
-        identity.staticKey().agree(identity.staticKey().publicKey());
+        byte[] own = identity.staticKey().publicKey();
+        byte[] msg = NoiseHandshake.initiator(IK, AEAD, identity.staticKey(), own, PROLOGUE).writeMessage(new byte[1]);
+        NoiseHandshake.responder(IK, AEAD, identity.staticKey(), PROLOGUE).readMessage(msg);
+        LinkIdentity.verifyBinding(self, own, binding);
     }
 
     // ------------------------------------------------------------------ connect
