@@ -263,8 +263,13 @@ public final class LinkManager {
     private void runOnLoop(Runnable task) {
         if (inLoop()) {
             task.run();
-        } else {
+            return;
+        }
+        try {
             scheduler.schedule(task);
+        } catch (java.util.concurrent.RejectedExecutionException loopGone) {
+            // the transport was closed first and its loop is gone: nothing else runs on this state now
+            task.run();
         }
     }
 

@@ -493,6 +493,33 @@ class LinkManagerSimTest {
         assertThat(f.handle((l, e) -> ((LinkException) e).reason()).join()).isEqualTo(LinkException.Reason.CLOSED);
     }
 
+
+    @Test
+    void presenceHoldsUnderTenPercentLossAndRecoversUnderThirty() {
+        for (double loss : new double[] {0.1, 0.3}) {
+            for (long seed = 1; seed <= 5; seed++) {
+                net = SimulatedNetwork.create(vts, seed);
+                net.defaultProfile(LinkProfile.perfect().latency(Duration.ofMillis(20)));
+                Node a = node();
+                Node b = node();
+                befriend(a, b);
+                connectNow(a, b);
+                net.defaultProfile(LinkProfile.perfect().latency(Duration.ofMillis(20)).loss(loss));
+                advance(Duration.ofMinutes(10)); // five rekeys under loss
+                net.defaultProfile(LinkProfile.perfect().latency(Duration.ofMillis(20)));
+                advance(Duration.ofSeconds(10));
+                for (Node n : List.of(a, b)) {
+                    if (loss < 0.2) {
+                        // keepalive probes make a false DOWN need ~6 lost round trips in a row
+                        assertThat(n.events(LinkEvent.Type.DOWN)).as("loss %s seed %d", loss, seed).isEmpty();
+                    }
+                    assertThat(n.links.link((n == a ? b : a).userId()).orElseThrow().isUp())
+                            .as("up at the end, loss %s seed %d", loss, seed).isTrue();
+                }
+            }
+        }
+    }
+
     Link connectNow(Node from, Node to) {
         CompletableFuture<Link> f = connect(from, to);
         advance(Duration.ofMillis(200));
