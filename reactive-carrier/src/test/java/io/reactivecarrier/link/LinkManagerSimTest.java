@@ -377,6 +377,25 @@ class LinkManagerSimTest {
     }
 
     @Test
+    void rekeysAfterABoundedNumberOfPackets() {
+        options = options.rekeyAfterMessages(100);
+        Node a = node();
+        Node b = node();
+        befriend(a, b);
+        List<String> inB = inbox(b);
+        Link ab = connectNow(a, b);
+        LinkSession first = a.link(b).current;
+        for (int i = 0; i < 250; i++) {
+            assertThat(ab.send(TEXT, text("m" + i))).isTrue();
+            advance(Duration.ofMillis(20));
+        }
+        advance(Duration.ofSeconds(2));
+        assertThat(a.link(b).current).isNotSameAs(first);
+        assertThat(a.links.metrics().handshakes(LinkMetrics.Outcome.COMPLETED)).isGreaterThanOrEqualTo(3);
+        assertThat(inB).hasSize(250);
+    }
+
+    @Test
     void presenceDownWithinDeadAfterAndUpWhenTheFriendReturns() {
         Node a = node();
         Node b = node();
