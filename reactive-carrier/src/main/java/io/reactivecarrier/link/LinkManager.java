@@ -72,6 +72,8 @@ public final class LinkManager {
     /** Cookie secrets rotate this often; an initiator uses a cookie for a little less. */
     static final long COOKIE_SECRET_MAX_AGE_MS = 120_000;
     static final long COOKIE_VALID_MS = COOKIE_SECRET_MAX_AGE_MS - 5_000;
+    /** How long a connect waits for the resolver. */
+    static final java.time.Duration RESOLVE_TIMEOUT = java.time.Duration.ofSeconds(10);
     /** A session is not used to send once this many packets were sent under it. */
     static final long REJECT_AFTER_MESSAGES = Long.MAX_VALUE - (1L << 13);
 
@@ -312,6 +314,7 @@ public final class LinkManager {
         }
         l.resolving = true;
         resolver.resolve(friend)
+                .timeout(RESOLVE_TIMEOUT, scheduler)
                 .map(Optional::of)
                 .defaultIfEmpty(Optional.empty())
                 .subscribe(c -> runOnLoop(() -> onResolved(l, c.orElse(null), null)),
@@ -369,6 +372,12 @@ public final class LinkManager {
     }
 
     private void failWaiters(FriendLink l, Throwable error) {
+        if (l.current == null && l.previous == null && l.next == null && l.pending == null
+                && l.highestTimestamp == Long.MIN_VALUE && !l.resolving) {
+            // a failed connect leaves nothing behind (a friend that handshook once is kept: its
+            // highest timestamp is what rejects replayed initiations)
+            links.remove(l.peer, l);
+        }
         if (l.waiters.isEmpty()) {
             return;
         }

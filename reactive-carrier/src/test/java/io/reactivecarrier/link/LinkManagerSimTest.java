@@ -298,6 +298,17 @@ class LinkManagerSimTest {
         CompletableFuture<Link> g = connect(a, b);
         advance(Duration.ofSeconds(1));
         assertThat(g.handle((l, e) -> ((LinkException) e).reason()).join()).isEqualTo(LinkException.Reason.NOT_FOUND);
+        assertThat(a.links.link(b.userId())).as("a failed connect leaves no state").isEmpty();
+    }
+
+    @Test
+    void aResolverThatNeverAnswersTimesOut() {
+        Node a = new Node(LinkTestSupport.newIdentity(), net.addNode(), friend -> reactor.core.publisher.Mono.never(), options);
+        nodes.add(a);
+        Node b = node();
+        CompletableFuture<Link> f = connect(a, b);
+        advance(LinkManager.RESOLVE_TIMEOUT.plusSeconds(1));
+        assertThat(f.handle((l, e) -> ((LinkException) e).reason()).join()).isEqualTo(LinkException.Reason.NOT_FOUND);
     }
 
     @Test
