@@ -200,67 +200,82 @@ public final class LinkOptions {
         return c;
     }
 
+    /** See {@link #keepaliveInterval(Duration)}. */
     public Duration keepaliveInterval() {
         return keepaliveInterval;
     }
 
+    /** See {@link #deadAfter(Duration)}. */
     public Duration deadAfter() {
         return deadAfter;
     }
 
+    /** See {@link #rekeyAfterTime(Duration)}. */
     public Duration rekeyAfterTime() {
         return rekeyAfterTime;
     }
 
+    /** See {@link #rekeyAfterMessages(long)}. */
     public long rekeyAfterMessages() {
         return rekeyAfterMessages;
     }
 
+    /** See {@link #rejectAfterTime(Duration)}. */
     public Duration rejectAfterTime() {
         return rejectAfterTime;
     }
 
+    /** See {@link #handshakeRetry(Duration)}. */
     public Duration handshakeRetry() {
         return handshakeRetry;
     }
 
+    /** See {@link #handshakeRetryMax(Duration)}. */
     public Duration handshakeRetryMax() {
         return handshakeRetryMax;
     }
 
+    /** See {@link #handshakeAttempts(int)}. */
     public int handshakeAttempts() {
         return handshakeAttempts;
     }
 
+    /** See {@link #underLoadThreshold(int)}. */
     public int underLoadThreshold() {
         return underLoadThreshold;
     }
 
+    /** See {@link #handshakeRateLimitPerSource(double, int)}. */
     public double handshakesPerSecondPerSource() {
         return handshakesPerSecondPerSource;
     }
 
+    /** See {@link #handshakeRateLimitPerSource(double, int)}. */
     public int handshakeBurstPerSource() {
         return handshakeBurstPerSource;
     }
 
+    /** See {@link #handshakeRateLimit(double, int)}. */
     public double handshakesPerSecond() {
         return handshakesPerSecond;
     }
 
+    /** See {@link #handshakeRateLimit(double, int)}. */
     public int handshakeBurst() {
         return handshakeBurst;
     }
 
+    /** See {@link #maxDatagram(int)}. */
     public int maxDatagram() {
         return maxDatagram;
     }
 
+    /** See {@link #eventBufferSize(int)}. */
     public int eventBufferSize() {
         return eventBufferSize;
     }
 
-    /** The registry, or null when none was set. */
+    /** The registry set by {@link #meterRegistry(MeterRegistry)}, or null when none was set. */
     public MeterRegistry meterRegistry() {
         return meterRegistry;
     }
