@@ -1,0 +1,13 @@
+package io.reactivecarrier.link;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Receives the decrypted frames of one frame type ({@link LinkManager#handle}). Runs on the
+ * transport's scheduler; the payload is borrowed: {@code retain()} what you keep.
+ */
+@FunctionalInterface
+public interface LinkFrameHandler {
+
+    void onFrame(Link link, ByteBuf payload);
+}

@@ -1,0 +1,16 @@
+package io.reactivecarrier.link;
+
+import io.reactivecarrier.core.UserId;
+import reactor.core.publisher.Mono;
+
+/**
+ * Finds how to reach a friend: its static link key and its endpoints. Backed by the DHT peer
+ * record that the friend signs; a fixed table in tests. The link layer does not depend on the
+ * DHT: the node wires a resolver in.
+ */
+@FunctionalInterface
+public interface PeerResolver {
+
+    /** The friend's contact, empty when it is not found (the friend is offline or unknown). */
+    Mono<PeerContact> resolve(UserId friend);
+}
