@@ -139,6 +139,12 @@ class UdpTransportTest {
     }
 
     @Test
+    void usesEpollWhenAvailableAndPreferred() {
+        UdpTransport a = bind();
+        assertThat(a.isNative()).isEqualTo(io.netty.channel.epoll.Epoll.isAvailable());
+    }
+
+    @Test
     void nioFallbackWorksWithTheSameApi() {
         UdpTransport a = bind(UdpTransportOptions.create().host("127.0.0.1").preferNative(false));
         UdpTransport b = bind();
