@@ -76,6 +76,8 @@ public final class SimulatedNetwork {
     private int maxDatagramSize = Limits.MAX_DATAGRAM;
     private long slotNanos = 100_000;
     private long sequence;
+    /** Drain tasks scheduled (benchmarks). */
+    long wakeups;
     private long wakeAt = Long.MAX_VALUE;
     private boolean draining;
     private int nextAuto = 1;
@@ -366,6 +368,7 @@ public final class SimulatedNetwork {
         long slot = slot(at);
         if (slot < wakeAt) {
             wakeAt = slot;
+            wakeups++;
             scheduler.schedule(drainTask, Math.max(0, slot - now()), TimeUnit.NANOSECONDS);
         }
     }
@@ -401,6 +404,7 @@ public final class SimulatedNetwork {
                 long slot = slot(d.at);
                 if (slot < wakeAt) {
                     wakeAt = slot;
+                    wakeups++;
                     scheduler.schedule(drainTask, Math.max(0, slot - now), TimeUnit.NANOSECONDS);
                 }
             }

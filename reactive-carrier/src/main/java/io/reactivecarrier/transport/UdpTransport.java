@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -42,6 +43,9 @@ import reactor.netty.udp.UdpServer;
  * {@link #send} may be called from any thread; the write happens on the event loop. Flushes are
  * coalesced: the first write of an event-loop turn schedules one flush task behind the tasks
  * already queued, so a burst of sends (for example every reply to one read batch) costs one flush.
+ * A turn that writes more than the outbound buffer allows flushes early; if the kernel still does
+ * not take the datagram, it is dropped and counted ({@code reason=backpressure}), never buffered
+ * without bound.
  */
 public final class UdpTransport implements DatagramTransport {
 
@@ -93,6 +97,9 @@ public final class UdpTransport implements DatagramTransport {
                     .runOn(loops, options.preferNative())
                     .option(ChannelOption.SO_RCVBUF, options.receiveBufferSize())
                     .option(ChannelOption.SO_SNDBUF, options.sendBufferSize())
+                    // writes of one event-loop turn wait for the coalesced flush: let a turn queue up to the send buffer size
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                            new WriteBufferWaterMark(options.sendBufferSize() / 2, options.sendBufferSize()))
                     // one byte more than the limit, so an oversized datagram is seen (and dropped) rather than truncated
                     .option(ChannelOption.RCVBUF_ALLOCATOR,
                             new FixedRecvByteBufAllocator(Math.min(options.maxDatagramSize() + 1, 65_536)))
@@ -171,13 +178,17 @@ public final class UdpTransport implements DatagramTransport {
             meters.droppedClosed.increment();
             return;
         }
-        if (!channel.isWritable()) {
-            // the kernel send buffer and Netty's outbound buffer are full: UDP may drop, so drop here
-            data.release();
-            meters.droppedBackpressure.increment();
-            return;
-        }
         int size = data.readableBytes();
+        if (channel.bytesBeforeUnwritable() < size) {
+            // too much written in this turn: push it to the kernel now instead of waiting for the flush task
+            channel.flush();
+            if (channel.bytesBeforeUnwritable() < size) {
+                // the kernel send buffer and Netty's outbound buffer are full: UDP may drop, so drop here
+                data.release();
+                meters.droppedBackpressure.increment();
+                return;
+            }
+        }
         channel.write(new DatagramPacket(data, recipient), channel.voidPromise());
         meters.packetsSent.increment();
         meters.bytesSent.increment(size);
