@@ -114,7 +114,9 @@ public final class UdpTransport implements DatagramTransport {
                     .onErrorResume(e -> loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5))
                             .onErrorResume(x -> Mono.empty())
                             .then(Mono.error(e)));
-        });
+        })
+                // creating and binding a socket are system calls, and the JDK reads net.properties on first use
+                .subscribeOn(Schedulers.boundedElastic());
     }
 
     @Override

@@ -1,0 +1,15 @@
+package io.reactivecarrier;
+
+/**
+ * Entry point: {@code Carrier.builder()...build()} makes a {@link CarrierNode}.
+ */
+public final class Carrier {
+
+    private Carrier() {
+    }
+
+    /** A builder with the defaults (data directory {@code ./carrier-data}, any free port). */
+    public static CarrierBuilder builder() {
+        return CarrierBuilder.DEFAULTS;
+    }
+}

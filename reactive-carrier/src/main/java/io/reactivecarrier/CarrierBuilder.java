@@ -1,0 +1,119 @@
+package io.reactivecarrier;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Immutable configuration of a {@link CarrierNode}: every method returns a new builder, in the
+ * reactor-netty style, so a builder can be shared and specialised safely.
+ *
+ * <pre>{@code
+ * CarrierBuilder base = Carrier.builder().bindHost("127.0.0.1");
+ * CarrierNode alice = base.dataDir(Path.of("alice")).build();
+ * CarrierNode bob = base.dataDir(Path.of("bob")).bootstrap(alice.bootstrapInfo()).build();
+ * }</pre>
+ */
+public final class CarrierBuilder {
+
+    static final CarrierBuilder DEFAULTS = new CarrierBuilder();
+
+    Path dataDir = Path.of("carrier-data");
+    String bindHost = "0.0.0.0";
+    int bindPort = 0;
+    List<BootstrapNode> bootstrap = List.of();
+    MeterRegistry meterRegistry;
+    Duration startTimeout = Duration.ofSeconds(30);
+    Duration peerRecordTtl = Duration.ofHours(1);
+
+    private CarrierBuilder() {
+    }
+
+    private CarrierBuilder copy() {
+        CarrierBuilder b = new CarrierBuilder();
+        b.dataDir = dataDir;
+        b.bindHost = bindHost;
+        b.bindPort = bindPort;
+        b.bootstrap = bootstrap;
+        b.meterRegistry = meterRegistry;
+        b.startTimeout = startTimeout;
+        b.peerRecordTtl = peerRecordTtl;
+        return b;
+    }
+
+    /** Where the identity, friends, outbox and DHT state live. One running node per directory. */
+    public CarrierBuilder dataDir(Path dir) {
+        CarrierBuilder b = copy();
+        b.dataDir = Objects.requireNonNull(dir, "dataDir");
+        return b;
+    }
+
+    /** The local address to bind the UDP socket to ({@code 0.0.0.0} by default, {@code ::} for dual stack). */
+    public CarrierBuilder bindHost(String host) {
+        CarrierBuilder b = copy();
+        b.bindHost = Objects.requireNonNull(host, "bindHost");
+        return b;
+    }
+
+    /** The UDP port; 0 (the default) takes any free port. */
+    public CarrierBuilder bindPort(int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("bindPort must be 0..65535, got " + port);
+        }
+        CarrierBuilder b = copy();
+        b.bindPort = port;
+        return b;
+    }
+
+    /** Adds a node to join the network through, as {@code host:port/nodeIdHex}. */
+    public CarrierBuilder bootstrap(String node) {
+        return bootstrap(BootstrapNode.parse(node));
+    }
+
+    /** Adds a node to join the network through, with its endpoint and hex node id. */
+    public CarrierBuilder bootstrap(String hostPort, String nodeIdHex) {
+        return bootstrap(BootstrapNode.of(hostPort, nodeIdHex));
+    }
+
+    /** Adds a node to join the network through. No bootstrap node: a new network of one. */
+    public CarrierBuilder bootstrap(BootstrapNode node) {
+        CarrierBuilder b = copy();
+        List<BootstrapNode> list = new ArrayList<>(bootstrap);
+        list.add(Objects.requireNonNull(node, "node"));
+        b.bootstrap = List.copyOf(list);
+        return b;
+    }
+
+    /** Where the node's meters go ({@code carrier.*}); a private registry by default. */
+    public CarrierBuilder meterRegistry(MeterRegistry registry) {
+        CarrierBuilder b = copy();
+        b.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+        return b;
+    }
+
+    /** How long {@link CarrierNode#start()} may take before it fails. */
+    public CarrierBuilder startTimeout(Duration timeout) {
+        CarrierBuilder b = copy();
+        b.startTimeout = Objects.requireNonNull(timeout, "startTimeout");
+        return b;
+    }
+
+    /** The node with this configuration, not started yet. */
+    public CarrierNode build() {
+        CarrierBuilder b = copy();
+        if (b.meterRegistry == null) {
+            b.meterRegistry = new SimpleMeterRegistry();
+        }
+        return new DefaultCarrierNode(b);
+    }
+
+    @Override
+    public String toString() {
+        return "CarrierBuilder[dataDir=" + dataDir + ", bind=" + bindHost + ":" + bindPort + ", bootstrap="
+                + bootstrap + "]";
+    }
+}

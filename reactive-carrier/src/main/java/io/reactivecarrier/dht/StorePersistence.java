@@ -1,0 +1,76 @@
+package io.reactivecarrier.dht;
+
+import io.reactivecarrier.store.KeyValueMap;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * Keeps the values a node agreed to hold in the node's durable store, so a restart does not
+ * lose them. Writes are queued to the store's own thread (never blocking the event loop); what
+ * was saved is read once, before the DHT starts.
+ */
+public final class StorePersistence implements ValueStorePersistence {
+
+    private static final Logger log = LoggerFactory.getLogger(StorePersistence.class);
+
+    private final KeyValueMap map;
+    private final List<StoredEntry> loaded;
+
+    private StorePersistence(KeyValueMap map, List<StoredEntry> loaded) {
+        this.map = map;
+        this.loaded = loaded;
+    }
+
+    /** Reads the saved entries of {@code map} (unexpired ones) and persists to it from then on. */
+    public static Mono<StorePersistence> load(KeyValueMap map) {
+        return map.scan()
+                .map(e -> decode(e.key(), e.value(), e.expiresAtMillis()))
+                .collectList()
+                .map(list -> new StorePersistence(map, list));
+    }
+
+    @Override
+    public void save(StoredEntry entry) {
+        map.putUntil(mapKey(entry), encode(entry), entry.expiresAt())
+                .subscribe(null, e -> log.warn("could not persist a DHT value: {}", e.toString()));
+    }
+
+    @Override
+    public void remove(StoredEntry entry) {
+        map.remove(mapKey(entry)).subscribe(null, e -> log.warn("could not forget a DHT value: {}", e.toString()));
+    }
+
+    @Override
+    public Iterable<StoredEntry> loadAll() {
+        return new ArrayList<>(loaded);
+    }
+
+    static byte[] mapKey(StoredEntry e) {
+        return ByteBuffer.allocate(65).put(e.key()).put(e.entryId()).put((byte) e.kind()).array();
+    }
+
+    static byte[] encode(StoredEntry e) {
+        byte[] source = e.source() == null ? new byte[0] : e.source().getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(2 + source.length + e.encoded().length)
+                .putShort((short) source.length).put(source).put(e.encoded()).array();
+    }
+
+    static StoredEntry decode(byte[] key, byte[] value, long expiresAt) {
+        ByteBuffer k = ByteBuffer.wrap(key);
+        byte[] dhtKey = new byte[32];
+        byte[] entryId = new byte[32];
+        k.get(dhtKey).get(entryId);
+        int kind = k.get();
+        ByteBuffer v = ByteBuffer.wrap(value);
+        byte[] source = new byte[v.getShort() & 0xffff];
+        v.get(source);
+        byte[] encoded = new byte[v.remaining()];
+        v.get(encoded);
+        return new StoredEntry(dhtKey, entryId, kind, encoded, expiresAt, new String(source, StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,100 @@
+package io.reactivecarrier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.reactivecarrier.dht.DhtValue;
+import io.reactivecarrier.dht.NodeInfo;
+import io.reactivecarrier.dht.PeerRecord;
+import io.reactivecarrier.store.StoreLockedException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Whole nodes on real UDP sockets on loopback. */
+class CarrierNodeTest {
+
+    private static final Duration T = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    private final List<CarrierNode> nodes = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() {
+        Flux.fromIterable(nodes).flatMap(n -> n.stop().onErrorResume(e -> Mono.empty())).then().block(T);
+    }
+
+    private CarrierNode start(String name, CarrierNode... bootstrap) {
+        CarrierBuilder b = Carrier.builder().dataDir(dir.resolve(name)).bindHost("127.0.0.1");
+        for (CarrierNode n : bootstrap) {
+            b = b.bootstrap(n.bootstrapInfo());
+        }
+        CarrierNode node = b.build();
+        nodes.add(node);
+        node.start().block(T);
+        return node;
+    }
+
+    @Test
+    void nodesJoinFindEachOtherAndShareValues() {
+        CarrierNode boot = start("boot");
+        List<CarrierNode> peers = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            peers.add(start("n" + i, boot));
+        }
+        CarrierNode a = peers.get(0);
+        CarrierNode b = peers.get(5);
+
+        List<NodeInfo> found = a.dht().findNode(b.nodeId()).block(T);
+        assertThat(found).extracting(NodeInfo::id).contains(b.nodeId());
+
+        DhtValue.Immutable value = DhtValue.immutable("hello, DHT".getBytes(StandardCharsets.UTF_8),
+                System.currentTimeMillis() + 600_000);
+        assertThat(a.dht().storeValue(value).block(T)).isPositive();
+        List<DhtValue> got = b.dht().findValue(value.key()).block(T);
+        assertThat(got).hasSize(1);
+
+        PeerRecord record = b.dht().findPeer(a.userId().toBytes()).block(T);
+        assertThat(record).isNotNull();
+        assertThat(record.nodeId()).isEqualTo(a.nodeId());
+        assertThat(record.endpoints()).contains(a.localAddress());
+    }
+
+    @Test
+    void identityAndAddressSurviveARestart() {
+        CarrierNode first = start("alice");
+        String address = first.address().toString();
+        String nodeId = first.nodeId().toHex();
+        first.stop().block(T);
+        CarrierNode again = start("alice");
+        assertThat(again.address().toString()).isEqualTo(address);
+        assertThat(again.nodeId().toHex()).isEqualTo(nodeId);
+    }
+
+    @Test
+    void aDataDirectoryHeldByARunningNodeIsRefused() {
+        start("held");
+        CarrierNode second = Carrier.builder().dataDir(dir.resolve("held")).bindHost("127.0.0.1").build();
+        assertThatThrownBy(() -> second.start().block(T))
+                .isInstanceOf(StoreLockedException.class)
+                .hasMessageContaining("held");
+    }
+
+    @Test
+    void apiMisuseFailsFastWithAnExplanation() {
+        CarrierNode node = Carrier.builder().dataDir(dir.resolve("x")).build();
+        assertThatThrownBy(node::address).hasMessageContaining("start()");
+        assertThatThrownBy(() -> Carrier.builder().bootstrap("127.0.0.1:1"))
+                .hasMessageContaining("host:port/nodeIdHex");
+        assertThatThrownBy(() -> Carrier.builder().bindPort(70000)).hasMessageContaining("0..65535");
+    }
+}
