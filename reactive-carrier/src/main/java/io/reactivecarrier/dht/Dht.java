@@ -24,6 +24,12 @@ public interface Dht {
      */
     Mono<List<DhtValue>> findValue(NodeId key);
 
+    /**
+     * Every live entry of the sealed set under {@code key} (a mailbox), read page by page from
+     * each of the k closest nodes and deduplicated by entry id. Completes when all have answered.
+     */
+    Flux<DhtValue.Sealed> sealedEntries(NodeId key);
+
     /** Stores {@code value} on the k closest nodes to its key: emits how many stored it. */
     Mono<Integer> storeValue(DhtValue value);
 

@@ -245,6 +245,10 @@ public final class DhtNode implements Dht {
     }
 
     private void serveAll() {
+        serve(SealedPages.FIND_SEALED, req -> {
+            SealedPages.Request m = SealedPages.decodeRequest(req.body());
+            return SealedPages.encodePage(SealedPages.page(store.get(m.key()), m.after(), req.maxResponseBodyBytes()));
+        });
         serve(DhtCodec.PING, req -> {
             DhtCodec.decodePing(req.body());
             return DhtCodec.encodePong(req.from().address());
@@ -396,6 +400,41 @@ public final class DhtNode implements Dht {
     public Mono<List<NodeInfo>> findNode(NodeId target) {
         return lookup(target, DhtCodec.FIND_NODE, DhtCodec.encodeTarget(target), null)
                 .map(o -> o.result().closest());
+    }
+
+    /** Most entries read from one storing node by {@link #sealedEntries}. */
+    static final int MAX_SEALED_PER_NODE = 10_000;
+
+    @Override
+    public Flux<DhtValue.Sealed> sealedEntries(NodeId key) {
+        return findNode(key)
+                .flatMapMany(nodes -> Flux.fromIterable(nodes)
+                        .flatMap(n -> sealedPages(n, key), options.alpha))
+                .filter(v -> v.expiresAt() > now() && v.key().equals(key))
+                .distinct(DhtValue::entryId);
+    }
+
+    private Flux<DhtValue.Sealed> sealedPages(NodeInfo node, NodeId key) {
+        return sealedPage(node, key, NodeId.of(new byte[NodeId.LENGTH]))
+                .expand(page -> page.more() && !page.entries().isEmpty()
+                        ? sealedPage(node, key, page.entries().get(page.entries().size() - 1).entryId())
+                        : Mono.empty())
+                .flatMapIterable(SealedPages.Page::entries)
+                .take(MAX_SEALED_PER_NODE)
+                .onErrorResume(e -> Flux.empty());
+    }
+
+    private Mono<SealedPages.Page> sealedPage(NodeInfo node, NodeId key, NodeId after) {
+        return transport.call(node, SealedPages.FIND_SEALED,
+                        SealedPages.encodeRequest(new SealedPages.Request(key, after)))
+                .timeout(options.rpcTimeout, scheduler)
+                .flatMap(body -> {
+                    try {
+                        return Mono.just(SealedPages.decodePage(body));
+                    } catch (io.reactivecarrier.wire.DecodeException e) {
+                        return Mono.error(e);
+                    }
+                });
     }
 
     @Override
