@@ -70,6 +70,28 @@ class CarrierNodeTest {
     }
 
     @Test
+    void aWholeSealedSetIsReadPageByPage() {
+        CarrierNode boot = start("boot");
+        CarrierNode a = start("a", boot);
+        CarrierNode b = start("b", boot);
+        io.reactivecarrier.dht.NodeId mailbox = io.reactivecarrier.dht.NodeId.sha256("mailbox".getBytes());
+        byte[] recipient = b.userId().toBytes();
+        int count = 40; // about 40 KB: far more than one datagram
+        Flux.range(0, count)
+                .concatMap(i -> {
+                    byte[] data = new byte[900];
+                    data[0] = (byte) i;
+                    return a.dht().storeValue(DhtValue.sealed(mailbox, recipient,
+                            System.currentTimeMillis() + 600_000, data));
+                })
+                .then().block(T);
+        List<DhtValue.Sealed> all = b.dht().sealedEntries(mailbox).collectList().block(T);
+        assertThat(all).hasSize(count);
+        assertThat(all).extracting(v -> (int) v.data()[0]).containsExactlyInAnyOrderElementsOf(
+                java.util.stream.IntStream.range(0, count).boxed().toList());
+    }
+
+    @Test
     void identityAndAddressSurviveARestart() {
         CarrierNode first = start("alice");
         String address = first.address().toString();
