@@ -80,7 +80,7 @@ class CarrierNodeTest {
         Flux.range(0, count)
                 .concatMap(i -> {
                     byte[] data = new byte[900];
-                    data[0] = (byte) i;
+                    data[0] = (byte) (int) i;
                     return a.dht().storeValue(DhtValue.sealed(mailbox, recipient,
                             System.currentTimeMillis() + 600_000, data));
                 })
