@@ -275,6 +275,11 @@ final class DefaultCarrierNode implements CarrierNode {
         return new BootstrapNode(reachable, r.dht.id());
     }
 
+    /** The signing identity, for this package's services and tests; never part of the API. */
+    Ed25519KeyPair identityForTests() {
+        return running().identity;
+    }
+
     @Override
     public Path dataDir() {
         return config.dataDir;

@@ -92,6 +92,37 @@ class CarrierNodeTest {
     }
 
     @Test
+    void mailboxItemsAreSealedToTheRecipientAndDeletedByThem() throws Exception {
+        CarrierNode boot = start("boot");
+        CarrierNode a = start("a", boot);
+        CarrierNode b = start("b", boot);
+        CarrierNode c = start("c", boot);
+        io.reactivecarrier.dht.Mailbox fromA = io.reactivecarrier.dht.Mailbox.of(a.dht(), identity(a));
+        for (int i = 0; i < 3; i++) {
+            assertThat(fromA.deposit(b.userId().toBytes(), ("item " + i).getBytes(StandardCharsets.UTF_8),
+                    Duration.ofMinutes(5)).block(T)).isPositive();
+        }
+        io.reactivecarrier.dht.Mailbox bobs = io.reactivecarrier.dht.Mailbox.of(b.dht(), identity(b));
+        List<io.reactivecarrier.dht.Mailbox.Item> items = bobs.fetch().collectList().block(T);
+        assertThat(items).extracting(i -> new String(i.content(), StandardCharsets.UTF_8))
+                .containsExactlyInAnyOrder("item 0", "item 1", "item 2");
+        // the storing nodes hold only ciphertext: no plaintext in what they return
+        List<DhtValue.Sealed> raw = c.dht().sealedEntries(io.reactivecarrier.dht.Mailbox.keyOf(b.userId().toBytes()))
+                .collectList().block(T);
+        assertThat(raw).hasSize(3).allSatisfy(v -> assertThat(new String(v.data(), StandardCharsets.ISO_8859_1))
+                .doesNotContain("item"));
+        assertThat(bobs.delete(items.get(0).entryId()).block(T)).isPositive();
+        assertThat(bobs.fetch().collectList().block(T)).hasSize(2);
+    }
+
+    /** The identity of a started node, read from its store (tests only: the API never exposes it). */
+    private static io.reactivecarrier.crypto.Ed25519KeyPair identity(CarrierNode node) throws Exception {
+        java.lang.reflect.Method m = node.getClass().getDeclaredMethod("identityForTests");
+        m.setAccessible(true);
+        return (io.reactivecarrier.crypto.Ed25519KeyPair) m.invoke(node);
+    }
+
+    @Test
     void identityAndAddressSurviveARestart() {
         CarrierNode first = start("alice");
         String address = first.address().toString();
