@@ -45,7 +45,7 @@ class DhtScaleSimulationTest {
         long done = System.nanoTime();
         if (both) {
             c.locate = false;
-            log.info("scale: nodes={} k={} alpha={}: until the target itself answered: {}", n, k, alpha,
+            log.info("scale: nodes={} k={} alpha={}: full termination (the k closest all answered, as stores use): {}", n, k, alpha,
                     c.lookups(1000, c.allIndices(), c.allIndices()));
             c.locate = true;
         }
