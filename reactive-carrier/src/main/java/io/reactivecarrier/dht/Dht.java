@@ -14,7 +14,12 @@ public interface Dht {
     /** This node's id. */
     NodeId id();
 
-    /** The (up to k) closest nodes to {@code target} that answered us, closest first. */
+    /**
+     * The (up to k) closest nodes to {@code target} that answered us, closest first. When a node
+     * with id {@code target} exists, the lookup ends as soon as it answered or an answering node
+     * named it, and it comes first (its address as that node reported it: contact it through an
+     * authenticated handshake).
+     */
     Mono<List<NodeInfo>> findNode(NodeId target);
 
     /**

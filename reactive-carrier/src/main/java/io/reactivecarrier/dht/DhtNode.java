@@ -358,6 +358,14 @@ public final class DhtNode implements Dht {
     }
 
     Mono<Outcome> lookup(NodeId target, int method, byte[] body, Collector collector) {
+        return lookup(target, method, body, collector, false);
+    }
+
+    /**
+     * One iterative lookup. {@code locate}: a node lookup that ends once the target node has
+     * answered or an answering node has named it (else it runs until the k closest answered).
+     */
+    Mono<Outcome> lookup(NodeId target, int method, byte[] body, Collector collector, boolean locate) {
         return Mono.defer(() -> {
             long start = now();
             table.touch(target, start);
@@ -371,7 +379,7 @@ public final class DhtNode implements Dht {
                                 DhtCodec.Nodes m = DhtCodec.decodeNodes(b);
                                 closer.addAll(m.nodes());
                                 token[0] = m.token();
-                                stop = n.id().equals(target);
+                                stop = locate && n.id().equals(target);
                             } else {
                                 stop = collector.collect(n, b, closer, token);
                             }
@@ -384,6 +392,9 @@ public final class DhtNode implements Dht {
             List<NodeInfo> seeds = table.closestForLookup(target, options.k);
             if (seeds.isEmpty()) {
                 seeds = options.bootstrap;
+            }
+            if (locate) {
+                l.locate();
             }
             return l.run(seeds).map(r -> {
                 long ms = now() - start;
@@ -398,7 +409,7 @@ public final class DhtNode implements Dht {
 
     @Override
     public Mono<List<NodeInfo>> findNode(NodeId target) {
-        return lookup(target, DhtCodec.FIND_NODE, DhtCodec.encodeTarget(target), null)
+        return lookup(target, DhtCodec.FIND_NODE, DhtCodec.encodeTarget(target), null, true)
                 .map(o -> o.result().closest());
     }
 

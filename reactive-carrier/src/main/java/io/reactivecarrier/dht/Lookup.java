@@ -31,6 +31,16 @@ final class Lookup {
     record Result(List<NodeInfo> closest, Map<NodeId, byte[]> tokens, int hops, int rpcs) {
     }
 
+    /** When set, the lookup also ends as soon as an answering node names the target itself. */
+    private boolean locate;
+    private Candidate locatedBy;
+    private NodeInfo located;
+
+    Lookup locate() {
+        this.locate = true;
+        return this;
+    }
+
     private enum State { NEW, IN_FLIGHT, RETRYING, SLOW, ANSWERED, FAILED }
 
     private static final class Candidate {
@@ -202,6 +212,11 @@ final class Lookup {
             c.token = reply.token();
             for (NodeInfo n : reply.closer()) {
                 add(n, c.depth + 1);
+                if (locate && located == null && n.id().equals(target)) {
+                    located = n;
+                    locatedBy = c;
+                    stopped = true;
+                }
             }
             if (reply.stop()) {
                 stopped = true;
@@ -249,6 +264,15 @@ final class Lookup {
             if (closest.size() == k) {
                 break;
             }
+        }
+        if (located != null && (closest.isEmpty() || !closest.get(0).id().equals(target))) {
+            // named by an answering node: its address is as good as that node's word, and the
+            // caller's authenticated handshake with it is the proof
+            closest.add(0, located);
+            if (closest.size() > k) {
+                closest.remove(k);
+            }
+            hops = locatedBy.depth;
         }
         inFlight.dispose();
         sink.success(new Result(closest, tokens, hops, rpcs));

@@ -33,13 +33,15 @@ class DhtAdversityTest {
 
     @Test
     void sybilsFromFewPrefixesCannotFillHonestTables() {
-        SimCluster c = new SimCluster(11, 0.01, DhtOptions.defaults()).grow(300).settle();
+        int honest = Integer.getInteger("dht.sybil.honest", 300);
+        int sybilCount = Integer.getInteger("dht.sybil.count", 2000);
+        SimCluster c = new SimCluster(11, 0.01, DhtOptions.defaults()).grow(honest).settle();
         int k = c.options.k();
-        // 2000 sybil ids on three /24 prefixes (many ports each); they answer everything, and
+        // sybil ids (2000 by default) on three /24 prefixes (many ports each); they answer everything, and
         // answer FIND_NODE only with other sybils (an eclipse attempt)
         int[][] prefixes = {{203, 0, 113}, {198, 51, 100}, {192, 0, 2}};
         List<SimNetwork.Transport> sybils = new ArrayList<>();
-        for (int i = 0; i < 2000; i++) {
+        for (int i = 0; i < sybilCount; i++) {
             int[] p = prefixes[i % 3];
             java.net.InetSocketAddress a = new java.net.InetSocketAddress(
                     SimNetwork.address(p[0], p[1], p[2], 1 + (i / 3) % 254).getAddress(), 10_000 + i);
@@ -106,7 +108,8 @@ class DhtAdversityTest {
             log.info("failed lookup: hops {} rpcs {} closest {} ; honest tables knowing target {}", o.result().hops(), o.result().rpcs(), sb, holders);
         };
         SimCluster.Stats s = c.lookups(300, c.allIndices(), c.allIndices());
-        log.info("sybil: 300 honest + 2000 sybils on 3 /24s, max sybils in an honest table {}: {}", maxSybilsInATable, s);
+        log.info("sybil: {} honest + {} sybils on 3 /24s, max sybils in an honest table {}: {}", honest, sybilCount,
+                maxSybilsInATable, s);
         assertThat(s.successRate()).isGreaterThanOrEqualTo(0.97);
     }
 }

@@ -28,6 +28,7 @@ class DhtScaleSimulationTest {
         long seed = Long.getLong("dht.sim.seed", 1);
         long t0 = System.nanoTime();
         SimCluster c = new SimCluster(seed, loss, DhtOptions.defaults().k(k).alpha(alpha)).grow(n).settle();
+        boolean both = Boolean.parseBoolean(System.getProperty("dht.sim.both", "true"));
         long built = System.nanoTime();
         if (churn > 0) {
             int replace = (int) (n * churn);
@@ -42,6 +43,12 @@ class DhtScaleSimulationTest {
         }
         SimCluster.Stats s = c.lookups(1000, c.allIndices(), c.allIndices());
         long done = System.nanoTime();
+        if (both) {
+            c.locate = false;
+            log.info("scale: nodes={} k={} alpha={}: full termination (the k closest all answered, as stores use): {}", n, k, alpha,
+                    c.lookups(1000, c.allIndices(), c.allIndices()));
+            c.locate = true;
+        }
         log.info("scale: nodes={} k={} alpha={} loss={} churn={} seed={}: {} ; rpcs total {} ; wall build {} s, lookups {} s",
                 n, k, alpha, loss, churn, seed, s, c.net.calls, (built - t0) / 1_000_000_000, (done - built) / 1_000_000_000);
         assertThat(s.lookups()).isEqualTo(1000);

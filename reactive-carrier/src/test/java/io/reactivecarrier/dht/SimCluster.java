@@ -15,6 +15,8 @@ final class SimCluster {
     final List<DhtNode> nodes = new ArrayList<>();
     final List<SimNetwork.Transport> transports = new ArrayList<>();
     int nextIp;
+    /** Lookups end when the target is named (findNode's behaviour) rather than when it answers. */
+    boolean locate = true;
     java.util.function.BiConsumer<NodeId, DhtNode.Outcome> debug;
 
     SimCluster(long seed, double loss, DhtOptions options) {
@@ -76,7 +78,7 @@ final class SimCluster {
             NodeId target = nodes.get(targets.get(random.nextInt(targets.size()))).id();
             wanted.add(target);
             int idx = i;
-            subs.add(src.lookup(target, DhtCodec.FIND_NODE, DhtCodec.encodeTarget(target), null)
+            subs.add(src.lookup(target, DhtCodec.FIND_NODE, DhtCodec.encodeTarget(target), null, locate)
                     .subscribe(o -> outcomes.add(o.withIndex(idx))));
             if (i % 50 == 49) {
                 net.advance(100);
