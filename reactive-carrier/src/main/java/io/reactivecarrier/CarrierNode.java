@@ -19,7 +19,7 @@ import reactor.core.publisher.Mono;
  *         .bootstrap("127.0.0.1:33446/<nodeIdHex>")
  *         .build();
  * node.start().block(Duration.ofSeconds(30));
- * System.out.println("share this address: " + node.address());
+ * String share = node.address().toString();   // give this to friends
  * }</pre>
  *
  * <p>Identity methods ({@link #userId()}, {@link #address()}, ...) are available once

@@ -23,7 +23,7 @@ import reactor.core.publisher.Mono;
  *
  * <pre>{@code
  * Mailbox mine = Mailbox.of(dht, identity);
- * mine.deposit(friendUserId, bytes, Duration.ofDays(7)).block();   // nodes that stored it
+ * mine.deposit(friendUserId, bytes, Duration.ofDays(7))            // emits how many nodes stored it
  * mine.fetch().subscribe(item -> ...);                             // my opened items
  * }</pre>
  */

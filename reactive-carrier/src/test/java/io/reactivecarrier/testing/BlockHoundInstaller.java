@@ -5,7 +5,8 @@ import org.junit.platform.launcher.LauncherSessionListener;
 import reactor.blockhound.BlockHound;
 
 /**
- * Installs BlockHound once in every test JVM of the library, before the first test runs
+ * Installs BlockHound once in every test JVM of the library, before the first test runs, and
+ * sets a default StepVerifier timeout
  * (registered in {@code META-INF/services}). From then on a blocking call on a non-blocking
  * thread (a Netty event loop, a Reactor parallel worker) fails the test that made it.
  */
@@ -13,6 +14,8 @@ public final class BlockHoundInstaller implements LauncherSessionListener {
 
     @Override
     public void launcherSessionOpened(LauncherSession session) {
+        // a forgotten verify(Duration) must not hang CI
+        reactor.test.StepVerifier.setDefaultTimeout(java.time.Duration.ofMinutes(2));
         BlockHound.install(builder -> builder
                 // logback's console appender takes a lock per event; logging is not protocol I/O
                 .allowBlockingCallsInside("ch.qos.logback.core.OutputStreamAppender", "writeBytes")
