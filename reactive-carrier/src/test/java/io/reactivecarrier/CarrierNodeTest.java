@@ -99,13 +99,17 @@ class CarrierNodeTest {
         CarrierNode c = start("c", boot);
         io.reactivecarrier.dht.Mailbox fromA = io.reactivecarrier.dht.Mailbox.of(a.dht(), identity(a));
         for (int i = 0; i < 3; i++) {
-            assertThat(fromA.deposit(b.userId().toBytes(), ("item " + i).getBytes(StandardCharsets.UTF_8),
+            assertThat(fromA.deposit(b.userId().toBytes(), 0x42, ("item " + i).getBytes(StandardCharsets.UTF_8),
                     Duration.ofMinutes(5)).block(T)).isPositive();
         }
         io.reactivecarrier.dht.Mailbox bobs = io.reactivecarrier.dht.Mailbox.of(b.dht(), identity(b));
         List<io.reactivecarrier.dht.Mailbox.Item> items = bobs.fetch().collectList().block(T);
-        assertThat(items).extracting(i -> new String(i.content(), StandardCharsets.UTF_8))
+        assertThat(items).extracting(i -> new String(i.body(), StandardCharsets.UTF_8))
                 .containsExactlyInAnyOrder("item 0", "item 1", "item 2");
+        assertThat(items).allSatisfy(i -> {
+            assertThat(i.type()).isEqualTo(0x42);
+            assertThat(i.sender()).isEqualTo(a.userId().toBytes());
+        });
         // the storing nodes hold only ciphertext: no plaintext in what they return
         List<DhtValue.Sealed> raw = c.dht().sealedEntries(io.reactivecarrier.dht.Mailbox.keyOf(b.userId().toBytes()))
                 .collectList().block(T);
