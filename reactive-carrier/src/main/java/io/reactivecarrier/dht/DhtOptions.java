@@ -13,7 +13,8 @@ import java.util.Objects;
  * docs/dht.md), per-RPC soft timeout 250 ms
  * (after which a lookup stops waiting for the node but still accepts a late answer) and hard
  * timeout 2 s, bucket refresh after 15 min, at most 2 nodes per /24 or /64 per bucket and 10 per
- * prefix in the table, 64 MiB of stored values, 256 entries per source address, 24 h maximum
+ * prefix in the table, 64 MiB of stored values, 4096 entries per source address (a week of
+ * offline messages from one busy sender fits), 8 days maximum
  * value lifetime.
  */
 public final class DhtOptions {
@@ -30,8 +31,8 @@ public final class DhtOptions {
     int perBucketPrefix = 2;
     int perTablePrefix = 10;
     long maxStoredBytes = 64L << 20;
-    int maxEntriesPerSource = 256;
-    Duration maxValueTtl = Duration.ofHours(24);
+    int maxEntriesPerSource = 4096;
+    Duration maxValueTtl = Duration.ofDays(8);
     List<NodeInfo> bootstrap = List.of();
     List<NodeInfo> snapshot = List.of();
     ValueStorePersistence persistence = ValueStorePersistence.none();
