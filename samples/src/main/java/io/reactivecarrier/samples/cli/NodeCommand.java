@@ -1,6 +1,5 @@
 package io.reactivecarrier.samples.cli;
 
-import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -10,14 +9,11 @@ import io.reactivecarrier.Carrier;
 import io.reactivecarrier.CarrierBuilder;
 import io.reactivecarrier.CarrierNode;
 import io.reactivecarrier.dht.DhtNode;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -109,7 +105,7 @@ final class NodeCommand implements Callable<Integer> {
         }
         CarrierNode node = builder.build();
         node.start().block(Duration.ofSeconds(startTimeout + 5L));
-        HttpServer metrics = null;
+        MetricsServer metrics = null;
         try {
             if (!bootstrap.isEmpty() && routingSize(node) == 0) {
                 throw new CarrierCli.UnreachableBootstrapException("no bootstrap node answered (" + bootstrap
@@ -117,8 +113,8 @@ final class NodeCommand implements Callable<Integer> {
             }
             printIdentity(out, node);
             if (registry instanceof PrometheusMeterRegistry prometheus) {
-                metrics = serveMetrics(prometheus);
-                out.println("metrics:    http://" + hostText(metrics.getAddress()) + "/metrics");
+                metrics = MetricsServer.start(prometheus, metricsHost, metricsPort);
+                out.println("metrics:    http://" + hostText(metrics.address()) + "/metrics");
             }
             out.flush();
             if (once) {
@@ -128,7 +124,7 @@ final class NodeCommand implements Callable<Integer> {
             return 0;
         } finally {
             if (metrics != null) {
-                metrics.stop(0);
+                metrics.close();
             }
             if (node.isRunning()) {
                 node.stop().block(Duration.ofSeconds(15));
@@ -218,20 +214,6 @@ final class NodeCommand implements Callable<Integer> {
             return verified == null ? 0 : verified.size();
         }
         return -1;
-    }
-
-    private HttpServer serveMetrics(PrometheusMeterRegistry registry) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(metricsHost, metricsPort), 16);
-        server.createContext("/metrics", exchange -> {
-            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream os = exchange.getResponseBody()) {
-                os.write(body);
-            }
-        });
-        server.start();
-        return server;
     }
 
     private static String hostText(InetSocketAddress a) {
