@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -20,6 +21,8 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ResponseStatusException;
+import reactor.core.publisher.BufferOverflowStrategy;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -27,8 +30,8 @@ import reactor.core.publisher.Mono;
  * results directly; nothing blocks the server's event loop.
  *
  * <p>The friends and messages endpoints ({@code POST /friends/requests}, {@code POST /messages},
- * {@code GET /events} as server-sent events) go in sibling controllers once the library has
- * {@code node.friends()} and {@code node.messages()}.
+ * server-sent events of incoming messages and friend events, shaped like {@link #routingEvents()})
+ * go in sibling controllers once the library has {@code node.friends()} and {@code node.messages()}.
  */
 @RestController
 @RequestMapping(produces = MediaType.APPLICATION_JSON_VALUE)
@@ -36,6 +39,7 @@ public class NodeController {
 
     private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration VALUE_LIFETIME = Duration.ofHours(1);
+    private static final int EVENT_BUFFER = 256;
 
     private final CarrierNode node;
 
@@ -56,6 +60,10 @@ public class NodeController {
 
     /** A user's signed peer record: which node serves them, at which endpoints. */
     public record PeerView(String userId, String nodeId, List<String> endpoints, boolean signatureValid) {
+    }
+
+    /** A change of the routing table. */
+    public record RoutingEventView(String type, String nodeId, String address) {
     }
 
     /** A value stored in the DHT. */
@@ -111,6 +119,21 @@ public class NodeController {
                 .flatMap(values -> values.isEmpty()
                         ? Mono.error(new ResponseStatusException(HttpStatus.NOT_FOUND, "no value under " + key))
                         : Mono.just(new String(values.get(0).data(), StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Changes of the routing table as server-sent events, from the moment of subscription. A
+     * client that reads slowly loses the oldest events of a burst, never the connection.
+     */
+    @GetMapping(path = "/dht/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    public Flux<ServerSentEvent<RoutingEventView>> routingEvents() {
+        Flux<ServerSentEvent<RoutingEventView>> changes = node.dht().events()
+                .onBackpressureBuffer(EVENT_BUFFER, dropped -> { }, BufferOverflowStrategy.DROP_OLDEST)
+                .map(e -> ServerSentEvent.builder(new RoutingEventView(e.type().name(), e.node().id().toHex(),
+                        e.node().address().toString())).event("routing").build());
+        // subscribed to the changes first, then a comment that sends the response headers at once
+        return Flux.merge(changes, Mono.just(ServerSentEvent.<RoutingEventView>builder()
+                .comment("routing table changes of node " + node.nodeId().toHex()).build()));
     }
 
     @ExceptionHandler(IllegalArgumentException.class)

@@ -8,9 +8,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.ApplicationContext;
@@ -18,6 +20,8 @@ import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
 
 /**
  * The sample application with its auto-configured node joined to a second node on loopback UDP,
@@ -106,6 +110,33 @@ class CarrierWebApplicationTest {
                 .expectBody(String.class).isEqualTo("hello from the web");
         web.get().uri("/dht/values/{key}", "00".repeat(32)).exchange().expectStatus().isNotFound();
         web.get().uri("/dht/values/{key}", "abc").exchange().expectStatus().isBadRequest();
+    }
+
+    @Test
+    void routingEventsStreamAsServerSentEvents(@TempDir Path dir) {
+        Flux<String> events = web.get().uri("/dht/events").accept(MediaType.TEXT_EVENT_STREAM).exchange()
+                .expectStatus().isOk()
+                .returnResult(String.class).getResponseBody();
+        AtomicReference<CarrierNode> third = new AtomicReference<>();
+        try {
+            StepVerifier.create(events)
+                    .then(() -> {
+                        // a third node joins through the web node: the web node's table learns it
+                        CarrierNode n = Carrier.builder().bindHost("127.0.0.1").dataDir(dir.resolve("third"))
+                                .bootstrap(node.bootstrapInfo()).build();
+                        third.set(n);
+                        n.start().block(T);
+                    })
+                    .thenConsumeWhile(e -> e.contains(other.nodeId().toHex()))
+                    .assertNext(e -> assertThat(e).contains("\"type\":\"").contains("\"nodeId\":\""))
+                    .thenCancel()
+                    .verify(T);
+            assertThat(third.get().isRunning()).isTrue();
+        } finally {
+            if (third.get() != null) {
+                third.get().stop().block(T);
+            }
+        }
     }
 
     @Test
