@@ -13,6 +13,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
  *     -Dexec.args="--carrier.port=33447 --carrier.bootstrap[0]=127.0.0.1:33445/&lt;nodeIdHex&gt;"
  * curl localhost:8080/node
  * curl localhost:8080/actuator/health
+ * curl localhost:8080/actuator/prometheus
  * </pre>
  */
 @SpringBootApplication
@@ -22,7 +23,8 @@ public class CarrierWebApplication {
         SpringApplication app = new SpringApplication(CarrierWebApplication.class);
         app.setDefaultProperties(Map.of(
                 "carrier.data-dir", "carrier-web-data",
-                "management.endpoint.health.show-details", "always"));
+                "management.endpoint.health.show-details", "always",
+                "management.endpoints.web.exposure.include", "health,prometheus"));
         app.run(args);
     }
 }

@@ -2,6 +2,7 @@ package io.reactivecarrier.samples.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.reactivecarrier.Carrier;
 import io.reactivecarrier.CarrierNode;
 import java.io.IOException;
@@ -42,6 +43,7 @@ class CarrierWebApplicationTest {
         registry.add("carrier.bind-host", () -> "127.0.0.1");
         registry.add("carrier.bootstrap[0]", () -> other.bootstrapInfo().toString());
         registry.add("management.endpoint.health.show-details", () -> "always");
+        registry.add("management.endpoints.web.exposure.include", () -> "health,prometheus");
     }
 
     @AfterAll
@@ -146,5 +148,16 @@ class CarrierWebApplicationTest {
                 .expectBody()
                 .jsonPath("$.components.carrier.status").isEqualTo("UP")
                 .jsonPath("$.components.carrier.details.nodeId").isEqualTo(node.nodeId().toHex());
+    }
+
+    @Test
+    void theNodesMetersAreInTheApplicationsRegistry() {
+        MeterRegistry registry = context.getBeanProvider(MeterRegistry.class).getIfUnique();
+        assertThat(registry).as("the Actuator's meter registry").isNotNull();
+        assertThat(registry.find("carrier.dht.routing.size").gauge()).isNotNull();
+        assertThat(registry.find("carrier.transport.packets.received").counter()).isNotNull();
+        web.get().uri("/actuator/prometheus").exchange()
+                .expectStatus().isOk()
+                .expectBody(String.class).value(text -> assertThat(text).contains("carrier_dht_routing_size"));
     }
 }
