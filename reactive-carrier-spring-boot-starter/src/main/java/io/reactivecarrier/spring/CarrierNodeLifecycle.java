@@ -54,6 +54,8 @@ public final class CarrierNodeLifecycle implements SmartLifecycle {
             node.start().block(startTimeout.plusSeconds(5));
         } catch (RuntimeException e) {
             Throwable cause = Exceptions.unwrap(e);
+            // release whatever a start that is still under way may have opened
+            node.stop().subscribe(null, x -> log.debug("stop after a failed start: {}", x.toString()));
             throw new ApplicationContextException("Carrier node in " + node.dataDir().toAbsolutePath()
                     + " failed to start: " + cause.getMessage()
                     + " (check carrier.bootstrap, carrier.bind-host, carrier.port and carrier.start-timeout;"
