@@ -17,12 +17,13 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = CarrierAutoConfiguration.class)
 @ConditionalOnClass({ReactiveHealthIndicator.class, CarrierNode.class})
 @ConditionalOnBean(CarrierNode.class)
-@ConditionalOnEnabledHealthIndicator("carrier")
 public class CarrierHealthAutoConfiguration {
 
     /** Reports the node's state under the name {@code carrier}. */
     @Bean
     @ConditionalOnMissingBean(name = "carrierHealthIndicator")
+    // on the method, not the class: its condition class must only be loaded once spring-boot-health is known present
+    @ConditionalOnEnabledHealthIndicator("carrier")
     public CarrierHealthIndicator carrierHealthIndicator(CarrierNode node) {
         return new CarrierHealthIndicator(node);
     }
