@@ -8,8 +8,8 @@ import io.reactivecarrier.CarrierBuilder;
  *
  * <pre>{@code
  * @Bean
- * CarrierBuilderCustomizer slowStart() {
- *     return builder -> builder.startTimeout(Duration.ofMinutes(2));
+ * CarrierBuilderCustomizer discoveredBootstrap(BootstrapDirectory directory) {
+ *     return builder -> builder.bootstrap(directory.nearestBootstrapNode());   // a BootstrapNode
  * }
  * }</pre>
  *

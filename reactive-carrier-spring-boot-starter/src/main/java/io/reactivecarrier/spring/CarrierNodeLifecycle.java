@@ -3,11 +3,13 @@ package io.reactivecarrier.spring;
 import io.reactivecarrier.CarrierNode;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.ApplicationContextException;
 import org.springframework.context.SmartLifecycle;
 import reactor.core.Exceptions;
+import reactor.core.publisher.Mono;
 
 /**
  * Starts the {@link CarrierNode} with the application context and stops it, asynchronously and
@@ -51,7 +53,10 @@ public final class CarrierNodeLifecycle implements SmartLifecycle {
         try {
             // start() is cached by the node: application code may subscribe to it too, it starts once.
             // The node fails by itself after its own start timeout; the margin only guards against a hang.
-            node.start().block(startTimeout.plusSeconds(5));
+            Duration bound = startTimeout.plusSeconds(5);
+            node.start()
+                    .timeout(bound, Mono.error(() -> new TimeoutException("it did not start within " + bound)))
+                    .block();
         } catch (RuntimeException e) {
             Throwable cause = Exceptions.unwrap(e);
             // release whatever a start that is still under way may have opened
