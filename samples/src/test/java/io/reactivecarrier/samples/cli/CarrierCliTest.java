@@ -97,10 +97,14 @@ class CarrierCliTest {
     }
 
     @Test
-    void anUnreachableBootstrapNodeGivesOneLineAndExitCode3() {
-        // a node id nobody has, at a loopback port nobody listens on
+    void anUnreachableBootstrapNodeGivesOneLineAndExitCode3() throws Exception {
+        // a node id nobody has, at a loopback UDP port nobody listens on any more
+        int port;
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
         int code = run("node", "--once", "-d", dir.resolve("u").toString(), "-H", "127.0.0.1", "-p", "0",
-                "--bootstrap", "127.0.0.1:9/" + "ab".repeat(32));
+                "--bootstrap", "127.0.0.1:" + port + "/" + "ab".repeat(32));
         assertThat(code).isEqualTo(CarrierCli.UNREACHABLE);
         assertThat(err.toString().strip()).startsWith("carrier: no bootstrap node answered").doesNotContain("\n");
     }
