@@ -1,0 +1,211 @@
+package io.reactivecarrier.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.reactivecarrier.Carrier;
+import io.reactivecarrier.CarrierBuilder;
+import io.reactivecarrier.CarrierNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+
+class CarrierAutoConfigurationTest {
+
+    private static final Duration T = Duration.ofSeconds(60);
+    private static final String NODE_ID = "5f".repeat(32);
+
+    @TempDir
+    Path dir;
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(CarrierAutoConfiguration.class,
+                    CarrierHealthAutoConfiguration.class));
+
+    /** A context whose node is not started: the binding and bean tests need no socket. */
+    private ApplicationContextRunner idle() {
+        return runner.withPropertyValues("carrier.data-dir=" + dir.resolve("node"), "carrier.auto-startup=false");
+    }
+
+    @Test
+    void propertiesBindWithDefaultsAndOverrides() {
+        // not started: the default data directory is the working directory's carrier-data
+        runner.withPropertyValues("carrier.auto-startup=false").run(ctx -> {
+            CarrierProperties p = ctx.getBean(CarrierProperties.class);
+            assertThat(p.enabled()).isTrue();
+            assertThat(p.dataDir()).isEqualTo(Path.of("carrier-data"));
+            assertThat(p.bindHost()).isEqualTo("0.0.0.0");
+            assertThat(p.port()).isZero();
+            assertThat(p.bootstrap()).isEmpty();
+            assertThat(p.startTimeout()).isEqualTo(Duration.ofSeconds(30));
+            assertThat(p.stopTimeout()).isEqualTo(Duration.ofSeconds(10));
+            assertThat(p.autoStartup()).isFalse();
+            assertThat(ctx.getBean(CarrierNode.class).isRunning()).isFalse();
+        });
+        runner.withPropertyValues("carrier.data-dir=/tmp/x", "carrier.bind-host=127.0.0.1", "carrier.port=33445",
+                        "carrier.bootstrap[0]=127.0.0.1:33446/" + NODE_ID, "carrier.bootstrap[1]=[::1]:4000/" + NODE_ID,
+                        "carrier.start-timeout=2m", "carrier.stop-timeout=3s", "carrier.auto-startup=false")
+                .run(ctx -> {
+                    CarrierProperties p = ctx.getBean(CarrierProperties.class);
+                    assertThat(p.dataDir()).isEqualTo(Path.of("/tmp/x"));
+                    assertThat(p.bindHost()).isEqualTo("127.0.0.1");
+                    assertThat(p.port()).isEqualTo(33445);
+                    assertThat(p.bootstrapNodes()).hasSize(2);
+                    assertThat(p.bootstrapNodes().get(0).address().getPort()).isEqualTo(33446);
+                    assertThat(p.bootstrapNodes().get(1).toString()).isEqualTo("[0:0:0:0:0:0:0:1]:4000/" + NODE_ID);
+                    assertThat(p.startTimeout()).isEqualTo(Duration.ofMinutes(2));
+                    assertThat(p.stopTimeout()).isEqualTo(Duration.ofSeconds(3));
+                    assertThat(ctx.getBean(CarrierBuilder.class).toString())
+                            .contains("/tmp/x", "127.0.0.1:33445", "127.0.0.1:33446/" + NODE_ID);
+                });
+    }
+
+    @Test
+    void aBadBootstrapEntryFailsStartupNamingTheProperty() {
+        runner.withPropertyValues("carrier.bootstrap[0]=127.0.0.1:33446/" + NODE_ID, "carrier.bootstrap[1]=nowhere")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("carrier.bootstrap[1]: bootstrap node 'nowhere' must be"
+                                + " host:port/nodeIdHex"));
+        runner.withPropertyValues("carrier.port=70000")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("carrier.port must be 0..65535"));
+    }
+
+    @Test
+    void disabledMeansNoNode() {
+        runner.withPropertyValues("carrier.enabled=false").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            assertThat(ctx).doesNotHaveBean(CarrierNode.class);
+            assertThat(ctx).doesNotHaveBean(CarrierNodeLifecycle.class);
+            assertThat(ctx).doesNotHaveBean(CarrierHealthIndicator.class);
+        });
+    }
+
+    @Test
+    void backsOffWhenTheApplicationDefinesItsOwnNode() {
+        idle().withUserConfiguration(OwnNode.class).run(ctx -> {
+            assertThat(ctx).hasSingleBean(CarrierNode.class);
+            assertThat(ctx.getBean(CarrierNode.class)).isSameAs(ctx.getBean("myNode"));
+            assertThat(ctx.getBean(CarrierNode.class).dataDir()).isEqualTo(Path.of("mine"));
+            // the lifecycle still manages the application's node
+            assertThat(ctx).hasSingleBean(CarrierNodeLifecycle.class);
+        });
+    }
+
+    @Test
+    void customizersRunInOrderOnTheBuilder() {
+        idle().withUserConfiguration(Customizers.class).run(ctx -> {
+            assertThat(ctx.getBean(CarrierBuilder.class).toString()).contains("bind=127.0.0.2:1234");
+        });
+    }
+
+    @Test
+    void aCustomizerReturningNullFailsWithAMessage() {
+        idle().withBean(CarrierBuilderCustomizer.class, () -> b -> null)
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("must return the builder"));
+    }
+
+    @Test
+    void withoutHealthSupportThereIsNoHealthIndicator() {
+        // as without the Actuator: no spring-boot-health at all
+        idle().withClassLoader(new FilteredClassLoader("org.springframework.boot.health")).run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            assertThat(ctx).hasSingleBean(CarrierNode.class);
+            assertThat(ctx).doesNotHaveBean(CarrierHealthIndicator.class);
+        });
+        idle().withPropertyValues("management.health.carrier.enabled=false")
+                .run(ctx -> assertThat(ctx).doesNotHaveBean(CarrierHealthIndicator.class));
+    }
+
+    @Test
+    void lifecycleStartsARealNodeOnLoopbackAndStopsItOnClose() {
+        AtomicReference<CarrierNode> seen = new AtomicReference<>();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        runner.withBean(MeterRegistry.class, () -> registry)
+                .withPropertyValues("carrier.data-dir=" + dir.resolve("a"), "carrier.bind-host=127.0.0.1",
+                        "carrier.port=0")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    CarrierNode node = ctx.getBean(CarrierNode.class);
+                    seen.set(node);
+                    assertThat(node.isRunning()).isTrue();
+                    assertThat(ctx.getBean(CarrierNodeLifecycle.class).isRunning()).isTrue();
+                    assertThat(node.localAddress().getAddress().isLoopbackAddress()).isTrue();
+                    assertThat(node.localAddress().getPort()).isPositive();
+                    assertThat(node.dataDir()).isEqualTo(dir.resolve("a"));
+                    // the node's meters went to the application's registry
+                    assertThat(registry.find("carrier.dht.routing.size").gauge()).isNotNull();
+
+                    Health health = ctx.getBean(CarrierHealthIndicator.class).health().block(T);
+                    assertThat(health.getStatus()).isEqualTo(Status.UP);
+                    assertThat(health.getDetails())
+                            .containsEntry("running", true)
+                            .containsEntry("userId", node.userId().toString())
+                            .containsEntry("nodeId", node.nodeId().toHex())
+                            .containsEntry("localAddress", node.localAddress().toString())
+                            .containsEntry("routingTableSize", 0)
+                            .containsEntry("dhtConnected", false);
+                });
+        CarrierNode node = seen.get();
+        assertThat(node.isRunning()).as("stopped when the context closed").isFalse();
+        Health after = new CarrierHealthIndicator(node).health().block(T);
+        assertThat(after.getStatus()).isEqualTo(Status.DOWN);
+        assertThat(after.getDetails()).containsEntry("running", false);
+    }
+
+    @Test
+    void healthIsDownBeforeTheNodeStarts() {
+        idle().run(ctx -> {
+            Health health = ctx.getBean(CarrierHealthIndicator.class).health().block(T);
+            assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+        });
+    }
+
+    @Test
+    void aNodeThatCannotStartFailsTheContextWithAClearMessage() {
+        // one running node per data directory: the second context cannot open the store
+        ApplicationContextRunner same = runner.withPropertyValues("carrier.data-dir=" + dir.resolve("shared"),
+                "carrier.bind-host=127.0.0.1", "carrier.start-timeout=20s");
+        same.run(first -> {
+            assertThat(first).hasNotFailed();
+            same.run(second -> assertThat(second).hasFailed().getFailure()
+                    .hasStackTraceContaining("failed to start: data directory")
+                    .hasStackTraceContaining("a data directory can be used by one running node only"));
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnNode {
+        @Bean
+        CarrierNode myNode() {
+            return Carrier.builder().dataDir(Path.of("mine")).build();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Customizers {
+        @Bean
+        @Order(2)
+        CarrierBuilderCustomizer port() {
+            return b -> b.bindPort(1234);
+        }
+
+        @Bean
+        @Order(1)
+        CarrierBuilderCustomizer host() {
+            return b -> b.bindHost("127.0.0.2").bindPort(1);
+        }
+    }
+}
