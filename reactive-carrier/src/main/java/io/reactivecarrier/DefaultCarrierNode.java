@@ -13,6 +13,12 @@ import io.reactivecarrier.dht.PeerRecord;
 import io.reactivecarrier.dht.RoutingSnapshot;
 import io.reactivecarrier.dht.RpcDhtTransport;
 import io.reactivecarrier.dht.StorePersistence;
+import io.reactivecarrier.friend.DhtPeerResolver;
+import io.reactivecarrier.friend.FriendService;
+import io.reactivecarrier.friend.Friends;
+import io.reactivecarrier.link.LinkIdentity;
+import io.reactivecarrier.link.LinkManager;
+import io.reactivecarrier.link.LinkOptions;
 import io.reactivecarrier.store.KeyValueMap;
 import io.reactivecarrier.store.NodeStore;
 import io.reactivecarrier.store.StoredIdentity;
@@ -41,8 +47,8 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The composition root of a node: store, UDP transport, RPC endpoint and DHT, started in that
- * order and stopped in the reverse one.
+ * The composition root of a node: store, UDP transport, RPC endpoint, DHT, friend links and the
+ * friend service, started in that order and stopped in the reverse one.
  */
 final class DefaultCarrierNode implements CarrierNode {
 
@@ -57,7 +63,8 @@ final class DefaultCarrierNode implements CarrierNode {
 
     /** Everything a started node holds. */
     private record Running(NodeStore store, Ed25519KeyPair identity, X25519KeyPair nodeKey, int nospam,
-            UdpTransport transport, RpcEndpoint rpc, DhtNode dht, KeyValueMap nodeMap, Disposable announcer) {
+            UdpTransport transport, RpcEndpoint rpc, DhtNode dht, KeyValueMap nodeMap, Disposable announcer,
+            LinkManager links, FriendService friends) {
     }
 
     DefaultCarrierNode(CarrierBuilder config) {
@@ -110,15 +117,22 @@ final class DefaultCarrierNode implements CarrierNode {
                                         .meterRegistry(config.meterRegistry);
                                 DhtNode dht = DhtNode.create(RpcDhtTransport.over(rpc, Duration.ofSeconds(2)),
                                         dhtOptions);
+                                LinkManager links = LinkManager.create(transport, router,
+                                        new LinkIdentity(identity, nodeKey), DhtPeerResolver.over(dht),
+                                        LinkOptions.create().meterRegistry(config.meterRegistry));
+                                FriendService friends = FriendService.create(store, links, dht, rpc, identity,
+                                        id.nospam(), config.friendOptions);
                                 return dht.start()
+                                        .then(friends.start())
                                         .then(Mono.fromSupplier(() -> new Running(store, identity, nodeKey,
-                                                id.nospam(), transport, rpc, dht, nodeMap, null)))
-                                        .onErrorResume(e -> rpc.close().then(transport.close()).then(Mono.error(e)));
+                                                id.nospam(), transport, rpc, dht, nodeMap, null, links, friends)))
+                                        .onErrorResume(e -> friends.stop().then(links.close()).then(rpc.close())
+                                                .then(transport.close()).then(Mono.error(e)));
                             });
                 })
                 .flatMap(r -> {
                     Running withAnnouncer = new Running(r.store, r.identity, r.nodeKey, r.nospam, r.transport, r.rpc,
-                            r.dht, r.nodeMap, scheduleAnnouncements(r));
+                            r.dht, r.nodeMap, scheduleAnnouncements(r), r.links, r.friends);
                     running = withAnnouncer;
                     log.info("node {} started on {} (node id {})", UserId.of(r.identity.publicKey()).shortString(),
                             r.transport.localAddress(), r.dht.id());
@@ -217,7 +231,9 @@ final class DefaultCarrierNode implements CarrierNode {
             if (r.announcer != null) {
                 r.announcer.dispose();
             }
-            return r.dht.snapshot()
+            return r.friends.stop()
+                    .then(r.links.close())
+                    .then(r.dht.snapshot())
                     .flatMap(nodes -> r.nodeMap.put(SNAPSHOT_KEY, RoutingSnapshot.encode(nodes)))
                     .onErrorResume(e -> {
                         log.warn("could not save the routing table: {}", e.toString());
@@ -252,7 +268,7 @@ final class DefaultCarrierNode implements CarrierNode {
     @Override
     public Address address() {
         Running r = running();
-        return Address.of(UserId.of(r.identity.publicKey()), r.nospam);
+        return r.friends.address();
     }
 
     @Override
@@ -288,6 +304,22 @@ final class DefaultCarrierNode implements CarrierNode {
     @Override
     public Dht dht() {
         return running().dht;
+    }
+
+    /** {@inheritDoc} The service's {@link FriendService#mailbox()} is the node's mailbox dispatcher. */
+    @Override
+    public Friends friends() {
+        return running().friends;
+    }
+
+    /** The node's friend service (for the layers above: messages use its mailbox and events). */
+    FriendService friendService() {
+        return running().friends;
+    }
+
+    /** The node's link manager (for the layers above). */
+    LinkManager links() {
+        return running().links;
     }
 
     @Override
