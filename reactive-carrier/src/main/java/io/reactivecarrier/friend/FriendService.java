@@ -265,6 +265,7 @@ public final class FriendService implements Friends {
         return direct(to, blob)
                 .switchIfEmpty(Mono.defer(() -> mailbox.deposit(to, FriendCodec.ITEM_REQUEST, blob, options.requestTtl())
                         .onErrorResume(e -> Mono.just(0))
+                        .doOnNext(n -> log.debug("request to {} stored on {} DHT nodes", to.shortString(), n))
                         .flatMap(n -> n > 0 ? Mono.just(FriendCodec.STATUS_STORED)
                                 : Mono.error(new FriendException(FriendException.Reason.UNDELIVERED, to.shortString()
                                         + " is offline and no DHT node stored the request; try again later")))))

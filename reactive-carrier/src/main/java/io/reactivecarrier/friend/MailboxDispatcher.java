@@ -108,6 +108,7 @@ public final class MailboxDispatcher {
         return mailbox.fetch()
                 .concatMap(this::dispatch)
                 .reduce(0, Integer::sum)
+                .doOnNext(n -> log.debug("mailbox poll handled {} items", n))
                 .onErrorResume(e -> {
                     log.debug("mailbox poll failed: {}", e.toString());
                     return Mono.just(0);
@@ -115,6 +116,7 @@ public final class MailboxDispatcher {
     }
 
     private Mono<Integer> dispatch(Mailbox.Item item) {
+        log.debug("mailbox item of type {}", item.type());
         MailboxHandler handler = handlers.get(item.type());
         if (handler == null) {
             return Mono.just(0);
