@@ -53,6 +53,7 @@ import reactor.core.scheduler.Schedulers;
 final class DefaultCarrierNode implements CarrierNode {
 
     private static final Logger log = LoggerFactory.getLogger(DefaultCarrierNode.class);
+    private static final long ANNOUNCE_RETRY_MS = 5_000;
     private static final byte[] SNAPSHOT_KEY = "dht.snapshot".getBytes(StandardCharsets.US_ASCII);
 
     private final CarrierBuilder config;
@@ -158,11 +159,29 @@ final class DefaultCarrierNode implements CarrierNode {
         }
     }
 
+    /**
+     * Re-announces the peer record every half TTL, and every few seconds while the last
+     * announcement reached no node (the first node of a network has nobody to store it with until
+     * others join: without the retry its friends could not find it for half an hour).
+     */
     private Disposable scheduleAnnouncements(Running r) {
         long period = config.peerRecordTtl.toMillis() / 2;
-        return r.transport.scheduler().schedulePeriodically(
-                () -> announce(r).subscribe(null, e -> log.debug("peer-record announcement failed: {}", e.toString())),
-                period, period, TimeUnit.MILLISECONDS);
+        long retry = Math.min(period, ANNOUNCE_RETRY_MS);
+        java.util.concurrent.atomic.AtomicLong nextAt = new java.util.concurrent.atomic.AtomicLong(
+                System.currentTimeMillis() + retry);
+        java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+        return r.transport.scheduler().schedulePeriodically(() -> {
+            if (System.currentTimeMillis() < nextAt.get() || !busy.compareAndSet(false, true)) {
+                return;
+            }
+            announce(r).defaultIfEmpty(0).onErrorResume(e -> {
+                log.debug("peer-record announcement failed: {}", e.toString());
+                return Mono.just(0);
+            }).subscribe(stored -> {
+                nextAt.set(System.currentTimeMillis() + (stored > 0 ? period : retry));
+                busy.set(false);
+            });
+        }, retry, retry, TimeUnit.MILLISECONDS);
     }
 
     /** Signs and stores this node's peer record: which node serves this user, at which endpoints. */
