@@ -227,6 +227,26 @@ class FriendsUdpTest {
     }
 
     @Test
+    void pendingRequestsInBothDirectionsSurviveRestarts() {
+        CarrierNode boot = start("boot");
+        CarrierNode alice = start("alice", boot);
+        CarrierNode bob = start("bob", boot);
+        alice.friends().request(bob.address(), "still there?").block(T);
+        alice.stop().block(T);
+        bob.stop().block(T);
+
+        CarrierNode bobAgain = start("bob", boot);
+        CarrierNode aliceAgain = start("alice", boot);
+        FriendRequest r = bobAgain.friends().requests().blockFirst(T);
+        assertThat(r.from()).isEqualTo(aliceAgain.userId());
+        assertThat(r.hello()).isEqualTo("still there?");
+        r.accept().block(T);
+        // alice's side remembered that she asked: bob's link is admitted and makes them friends
+        await().atMost(T).until(() -> aliceAgain.friends().isFriend(bobAgain.userId())
+                && aliceAgain.friends().presence(bobAgain.userId()).isOnline());
+    }
+
+    @Test
     void aNonFriendHandshakeIsRefused() {
         CarrierNode boot = start("boot");
         io.micrometer.core.instrument.simple.SimpleMeterRegistry aliceMeters =
