@@ -95,7 +95,10 @@ public final class MailboxDispatcher {
             if (running != null) {
                 return running;
             }
-            Mono<Integer> fresh = doPoll().doFinally(s -> inFlight.set(null)).cache();
+            AtomicReference<Mono<Integer>> me = new AtomicReference<>();
+            // cleared before the result is emitted: a poll() right after this one completed starts anew
+            Mono<Integer> fresh = doPoll().doOnTerminate(() -> inFlight.compareAndSet(me.get(), null)).cache();
+            me.set(fresh);
             if (!inFlight.compareAndSet(null, fresh)) {
                 Mono<Integer> other = inFlight.get();
                 return other != null ? other : fresh;
