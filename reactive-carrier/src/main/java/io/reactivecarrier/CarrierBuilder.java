@@ -2,6 +2,7 @@ package io.reactivecarrier;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.reactivecarrier.friend.FriendOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +30,7 @@ public final class CarrierBuilder {
     MeterRegistry meterRegistry;
     Duration startTimeout = Duration.ofSeconds(30);
     Duration peerRecordTtl = Duration.ofHours(1);
+    FriendOptions friendOptions = FriendOptions.create();
 
     private CarrierBuilder() {
     }
@@ -42,6 +44,7 @@ public final class CarrierBuilder {
         b.meterRegistry = meterRegistry;
         b.startTimeout = startTimeout;
         b.peerRecordTtl = peerRecordTtl;
+        b.friendOptions = friendOptions;
         return b;
     }
 
@@ -99,6 +102,13 @@ public final class CarrierBuilder {
     public CarrierBuilder startTimeout(Duration timeout) {
         CarrierBuilder b = copy();
         b.startTimeout = Objects.requireNonNull(timeout, "startTimeout");
+        return b;
+    }
+
+    /** Settings of the friend service: mailbox polling, reconnect backoff, request lifetime, buffers. */
+    public CarrierBuilder friendOptions(FriendOptions options) {
+        CarrierBuilder b = copy();
+        b.friendOptions = Objects.requireNonNull(options, "friendOptions");
         return b;
     }
 

@@ -4,6 +4,7 @@ import io.reactivecarrier.core.Address;
 import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.dht.Dht;
 import io.reactivecarrier.dht.NodeId;
+import io.reactivecarrier.friend.Friends;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import reactor.core.publisher.Mono;
@@ -60,4 +61,10 @@ public interface CarrierNode {
 
     /** The DHT: lookups, values, peer records. */
     Dht dht();
+
+    /**
+     * The friend list: requests, accept/refuse, remove, labels, profile, presence and events.
+     * Two nodes open a link only once they are friends.
+     */
+    Friends friends();
 }

@@ -13,6 +13,12 @@ import io.reactivecarrier.dht.PeerRecord;
 import io.reactivecarrier.dht.RoutingSnapshot;
 import io.reactivecarrier.dht.RpcDhtTransport;
 import io.reactivecarrier.dht.StorePersistence;
+import io.reactivecarrier.friend.DhtPeerResolver;
+import io.reactivecarrier.friend.FriendService;
+import io.reactivecarrier.friend.Friends;
+import io.reactivecarrier.link.LinkIdentity;
+import io.reactivecarrier.link.LinkManager;
+import io.reactivecarrier.link.LinkOptions;
 import io.reactivecarrier.store.KeyValueMap;
 import io.reactivecarrier.store.NodeStore;
 import io.reactivecarrier.store.StoredIdentity;
@@ -41,12 +47,13 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The composition root of a node: store, UDP transport, RPC endpoint and DHT, started in that
- * order and stopped in the reverse one.
+ * The composition root of a node: store, UDP transport, RPC endpoint, DHT, friend links and the
+ * friend service, started in that order and stopped in the reverse one.
  */
 final class DefaultCarrierNode implements CarrierNode {
 
     private static final Logger log = LoggerFactory.getLogger(DefaultCarrierNode.class);
+    private static final long ANNOUNCE_RETRY_MS = 5_000;
     private static final byte[] SNAPSHOT_KEY = "dht.snapshot".getBytes(StandardCharsets.US_ASCII);
 
     private final CarrierBuilder config;
@@ -57,7 +64,8 @@ final class DefaultCarrierNode implements CarrierNode {
 
     /** Everything a started node holds. */
     private record Running(NodeStore store, Ed25519KeyPair identity, X25519KeyPair nodeKey, int nospam,
-            UdpTransport transport, RpcEndpoint rpc, DhtNode dht, KeyValueMap nodeMap, Disposable announcer) {
+            UdpTransport transport, RpcEndpoint rpc, DhtNode dht, KeyValueMap nodeMap, Disposable announcer,
+            LinkManager links, FriendService friends) {
     }
 
     DefaultCarrierNode(CarrierBuilder config) {
@@ -110,15 +118,22 @@ final class DefaultCarrierNode implements CarrierNode {
                                         .meterRegistry(config.meterRegistry);
                                 DhtNode dht = DhtNode.create(RpcDhtTransport.over(rpc, Duration.ofSeconds(2)),
                                         dhtOptions);
+                                LinkManager links = LinkManager.create(transport, router,
+                                        new LinkIdentity(identity, nodeKey), DhtPeerResolver.over(dht),
+                                        LinkOptions.create().meterRegistry(config.meterRegistry));
+                                FriendService friends = FriendService.create(store, links, dht, rpc, identity,
+                                        id.nospam(), config.friendOptions);
                                 return dht.start()
+                                        .then(friends.start())
                                         .then(Mono.fromSupplier(() -> new Running(store, identity, nodeKey,
-                                                id.nospam(), transport, rpc, dht, nodeMap, null)))
-                                        .onErrorResume(e -> rpc.close().then(transport.close()).then(Mono.error(e)));
+                                                id.nospam(), transport, rpc, dht, nodeMap, null, links, friends)))
+                                        .onErrorResume(e -> friends.stop().then(links.close()).then(rpc.close())
+                                                .then(transport.close()).then(Mono.error(e)));
                             });
                 })
                 .flatMap(r -> {
                     Running withAnnouncer = new Running(r.store, r.identity, r.nodeKey, r.nospam, r.transport, r.rpc,
-                            r.dht, r.nodeMap, scheduleAnnouncements(r));
+                            r.dht, r.nodeMap, scheduleAnnouncements(r), r.links, r.friends);
                     running = withAnnouncer;
                     log.info("node {} started on {} (node id {})", UserId.of(r.identity.publicKey()).shortString(),
                             r.transport.localAddress(), r.dht.id());
@@ -144,11 +159,29 @@ final class DefaultCarrierNode implements CarrierNode {
         }
     }
 
+    /**
+     * Re-announces the peer record every half TTL, and every few seconds while the last
+     * announcement reached no node (the first node of a network has nobody to store it with until
+     * others join: without the retry its friends could not find it for half an hour).
+     */
     private Disposable scheduleAnnouncements(Running r) {
         long period = config.peerRecordTtl.toMillis() / 2;
-        return r.transport.scheduler().schedulePeriodically(
-                () -> announce(r).subscribe(null, e -> log.debug("peer-record announcement failed: {}", e.toString())),
-                period, period, TimeUnit.MILLISECONDS);
+        long retry = Math.min(period, ANNOUNCE_RETRY_MS);
+        java.util.concurrent.atomic.AtomicLong nextAt = new java.util.concurrent.atomic.AtomicLong(
+                System.currentTimeMillis() + retry);
+        java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+        return r.transport.scheduler().schedulePeriodically(() -> {
+            if (System.currentTimeMillis() < nextAt.get() || !busy.compareAndSet(false, true)) {
+                return;
+            }
+            announce(r).defaultIfEmpty(0).onErrorResume(e -> {
+                log.debug("peer-record announcement failed: {}", e.toString());
+                return Mono.just(0);
+            }).subscribe(stored -> {
+                nextAt.set(System.currentTimeMillis() + (stored > 0 ? period : retry));
+                busy.set(false);
+            });
+        }, retry, retry, TimeUnit.MILLISECONDS);
     }
 
     /** Signs and stores this node's peer record: which node serves this user, at which endpoints. */
@@ -217,7 +250,9 @@ final class DefaultCarrierNode implements CarrierNode {
             if (r.announcer != null) {
                 r.announcer.dispose();
             }
-            return r.dht.snapshot()
+            return r.friends.stop()
+                    .then(r.links.close())
+                    .then(r.dht.snapshot())
                     .flatMap(nodes -> r.nodeMap.put(SNAPSHOT_KEY, RoutingSnapshot.encode(nodes)))
                     .onErrorResume(e -> {
                         log.warn("could not save the routing table: {}", e.toString());
@@ -252,7 +287,7 @@ final class DefaultCarrierNode implements CarrierNode {
     @Override
     public Address address() {
         Running r = running();
-        return Address.of(UserId.of(r.identity.publicKey()), r.nospam);
+        return r.friends.address();
     }
 
     @Override
@@ -288,6 +323,22 @@ final class DefaultCarrierNode implements CarrierNode {
     @Override
     public Dht dht() {
         return running().dht;
+    }
+
+    /** {@inheritDoc} The service's {@link FriendService#mailbox()} is the node's mailbox dispatcher. */
+    @Override
+    public Friends friends() {
+        return running().friends;
+    }
+
+    /** The node's friend service (for the layers above: messages use its mailbox and events). */
+    FriendService friendService() {
+        return running().friends;
+    }
+
+    /** The node's link manager (for the layers above). */
+    LinkManager links() {
+        return running().links;
     }
 
     @Override

@@ -418,9 +418,12 @@ public final class DhtNode implements Dht {
 
     @Override
     public Flux<DhtValue.Sealed> sealedEntries(NodeId key) {
-        return findNode(key)
+        // this node may be one of the closest to the key: its own store holds part of the set
+        Flux<DhtValue.Sealed> local = Mono.fromCallable(() -> store.get(key)).subscribeOn(scheduler)
+                .flatMapIterable(l -> l).ofType(DhtValue.Sealed.class);
+        return local.concatWith(findNode(key)
                 .flatMapMany(nodes -> Flux.fromIterable(nodes)
-                        .flatMap(n -> sealedPages(n, key), options.alpha))
+                        .flatMap(n -> sealedPages(n, key), options.alpha)))
                 .filter(v -> v.expiresAt() > now() && v.key().equals(key))
                 .distinct(DhtValue::entryId);
     }
@@ -507,8 +510,8 @@ public final class DhtNode implements Dht {
     @Override
     public Mono<Integer> deleteSealed(NodeId key, NodeId entryId, Ed25519KeyPair recipient) {
         byte[] sig = recipient.sign(DhtValue.deleteMessage(key, entryId));
-        return writeToClosest(key, DhtCodec.DELETE_SEALED,
-                token -> DhtCodec.encodeDelete(new DhtCodec.DeleteSealed(token, key, entryId, sig)));
+        return Mono.fromRunnable(() -> store.deleteSealed(key, entryId, sig)).subscribeOn(scheduler).then(writeToClosest(key, DhtCodec.DELETE_SEALED,
+                token -> DhtCodec.encodeDelete(new DhtCodec.DeleteSealed(token, key, entryId, sig))));
     }
 
     @Override

@@ -13,7 +13,10 @@ import java.util.List;
  * are no more.
  *
  * <pre>
- * request:  key (32) | after (32, entry id; all zero for the first page)
+ * request:  key (32) | after (32, entry id; all zero for the first page) | zero padding
+ *           (the request is padded to {@value #PADDED_REQUEST} bytes so that a storing node may answer
+ *           with at least one whole entry to a reader whose address it has not validated: the RPC
+ *           layer caps such a response at 3x the request; unpadded requests of 64 bytes are accepted)
  * response: more (1: 0 or 1) | count (1) | count x value (the value encoding of FIND_VALUE)
  * </pre>
  */
@@ -24,6 +27,9 @@ final class SealedPages {
 
     /** Most entries one page carries. */
     static final int MAX_PAGE = DhtCodec.MAX_VALUES;
+
+    /** The size of a FIND_SEALED request body: 3x its datagram covers one entry of the largest size. */
+    static final int PADDED_REQUEST = 400;
 
     private static final Comparator<DhtValue> BY_ENTRY_ID = Comparator.comparing(DhtValue::entryId);
 
@@ -37,10 +43,24 @@ final class SealedPages {
     }
 
     static byte[] encodeRequest(Request r) {
-        return new DhtCodec.Out().bytes(r.key().raw()).bytes(r.after().raw()).toArray();
+        byte[] body = new byte[PADDED_REQUEST];
+        System.arraycopy(r.key().raw(), 0, body, 0, NodeId.LENGTH);
+        System.arraycopy(r.after().raw(), 0, body, NodeId.LENGTH, NodeId.LENGTH);
+        return body;
     }
 
     static Request decodeRequest(byte[] body) throws DecodeException {
+        if (body.length > 2 * NodeId.LENGTH) {
+            if (body.length > PADDED_REQUEST) {
+                throw new DecodeException(Reason.OVERSIZED, "FIND_SEALED request of " + body.length + " bytes");
+            }
+            for (int i = 2 * NodeId.LENGTH; i < body.length; i++) {
+                if (body[i] != 0) {
+                    throw new DecodeException(Reason.MALFORMED, "FIND_SEALED padding is not zero");
+                }
+            }
+            body = java.util.Arrays.copyOf(body, 2 * NodeId.LENGTH);
+        }
         DhtCodec.In in = new DhtCodec.In(body);
         Request r = new Request(DhtCodec.readId(in), DhtCodec.readId(in));
         in.end();
