@@ -107,7 +107,7 @@ public final class MessageOptions {
         return o;
     }
 
-    /** First retransmission of an unacknowledged message (default 1 s, doubling up to 32 times that). */
+    /** First retransmission of an unacknowledged message (default 1 s, doubling up to 4 times that). */
     public MessageOptions retransmitTimeout(Duration d) {
         MessageOptions o = copy();
         o.retransmitTimeout = positive(d, "retransmitTimeout");

@@ -104,6 +104,7 @@ public final class MessageService implements Messages {
     private long reassemblyBytes;
     private final List<Incoming> persistQueue = new ArrayList<>();
     private boolean persisting;
+    private int persistingCount;
     private final LinkedHashMap<ReceivedKey, Boolean> recentReceived = lru(RECENT);
     private int inboxCount;
     private long inboxBytes;
@@ -395,6 +396,7 @@ public final class MessageService implements Messages {
             try {
                 f = MessageCodec.readFragment(body, o.maxMessageBytes);
             } catch (DecodeException e) {
+                log.debug("dropping a malformed mailbox message: {}", e.getMessage());
                 droppedMalformed.increment();
                 return Mono.empty();
             }
@@ -416,7 +418,10 @@ public final class MessageService implements Messages {
                         : Mono.<Void>empty())
                         .then(mailbox.delete(i.entryId()).onErrorResume(e -> Mono.just(0)))
                         .thenReturn(1)
-                        .onErrorResume(e -> Mono.just(0)))
+                        .onErrorResume(e -> {
+                            log.debug("mailbox item not handled yet: {}", e.toString());
+                            return Mono.just(0);
+                        }))
                 .reduce(0, Integer::sum);
     }
 
@@ -563,7 +568,7 @@ public final class MessageService implements Messages {
 
     private long rto(Out m) {
         long base = o.retransmitTimeout.toMillis() + m.body.length / 20_000; // ~20 MB/s worth of extra time
-        return base << Math.min(5, Math.max(0, m.sends - 1));
+        return base << Math.min(2, Math.max(0, m.sends - 1));
     }
 
     private void onReceiptFrame(Link link, ByteBuf payload) {
@@ -782,9 +787,10 @@ public final class MessageService implements Messages {
         byte[] recipient = p.userBytes;
         long at = System.currentTimeMillis();
         Flux.fromIterable(items)
-                .concatMap(item -> mailbox.deposit(recipient, MessageCodec.MAILBOX_MSG, item, o.offlineTtl)
+                .concatMap(item -> Mono.defer(() -> mailbox.deposit(recipient, MessageCodec.MAILBOX_MSG, item, o.offlineTtl))
+                        .subscribeOn(Schedulers.boundedElastic()) // sealing and signing: CPU work off the loop
                         .onErrorResume(e -> {
-                            log.debug("mailbox deposit failed: {}", e.toString());
+                            log.info("mailbox deposit failed: {}", e.toString());
                             return Mono.just(0);
                         }))
                 .reduce(Integer.MAX_VALUE, Math::min)
@@ -895,7 +901,7 @@ public final class MessageService implements Messages {
 
     private void complete(Peer p, MessageId id, long seq, long sentAt, byte[] body, boolean offline,
             MonoSink<Void> done) {
-        int pending = persistQueue.size();
+        int pending = persistQueue.size() + persistingCount;
         if (inboxCount + pending >= o.inboxMaxMessages || inboxBytes + body.length > o.inboxMaxBytes) {
             droppedFull.increment();
             if (done != null) {
@@ -921,6 +927,7 @@ public final class MessageService implements Messages {
             it.remove();
         }
         persisting = true;
+        persistingCount = batch.size();
         long expires = System.currentTimeMillis() + o.dedupeTtl.toMillis();
         store.transaction(tx -> {
             boolean[] fresh = new boolean[batch.size()];
@@ -937,6 +944,7 @@ public final class MessageService implements Messages {
             log.warn("could not store {} received messages (not acknowledged; the senders retry): {}",
                     batch.size(), e.toString());
             persisting = false;
+            persistingCount = 0;
             batch.forEach(in -> {
                 if (in.done != null) {
                     in.done.error(e);
@@ -947,7 +955,9 @@ public final class MessageService implements Messages {
     }
 
     private void persisted(List<Incoming> batch, boolean[] fresh) {
+        log.debug("{}: stored {} received messages", links.userId().shortString(), fresh.length);
         persisting = false;
+        persistingCount = 0;
         Set<Peer> touched = new HashSet<>();
         for (int i = 0; i < fresh.length; i++) {
             Incoming in = batch.get(i);
@@ -1043,6 +1053,10 @@ public final class MessageService implements Messages {
             }
         }
         if (picks.isEmpty() && removeKeys.isEmpty()) {
+            if (log.isDebugEnabled()) {
+                peers.values().forEach(p -> log.debug("{}: nothing to hand from {}: inbox {}, cursor {}, floor {}",
+                        links.userId().shortString(), p.user.shortString(), p.inbox.keySet(), p.cursor, p.floorSeen));
+            }
             return;
         }
         pumping = true;

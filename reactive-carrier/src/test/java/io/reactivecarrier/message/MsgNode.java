@@ -84,7 +84,8 @@ public final class MsgNode {
     }
 
     /** Starts a full node in {@code dir} (keeping the identity stored there across restarts). */
-    public static MsgNode start(Path dir, List<NodeInfo> bootstrap, MessageOptions options, int port) {
+    public static MsgNode start(Path dir, List<NodeInfo> bootstrap, MessageOptions options, int port,
+            UserId... initialFriends) {
         NodeStore store = NodeStore.open(dir).block(T);
         StoredIdentity id = store.identityOrCreate(() -> new StoredIdentity(Ed25519KeyPair.generate().seed(),
                 X25519KeyPair.generate().privateKey(), new SecureRandom().nextInt())).block(T);
@@ -100,6 +101,7 @@ public final class MsgNode {
                         .meterRegistry(registry));
         dht.start().block(T);
         TestFriends friends = new TestFriends();
+        friends.set.addAll(List.of(initialFriends));
         LinkManager links = LinkManager.create(transport, router, new LinkIdentity(identity, nodeKey),
                 user -> dht.findPeer(user.toBytes())
                         .map(r -> new PeerContact(user, r.nodeId().bytes(), null, r.endpoints()))
