@@ -146,7 +146,21 @@ class MessagesCrashTest {
                         lines.addAll(child.kill()); // kill -9 while messages stream in
                     } else {
                         while (firstTimes.size() < count) {
-                            String line = child.await("GOT ", 110, seen);
+                            String line;
+                            try {
+                                line = child.await("GOT ", 110, seen);
+                            } catch (AssertionError e) {
+                                List<Integer> missing = new ArrayList<>();
+                                for (int i = 0; i < count; i++) {
+                                    if (!firstTimes.containsKey("m" + i)) {
+                                        missing.add(i);
+                                    }
+                                }
+                                throw new AssertionError(e.getMessage() + "; missing " + missing + "; outbox "
+                                        + alice.store.outbox().pending().count().block(T) + "; stderr "
+                                        + java.nio.file.Files.readString(stderr).lines().filter(l -> !l.contains(" DEBUG "))
+                                                .limit(30).toList(), e);
+                            }
                             record(line, firstTimes, redelivered);
                         }
                     }
