@@ -70,6 +70,8 @@ public final class MessageService implements Messages {
     static final String CURSORS = "message.cursor";
     static final String OFFLINE_STATE = "OFFLINE:";
     private static final int BATCH = 512;
+    /** Messages handed out per commit: also the most that are handed out again after a crash. */
+    private static final int HAND_OUT_BATCH = 128;
     private static final int PACE_FRAMES = 256;
     private static final int RECENT = 65_536;
     private static final int MAX_DEPOSITS = 16;
@@ -1019,7 +1021,7 @@ public final class MessageService implements Messages {
         if (subscriber == null || pumping || demand <= 0 || closed) {
             return;
         }
-        long budget = Math.min(demand, BATCH);
+        long budget = Math.min(demand, HAND_OUT_BATCH);
         long bytes = 0;
         List<Pick> picks = new ArrayList<>();
         List<byte[]> removeKeys = new ArrayList<>();
