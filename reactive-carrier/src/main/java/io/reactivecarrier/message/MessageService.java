@@ -568,8 +568,9 @@ public final class MessageService implements Messages {
         armPacer();
     }
 
-    private long rto(Out m) {
-        long base = o.retransmitTimeout.toMillis() + m.body.length / 20_000; // ~20 MB/s worth of extra time
+    private long rto(Peer p, Out m) {
+        // at least retransmitTimeout; more when receipts take longer (a loaded receiver or a slow path)
+        long base = Math.max(o.retransmitTimeout.toMillis(), 3 * p.srtt) + m.body.length / 20_000;
         return base << Math.min(2, Math.max(0, m.sends - 1));
     }
 
@@ -599,6 +600,10 @@ public final class MessageService implements Messages {
             }
             p.out.remove(m.seq);
             p.outBytes -= m.body.length;
+            if (m.sends == 1 && m.lastSent > 0) {
+                long sample = Math.max(0, now() - m.lastSent);
+                p.srtt = p.srtt == 0 ? sample : (7 * p.srtt + sample) / 8;
+            }
             if (p.sent.remove(id) == null) {
                 p.unsent.remove(m);
             }
@@ -724,7 +729,7 @@ public final class MessageService implements Messages {
             if (l != null) {
                 List<Out> due = null;
                 for (Out m : p.sent.values()) {
-                    if (now - m.lastSent >= rto(m)) {
+                    if (now - m.lastSent >= rto(p, m)) {
                         (due == null ? due = new ArrayList<>() : due).add(m);
                     }
                 }
@@ -1225,6 +1230,7 @@ public final class MessageService implements Messages {
         final ArrayDeque<Out> unsent = new ArrayDeque<>();
         final LinkedHashMap<MessageId, Out> sent = new LinkedHashMap<>();
         long outBytes;
+        long srtt;
         boolean spilled;
         boolean reloading;
         boolean appendedWhileReloading;
