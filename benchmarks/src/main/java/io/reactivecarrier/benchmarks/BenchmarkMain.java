@@ -27,6 +27,8 @@ public final class BenchmarkMain {
 
     static {
         SCENARIOS.put("presence", PresenceBenchmark::run);
+        SCENARIOS.put("messages", new MessagesScenario());
+        SCENARIOS.put("offline", new OfflineScenario());
     }
 
     static final String[] CONTRACT = {

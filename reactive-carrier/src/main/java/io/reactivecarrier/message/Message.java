@@ -1,0 +1,39 @@
+package io.reactivecarrier.message;
+
+import io.reactivecarrier.core.UserId;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * A message received from a friend, from {@link Messages#incoming()}.
+ *
+ * @param sender the friend who sent it (authenticated by the link or by the mailbox signature)
+ * @param id the message id the sender chose
+ * @param sequence the sender's sequence number for this recipient (messages of one sender arrive in this order)
+ * @param sentAtMillis when the sender created it (the sender's clock, epoch millis)
+ * @param offline whether it came through the offline path (the DHT mailbox)
+ * @param redelivered whether this node handed it to a subscriber before, and crashed or stopped
+ *        before the subscriber's {@code onNext} was known to have returned (deduplicate by {@link #id()}
+ *        if the handling is not idempotent)
+ * @param body the bytes (not copied: do not modify)
+ */
+public record Message(UserId sender, MessageId id, long sequence, long sentAtMillis, boolean offline,
+        boolean redelivered, byte[] body) {
+
+    public Message {
+        Objects.requireNonNull(sender, "sender");
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(body, "body");
+    }
+
+    /** The body decoded as UTF-8. */
+    public String text() {
+        return new String(body, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString() {
+        return "Message[" + id + " from " + sender.shortString() + " #" + sequence + ", " + body.length + " bytes"
+                + (offline ? ", offline" : "") + (redelivered ? ", redelivered" : "") + "]";
+    }
+}

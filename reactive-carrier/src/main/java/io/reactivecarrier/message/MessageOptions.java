@@ -1,0 +1,226 @@
+package io.reactivecarrier.message;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Immutable settings of the message layer; every setter returns a copy.
+ *
+ * <pre>{@code
+ * MessageOptions.create().offlineAfter(Duration.ofSeconds(2)).offlineReplicas(5)
+ * }</pre>
+ */
+public final class MessageOptions {
+
+    /** The largest message by default: 5 MiB. */
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 5 << 20;
+
+    int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+    int maxOfflineMessageBytes = 64 << 10;
+    int window = 1024;
+    Duration retransmitTimeout = Duration.ofSeconds(1);
+    Duration offlineAfter = Duration.ofSeconds(5);
+    Duration offlineTtl = Duration.ofDays(7);
+    Duration redepositAfter = Duration.ofHours(12);
+    int offlineReplicas = 3;
+    Duration mailboxPoll = Duration.ofSeconds(60);
+    Duration connectRetry = Duration.ofSeconds(10);
+    Duration tick = Duration.ofMillis(100);
+    int inboxMaxMessages = 4096;
+    long inboxMaxBytes = 64L << 20;
+    Duration dedupeTtl = Duration.ofDays(30);
+    long maxReassemblyBytes = 32L << 20;
+    Duration reassemblyTimeout = Duration.ofMinutes(2);
+    int maxInMemoryPerFriend = 4096;
+    int maxQueuedSends = 65_536;
+    MeterRegistry meterRegistry;
+
+    private MessageOptions() {
+    }
+
+    /** The defaults. */
+    public static MessageOptions create() {
+        return new MessageOptions();
+    }
+
+    private MessageOptions copy() {
+        MessageOptions o = new MessageOptions();
+        o.maxMessageBytes = maxMessageBytes;
+        o.maxOfflineMessageBytes = maxOfflineMessageBytes;
+        o.window = window;
+        o.retransmitTimeout = retransmitTimeout;
+        o.offlineAfter = offlineAfter;
+        o.offlineTtl = offlineTtl;
+        o.redepositAfter = redepositAfter;
+        o.offlineReplicas = offlineReplicas;
+        o.mailboxPoll = mailboxPoll;
+        o.connectRetry = connectRetry;
+        o.tick = tick;
+        o.inboxMaxMessages = inboxMaxMessages;
+        o.inboxMaxBytes = inboxMaxBytes;
+        o.dedupeTtl = dedupeTtl;
+        o.maxReassemblyBytes = maxReassemblyBytes;
+        o.reassemblyTimeout = reassemblyTimeout;
+        o.maxInMemoryPerFriend = maxInMemoryPerFriend;
+        o.maxQueuedSends = maxQueuedSends;
+        o.meterRegistry = meterRegistry;
+        return o;
+    }
+
+    private static Duration positive(Duration d, String what) {
+        Objects.requireNonNull(d, what);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive, got " + d);
+        }
+        return d;
+    }
+
+    private static int atLeast(int v, int min, String what) {
+        if (v < min) {
+            throw new IllegalArgumentException(what + " must be at least " + min + ", got " + v);
+        }
+        return v;
+    }
+
+    /** The largest message (default 5 MiB; at most 64 MiB); larger sends fail fast. */
+    public MessageOptions maxMessageBytes(int bytes) {
+        if (bytes < 1 || bytes > (64 << 20)) {
+            throw new IllegalArgumentException("maxMessageBytes must be 1..64 MiB, got " + bytes);
+        }
+        MessageOptions o = copy();
+        o.maxMessageBytes = bytes;
+        return o;
+    }
+
+    /** The largest message that goes into the DHT mailbox (default 64 KiB); larger ones wait for the link. */
+    public MessageOptions maxOfflineMessageBytes(int bytes) {
+        MessageOptions o = copy();
+        o.maxOfflineMessageBytes = atLeast(bytes, 0, "maxOfflineMessageBytes");
+        return o;
+    }
+
+    /** Messages per friend sent and not yet acknowledged (default 1024). */
+    public MessageOptions window(int messages) {
+        MessageOptions o = copy();
+        o.window = atLeast(messages, 1, "window");
+        return o;
+    }
+
+    /** First retransmission of an unacknowledged message (default 1 s, doubling up to 4 times that). */
+    public MessageOptions retransmitTimeout(Duration d) {
+        MessageOptions o = copy();
+        o.retransmitTimeout = positive(d, "retransmitTimeout");
+        return o;
+    }
+
+    /** How long a message waits for a link to its friend before it goes to the DHT mailbox (default 5 s). */
+    public MessageOptions offlineAfter(Duration d) {
+        MessageOptions o = copy();
+        o.offlineAfter = positive(d, "offlineAfter");
+        return o;
+    }
+
+    /** Expiry asked of the DHT for a mailbox item (default 7 days; DHT nodes may keep it for less). */
+    public MessageOptions offlineTtl(Duration d) {
+        MessageOptions o = copy();
+        o.offlineTtl = positive(d, "offlineTtl");
+        return o;
+    }
+
+    /**
+     * How long after a deposit an undelivered message is deposited again (default 12 h, half the
+     * DHT's default largest value lifetime of 24 h).
+     */
+    public MessageOptions redepositAfter(Duration d) {
+        MessageOptions o = copy();
+        o.redepositAfter = positive(d, "redepositAfter");
+        return o;
+    }
+
+    /** How many DHT nodes must store an offline message before it counts as STORED_OFFLINE (default 3). */
+    public MessageOptions offlineReplicas(int nodes) {
+        MessageOptions o = copy();
+        o.offlineReplicas = atLeast(nodes, 1, "offlineReplicas");
+        return o;
+    }
+
+    /** How often this node fetches its own mailbox (default 60 s; also on start). */
+    public MessageOptions mailboxPoll(Duration d) {
+        MessageOptions o = copy();
+        o.mailboxPoll = positive(d, "mailboxPoll");
+        return o;
+    }
+
+    /** How often a link to a friend with undelivered messages or receipts is attempted (default 10 s). */
+    public MessageOptions connectRetry(Duration d) {
+        MessageOptions o = copy();
+        o.connectRetry = positive(d, "connectRetry");
+        return o;
+    }
+
+    /** The timer granularity of retransmissions and offline decisions (default 100 ms). */
+    public MessageOptions tick(Duration d) {
+        MessageOptions o = copy();
+        o.tick = positive(d, "tick");
+        return o;
+    }
+
+    /**
+     * Bounds of the durable inbox of messages received and not yet read from {@link Messages#incoming()}
+     * (defaults 4096 messages, 64 MiB). When full, this node stops acknowledging.
+     */
+    public MessageOptions inbox(int maxMessages, long maxBytes) {
+        MessageOptions o = copy();
+        o.inboxMaxMessages = atLeast(maxMessages, 1, "inbox maxMessages");
+        if (maxBytes < 1) {
+            throw new IllegalArgumentException("inbox maxBytes must be positive, got " + maxBytes);
+        }
+        o.inboxMaxBytes = maxBytes;
+        return o;
+    }
+
+    /** How long a received message id is remembered to drop duplicates (default 30 days). */
+    public MessageOptions dedupeTtl(Duration d) {
+        MessageOptions o = copy();
+        o.dedupeTtl = positive(d, "dedupeTtl");
+        return o;
+    }
+
+    /** Where metrics {@code carrier.messages.*} go (default: a private registry). */
+    public MessageOptions meterRegistry(MeterRegistry registry) {
+        MessageOptions o = copy();
+        o.meterRegistry = registry;
+        return o;
+    }
+
+    /** See {@link #maxMessageBytes(int)}. */
+    public int maxMessageBytes() {
+        return maxMessageBytes;
+    }
+
+    /** See {@link #maxOfflineMessageBytes(int)}. */
+    public int maxOfflineMessageBytes() {
+        return maxOfflineMessageBytes;
+    }
+
+    /** See {@link #window(int)}. */
+    public int window() {
+        return window;
+    }
+
+    /** See {@link #offlineAfter(Duration)}. */
+    public Duration offlineAfter() {
+        return offlineAfter;
+    }
+
+    /** See {@link #offlineReplicas(int)}. */
+    public int offlineReplicas() {
+        return offlineReplicas;
+    }
+
+    /** See {@link #offlineTtl(Duration)}. */
+    public Duration offlineTtl() {
+        return offlineTtl;
+    }
+}

@@ -1,0 +1,1260 @@
+package io.reactivecarrier.message;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.reactivecarrier.core.MessageTooLargeException;
+import io.reactivecarrier.core.UnknownFriendException;
+import io.reactivecarrier.core.UserId;
+import io.reactivecarrier.dht.Mailbox;
+import io.reactivecarrier.link.Link;
+import io.reactivecarrier.link.LinkEvent;
+import io.reactivecarrier.link.LinkManager;
+import io.reactivecarrier.store.KeyValueMap;
+import io.reactivecarrier.store.NodeStore;
+import io.reactivecarrier.store.OutboxEntry;
+import io.reactivecarrier.wire.DecodeException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Operators;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The message layer of a node: the durable outbox, delivery over friend links with receipts,
+ * the offline path through the DHT mailbox, and the durable, deduplicating inbox behind
+ * {@link #incoming()}. See docs/messages.md for the design and docs/protocol/messages.md for the
+ * wire format.
+ *
+ * <pre>{@code
+ * MessageService messages = MessageService.create(store, links, mailbox, friends, MessageOptions.create());
+ * messages.start().then(messages.send(friend, "hi")) ...
+ * }</pre>
+ *
+ * <h2>Threading</h2>
+ * All state lives on one single-threaded scheduler of this service; link frames, store results
+ * and timers hop onto it. Disk work runs on the store's own thread.
+ */
+public final class MessageService implements Messages {
+
+    private static final Logger log = LoggerFactory.getLogger(MessageService.class);
+    static final String INBOX = "message.inbox";
+    static final String CURSORS = "message.cursor";
+    static final String OFFLINE_STATE = "OFFLINE:";
+    private static final int BATCH = 512;
+    /** Messages handed out per commit: also the most that are handed out again after a crash. */
+    private static final int HAND_OUT_BATCH = 128;
+    private static final int PACE_FRAMES = 256;
+    private static final int RECENT = 65_536;
+    private static final int MAX_DEPOSITS = 16;
+
+    private final NodeStore store;
+    private final LinkManager links;
+    private final Mailbox mailbox;
+    private final FriendDirectory friends;
+    private final MessageOptions o;
+    private final Scheduler loop;
+    private final KeyValueMap inbox;
+    private final KeyValueMap cursors;
+    private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+    private final Sinks.Many<Receipt> receipts = Sinks.many().multicast().directBestEffort();
+    private final Disposable.Composite timers = Disposables.composite();
+
+    // ---- sending (loop-confined unless noted)
+    private final Map<UserId, Peer> peers = new HashMap<>();
+    private final Queue<Append> appendQueue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queuedSends = new AtomicInteger();
+    private boolean appending;
+    private final List<byte[]> removals = new ArrayList<>();
+    private boolean removing;
+    private final ArrayDeque<Paced> paced = new ArrayDeque<>();
+    private boolean pacerArmed;
+    private int deposits;
+    private final LinkedHashMap<MessageId, UserId> recentDelivered = lru(RECENT);
+    private long outboxSize;
+
+    // ---- receiving
+    private final Map<PartialKey, Partial> partials = new HashMap<>();
+    private long reassemblyBytes;
+    private final List<Incoming> persistQueue = new ArrayList<>();
+    private boolean persisting;
+    private int persistingCount;
+    private final LinkedHashMap<ReceivedKey, Boolean> recentReceived = lru(RECENT);
+    private int inboxCount;
+    private long inboxBytes;
+    private FluxSink<Message> subscriber;
+    private long demand;
+    private boolean pumping;
+
+    private volatile boolean started;
+    private volatile boolean closed;
+    private final Mono<Void> startOnce;
+
+    // ---- metrics
+    private final Counter sentCounter;
+    private final Counter deliveredCounter;
+    private final Counter storedOfflineCounter;
+    private final Counter duplicatesCounter;
+    private final Counter receivedCounter;
+    private final Counter droppedFull;
+    private final Counter droppedMalformed;
+    private final Counter retransmits;
+    private final Timer latency;
+
+    private MessageService(NodeStore store, LinkManager links, Mailbox mailbox, FriendDirectory friends,
+            MessageOptions options) {
+        this.store = store;
+        this.links = links;
+        this.mailbox = mailbox;
+        this.friends = friends;
+        this.o = options;
+        this.loop = Schedulers.newSingle("carrier-messages-" + links.userId().shortString(), true);
+        this.inbox = store.map(INBOX, Math.max(NodeStore.DEFAULT_MAX_ENTRIES, options.inboxMaxMessages * 2 + BATCH));
+        this.cursors = store.map(CURSORS);
+        MeterRegistry r = options.meterRegistry != null ? options.meterRegistry : new SimpleMeterRegistry();
+        String node = links.userId().shortString();
+        sentCounter = Counter.builder("carrier.messages.sent").tag("node", node)
+                .description("messages accepted into the outbox").register(r);
+        deliveredCounter = Counter.builder("carrier.messages.delivered").tag("node", node)
+                .description("messages acknowledged by their recipient").register(r);
+        storedOfflineCounter = Counter.builder("carrier.messages.stored.offline").tag("node", node)
+                .description("messages stored in a friend's DHT mailbox").register(r);
+        duplicatesCounter = Counter.builder("carrier.messages.duplicates").tag("node", node)
+                .description("received messages dropped as duplicates").register(r);
+        receivedCounter = Counter.builder("carrier.messages.received").tag("node", node)
+                .description("new messages stored in the inbox").register(r);
+        droppedFull = Counter.builder("carrier.messages.dropped").tag("node", node).tag("reason", "inbox_full")
+                .description("received messages not acknowledged because the inbox is full").register(r);
+        droppedMalformed = Counter.builder("carrier.messages.dropped").tag("node", node).tag("reason", "malformed")
+                .register(r);
+        retransmits = Counter.builder("carrier.messages.retransmits").tag("node", node).register(r);
+        latency = Timer.builder("carrier.messages.delivery.latency").tag("node", node)
+                .description("from send to the recipient's receipt").register(r);
+        Gauge.builder("carrier.messages.outbox.size", this, s -> s.outboxSize).tag("node", node)
+                .description("messages in the outbox").register(r);
+        this.startOnce = Mono.defer(this::doStart).cache();
+    }
+
+    /**
+     * A message service over a node's store, links and mailbox. {@code mailbox} may be null (no
+     * offline path). Call {@link #start()} before use; sends made earlier wait for it.
+     */
+    public static MessageService create(NodeStore store, LinkManager links, Mailbox mailbox, FriendDirectory friends,
+            MessageOptions options) {
+        return new MessageService(Objects.requireNonNull(store, "store"), Objects.requireNonNull(links, "links"),
+                mailbox, Objects.requireNonNull(friends, "friends"), Objects.requireNonNull(options, "options"));
+    }
+
+    // =====================================================================================
+    // lifecycle
+
+    /**
+     * Loads the outbox and the inbox, registers the link frame handlers, starts the timers and
+     * fetches the mailbox once. Subscribing twice starts once.
+     */
+    public Mono<Void> start() {
+        return startOnce;
+    }
+
+    private Mono<Void> doStart() {
+        if (closed) {
+            return Mono.error(new IllegalStateException("this message service was closed; create a new one"));
+        }
+        return store.transaction(tx -> new Loaded(tx.outbox(), tx.scan(inbox, new byte[0]), tx.scan(cursors, new byte[0])))
+                .publishOn(loop)
+                .doOnNext(this::load)
+                .then(Mono.fromRunnable(() -> {
+                    links.handle(MessageCodec.FRAME_MSG, this::onMsgFrame);
+                    links.handle(MessageCodec.FRAME_RECEIPT, this::onReceiptFrame);
+                    timers.add(links.events().subscribe(e -> run(() -> onLinkEvent(e))));
+                    timers.add(friends.online().onErrorResume(e -> Flux.empty())
+                            .subscribe(u -> run(() -> onFriendOnline(u))));
+                    long tick = o.tick.toMillis();
+                    timers.add(loop.schedulePeriodically(this::tick, tick, tick, TimeUnit.MILLISECONDS));
+                    if (mailbox != null) {
+                        long poll = o.mailboxPoll.toMillis();
+                        timers.add(loop.schedulePeriodically(this::pollMailbox, 0, poll, TimeUnit.MILLISECONDS));
+                    }
+                    started = true;
+                    drainAppends();
+                    peers.values().forEach(p -> {
+                        flush(p);
+                        maybeConnect(p);
+                    });
+                    pump();
+                }).subscribeOn(loop))
+                .then();
+    }
+
+    private record Loaded(List<OutboxEntry> outbox, List<KeyValueMap.Entry> inbox, List<KeyValueMap.Entry> cursors) {
+    }
+
+    private void load(Loaded l) {
+        long now = now();
+        for (OutboxEntry e : l.outbox) {
+            outboxSize++;
+            Peer p = peer(UserId.of(e.recipient()));
+            if (!p.spilled && hasRoom(p, e.payload().length)) {
+                Out m = new Out(MessageId.wrap(e.messageId()), e.sequence(), e.createdAtMillis(), e.payload(), now);
+                if (e.state().startsWith(OFFLINE_STATE)) {
+                    m.offline = true;
+                    m.depositedAt = Long.parseLong(e.state().substring(OFFLINE_STATE.length()));
+                }
+                p.add(m);
+            } else {
+                p.spilled = true;
+            }
+        }
+        for (KeyValueMap.Entry c : l.cursors) {
+            peer(UserId.of(c.key())).cursor = MessageCodec.longAt(c.value(), 0);
+        }
+        for (KeyValueMap.Entry e : l.inbox) {
+            byte[] k = e.key();
+            Peer p = peer(UserId.of(Arrays.copyOf(k, 32)));
+            long seq = MessageCodec.longAt(k, 32);
+            int size = e.value().length;
+            p.inbox.put(seq, size);
+            if (seq <= p.cursor) {
+                p.redeliver.add(seq);
+            }
+            inboxCount++;
+            inboxBytes += size;
+        }
+        log.debug("{}: loaded {} outbox and {} inbox messages", links.userId().shortString(), outboxSize, inboxCount);
+    }
+
+    /** Stops the timers, fails sends still waiting for the disk and ends {@link #incoming()}. Idempotent. */
+    public Mono<Void> close() {
+        return Mono.<Void>fromRunnable(() -> {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            timers.dispose();
+            for (Append a; (a = appendQueue.poll()) != null; ) {
+                a.sink.error(new IllegalStateException("the message service closed before the message was stored"));
+            }
+            if (subscriber != null) {
+                subscriber.complete();
+                subscriber = null;
+            }
+            links.handle(MessageCodec.FRAME_MSG, (l, b) -> { });
+            links.handle(MessageCodec.FRAME_RECEIPT, (l, b) -> { });
+            receipts.tryEmitComplete();
+        }).subscribeOn(loop).doFinally(s -> loop.disposeGracefully().subscribe(null, e -> { }));
+    }
+
+    // =====================================================================================
+    // API
+
+    @Override
+    public Mono<MessageId> send(UserId friend, byte[] body) {
+        return Mono.defer(() -> {
+            Objects.requireNonNull(friend, "friend");
+            Objects.requireNonNull(body, "body");
+            if (closed) {
+                return Mono.error(new IllegalStateException("the message service is closed"));
+            }
+            if (!friends.isFriend(friend)) {
+                return Mono.error(new UnknownFriendException(friend));
+            }
+            if (body.length > o.maxMessageBytes) {
+                return Mono.error(new MessageTooLargeException(body.length, o.maxMessageBytes));
+            }
+            if (queuedSends.incrementAndGet() > o.maxQueuedSends) {
+                queuedSends.decrementAndGet();
+                return Mono.error(new IllegalStateException("more than " + o.maxQueuedSends
+                        + " sends are waiting for the disk; wait for earlier send() Monos to complete"));
+            }
+            byte[] copy = body.clone();
+            return Mono.<MessageId>create(sink -> {
+                appendQueue.add(new Append(friend, MessageId.random(), copy, System.currentTimeMillis(), sink));
+                run(this::drainAppends);
+            });
+        });
+    }
+
+    @Override
+    public Mono<Receipt> delivered(MessageId id) {
+        Objects.requireNonNull(id, "id");
+        Mono<Receipt> later = receipts.asFlux()
+                .filter(r -> r.id().equals(id) && r.status() == Receipt.Status.DELIVERED).next();
+        Mono<Receipt> now = Mono.<Receipt>create(sink -> run(() -> checkDelivered(id, sink)))
+                .flatMap(r -> r == PENDING_RECEIPT ? Mono.never() : Mono.just(r));
+        return Mono.firstWithValue(later, now);
+    }
+
+    private static final Receipt PENDING_RECEIPT = new Receipt(MessageId.wrap(new byte[16]),
+            UserId.of(new byte[32]), Receipt.Status.DELIVERED, 0);
+
+    private void checkDelivered(MessageId id, MonoSink<Receipt> sink) {
+        UserId f = recentDelivered.get(id);
+        if (f != null) {
+            sink.success(new Receipt(id, f, Receipt.Status.DELIVERED, System.currentTimeMillis()));
+            return;
+        }
+        for (Peer p : peers.values()) {
+            if (p.byId.containsKey(id)) {
+                sink.success(PENDING_RECEIPT);
+                return;
+            }
+        }
+        for (Append a : appendQueue) {
+            if (a.id.equals(id)) {
+                sink.success(PENDING_RECEIPT);
+                return;
+            }
+        }
+        store.outbox().entry(id.raw()).subscribe(e -> run(() -> {
+            UserId again = recentDelivered.get(id);
+            if (again != null) {
+                sink.success(new Receipt(id, again, Receipt.Status.DELIVERED, System.currentTimeMillis()));
+            } else if (e.isPresent()) {
+                sink.success(PENDING_RECEIPT);
+            } else {
+                sink.error(new NoSuchElementException("message " + id + " is not in the outbox: it was delivered"
+                        + " before the last " + RECENT + " receipts, or this node never sent it"));
+            }
+        }), sink::error);
+    }
+
+    @Override
+    public Flux<Receipt> receipts() {
+        return receipts.asFlux();
+    }
+
+    @Override
+    public Flux<Message> incoming() {
+        return Flux.<Message>create(sink -> run(() -> attach(sink)), FluxSink.OverflowStrategy.ERROR);
+    }
+
+    private void attach(FluxSink<Message> sink) {
+        if (closed) {
+            sink.complete();
+            return;
+        }
+        if (subscriber != null) {
+            sink.error(new IllegalStateException("incoming() already has a subscriber; share one subscription"
+                    + " (for example with publish()) or cancel the other first"));
+            return;
+        }
+        subscriber = sink;
+        demand = 0;
+        sink.onRequest(n -> run(() -> {
+            if (subscriber == sink) {
+                demand = Operators.addCap(demand, n);
+                pump();
+            }
+        }));
+        sink.onDispose(() -> run(() -> {
+            if (subscriber == sink) {
+                subscriber = null;
+                demand = 0;
+            }
+        }));
+    }
+
+    /**
+     * Hands one item of this node's mailbox of type 0x10..0x1F (from the friends layer's mailbox
+     * dispatcher). Completes when the item is stored (or known as a duplicate, or dropped as
+     * malformed or not from a friend): then the caller may delete it. Fails when the inbox is full
+     * (keep the item and try again later).
+     */
+    public Mono<Void> onMailboxItem(UserId sender, byte[] body) {
+        return Mono.defer(() -> {
+            if (!friends.isFriend(sender)) {
+                log.debug("dropping a mailbox message from {}, who is not a friend", sender.shortString());
+                return Mono.empty();
+            }
+            MessageCodec.Fragment f;
+            try {
+                f = MessageCodec.readFragment(body, o.maxMessageBytes);
+            } catch (DecodeException e) {
+                log.debug("dropping a malformed mailbox message: {}", e.getMessage());
+                droppedMalformed.increment();
+                return Mono.empty();
+            }
+            return Mono.<Void>create(sink -> run(() -> onFragment(sender, f, true, sink)));
+        });
+    }
+
+    /**
+     * Fetches this node's mailbox now: stores the messages in it, deletes the stored ones and
+     * emits how many items were handled. Also runs on start and every {@code mailboxPoll}.
+     */
+    public Mono<Integer> fetchMailbox() {
+        if (mailbox == null) {
+            return Mono.just(0);
+        }
+        return mailbox.fetch()
+                .filter(i -> i.type() >= 0x10 && i.type() <= 0x1f)
+                .concatMap(i -> (i.type() == MessageCodec.MAILBOX_MSG ? onMailboxItem(UserId.of(i.sender()), i.body())
+                        : Mono.<Void>empty())
+                        .then(mailbox.delete(i.entryId()).onErrorResume(e -> Mono.just(0)))
+                        .thenReturn(1)
+                        .onErrorResume(e -> {
+                            log.debug("mailbox item not handled yet: {}", e.toString());
+                            return Mono.just(0);
+                        }))
+                .reduce(0, Integer::sum);
+    }
+
+    private void pollMailbox() {
+        fetchMailbox().subscribe(n -> log.debug("mailbox fetch handled {} items", n),
+                e -> log.debug("mailbox fetch failed: {}", e.toString()));
+    }
+
+    // =====================================================================================
+    // sending
+
+    private void drainAppends() {
+        if (!started || appending || appendQueue.isEmpty() || closed) {
+            return;
+        }
+        List<Append> batch = new ArrayList<>();
+        long bytes = 0;
+        for (Append a; batch.size() < BATCH && bytes < (8 << 20) && (a = appendQueue.poll()) != null; ) {
+            batch.add(a);
+            bytes += a.body.length;
+        }
+        appending = true;
+        store.transaction(tx -> {
+            List<OutboxEntry> out = new ArrayList<>(batch.size());
+            for (Append a : batch) {
+                out.add(tx.appendOutbox(a.id.raw(), a.friend.toBytes(), a.createdAt, a.body));
+            }
+            return out;
+        }).subscribe(entries -> run(() -> appended(batch, entries)), e -> run(() -> {
+            appending = false;
+            queuedSends.addAndGet(-batch.size());
+            batch.forEach(a -> a.sink.error(e));
+            drainAppends();
+        }));
+    }
+
+    private void appended(List<Append> batch, List<OutboxEntry> entries) {
+        appending = false;
+        queuedSends.addAndGet(-batch.size());
+        long now = now();
+        Set<Peer> touched = new HashSet<>();
+        for (int i = 0; i < batch.size(); i++) {
+            Append a = batch.get(i);
+            OutboxEntry e = entries.get(i);
+            Peer p = peer(a.friend);
+            outboxSize++;
+            sentCounter.increment();
+            if (!p.spilled && hasRoom(p, a.body.length)) {
+                p.add(new Out(a.id, e.sequence(), a.createdAt, a.body, now));
+            } else {
+                p.spilled = true;
+                if (p.reloading) {
+                    p.appendedWhileReloading = true;
+                }
+            }
+            touched.add(p);
+        }
+        for (Append a : batch) {
+            a.sink.success(a.id);
+        }
+        for (Peer p : touched) {
+            flush(p);
+            maybeConnect(p);
+        }
+        drainAppends();
+    }
+
+    private boolean hasRoom(Peer p, int size) {
+        return p.out.isEmpty() || (p.out.size() < o.maxInMemoryPerFriend && p.outBytes + size <= (64L << 20));
+    }
+
+    private Link upLink(UserId user) {
+        Link l = links.link(user).orElse(null);
+        return l != null && l.isUp() ? l : null;
+    }
+
+    /** Sends what the window allows. */
+    private void flush(Peer p) {
+        Link l = upLink(p.user);
+        if (l == null) {
+            return;
+        }
+        long now = now();
+        while (!p.unsent.isEmpty() && p.sent.size() < o.window) {
+            Out m = p.unsent.poll();
+            p.sent.put(m.id, m);
+            transmit(p, l, m, now);
+        }
+    }
+
+    private void transmit(Peer p, Link l, Out m, long now) {
+        m.lastSent = now;
+        m.sends++;
+        long floor = p.out.isEmpty() ? m.seq : Math.min(p.out.firstKey(), m.seq);
+        int chunk = l.maxPayload() - MessageCodec.HEADER;
+        int frames = Math.max(1, (m.body.length + chunk - 1) / chunk);
+        if (frames <= 8) {
+            for (int off = 0, i = 0; i < frames; i++, off += chunk) {
+                sendFragment(l, m, floor, off, Math.min(chunk, m.body.length - off));
+            }
+        } else {
+            paced.add(new Paced(p, m, m.sends, floor, 0));
+            armPacer();
+        }
+    }
+
+    private void sendFragment(Link l, Out m, long floor, int offset, int length) {
+        ByteBuf b = alloc.buffer(MessageCodec.HEADER + length);
+        MessageCodec.writeFragment(b, m.id.raw(), m.seq, floor, m.createdAt, m.body, offset, length);
+        l.send(MessageCodec.FRAME_MSG, b);
+    }
+
+    private void armPacer() {
+        if (!pacerArmed && !paced.isEmpty()) {
+            pacerArmed = true;
+            loop.schedule(this::pace, 1, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void pace() {
+        pacerArmed = false;
+        int budget = PACE_FRAMES;
+        while (budget > 0 && !paced.isEmpty()) {
+            Paced x = paced.peek();
+            Link l = upLink(x.peer.user);
+            if (l == null || x.sends != x.m.sends || !x.peer.byId.containsKey(x.m.id)) {
+                paced.poll(); // link gone, superseded by a retransmission, or acknowledged
+                continue;
+            }
+            int chunk = l.maxPayload() - MessageCodec.HEADER;
+            while (budget > 0 && x.offset < x.m.body.length) {
+                int len = Math.min(chunk, x.m.body.length - x.offset);
+                sendFragment(l, x.m, x.floor, x.offset, len);
+                x.offset += len;
+                budget--;
+            }
+            if (x.offset >= x.m.body.length) {
+                paced.poll();
+                x.m.lastSent = now();
+            }
+        }
+        armPacer();
+    }
+
+    private long rto(Peer p, Out m) {
+        // at least retransmitTimeout; more when receipts take longer (a loaded receiver or a slow path)
+        long base = Math.max(o.retransmitTimeout.toMillis(), 3 * p.srtt) + m.body.length / 20_000;
+        return base << Math.min(2, Math.max(0, m.sends - 1));
+    }
+
+    private void onReceiptFrame(Link link, ByteBuf payload) {
+        List<byte[]> ids;
+        try {
+            ids = MessageCodec.readReceipt(payload);
+        } catch (DecodeException e) {
+            droppedMalformed.increment();
+            return;
+        }
+        UserId from = link.peer();
+        run(() -> onReceipts(from, ids));
+    }
+
+    private void onReceipts(UserId from, List<byte[]> ids) {
+        Peer p = peers.get(from);
+        if (p == null) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        for (byte[] raw : ids) {
+            MessageId id = MessageId.wrap(raw);
+            Out m = p.byId.remove(id);
+            if (m == null) {
+                continue; // a duplicate receipt, or an entry not loaded (it is removed below all the same)
+            }
+            p.out.remove(m.seq);
+            p.outBytes -= m.body.length;
+            if (m.sends == 1 && m.lastSent > 0) {
+                long sample = Math.max(0, now() - m.lastSent);
+                p.srtt = p.srtt == 0 ? sample : (7 * p.srtt + sample) / 8;
+            }
+            if (p.sent.remove(id) == null) {
+                p.unsent.remove(m);
+            }
+            outboxSize--;
+            removals.add(raw);
+            deliveredCounter.increment();
+            latency.record(Math.max(0, now - m.createdAt), TimeUnit.MILLISECONDS);
+            recentDelivered.put(id, from);
+            receipts.tryEmitNext(new Receipt(id, from, Receipt.Status.DELIVERED, now));
+        }
+        drainRemovals();
+        flush(p);
+        maybeReload(p);
+    }
+
+    private void drainRemovals() {
+        if (removing || removals.isEmpty()) {
+            return;
+        }
+        List<byte[]> batch = new ArrayList<>(removals);
+        removals.clear();
+        removing = true;
+        store.transaction(tx -> {
+            batch.forEach(tx::removeOutbox);
+            return batch.size();
+        }).subscribe(n -> run(() -> {
+            removing = false;
+            drainRemovals();
+        }), e -> run(() -> {
+            log.warn("could not remove {} delivered messages from the outbox (they will be sent again and"
+                    + " deduplicated): {}", batch.size(), e.toString());
+            removing = false;
+            drainRemovals();
+        }));
+    }
+
+    private void maybeReload(Peer p) {
+        if (!p.spilled || p.reloading || p.out.size() >= o.maxInMemoryPerFriend / 2) {
+            return;
+        }
+        p.reloading = true;
+        p.appendedWhileReloading = false;
+        long after = p.maxLoadedSeq;
+        int room = o.maxInMemoryPerFriend - p.out.size();
+        store.outbox().pending(p.userBytes).filter(e -> e.sequence() > after).take(room).collectList()
+                .subscribe(list -> run(() -> {
+                    p.reloading = false;
+                    long now = now();
+                    for (OutboxEntry e : list) {
+                        MessageId id = MessageId.wrap(e.messageId());
+                        if (!p.byId.containsKey(id) && e.sequence() > p.maxLoadedSeq) {
+                            Out m = new Out(id, e.sequence(), e.createdAtMillis(), e.payload(), now);
+                            if (e.state().startsWith(OFFLINE_STATE)) {
+                                m.offline = true;
+                                m.depositedAt = Long.parseLong(e.state().substring(OFFLINE_STATE.length()));
+                            }
+                            p.add(m);
+                        }
+                    }
+                    p.spilled = list.size() >= room || p.appendedWhileReloading;
+                    flush(p);
+                }), e -> run(() -> p.reloading = false));
+    }
+
+    private void onLinkEvent(LinkEvent e) {
+        Peer p = peers.get(e.peer());
+        if (p == null || e.type() != LinkEvent.Type.UP) {
+            return;
+        }
+        p.connecting = false;
+        Link l = upLink(p.user);
+        if (l == null) {
+            return;
+        }
+        // retransmit on reconnect: what was in flight goes again now, in sequence order
+        long now = now();
+        List<Out> again = new ArrayList<>(p.sent.values());
+        again.sort((a, b) -> Long.compare(a.seq, b.seq));
+        for (Out m : again) {
+            m.sends = 0;
+            transmit(p, l, m, now);
+        }
+        flush(p);
+        flushReceipts(p);
+    }
+
+    private void onFriendOnline(UserId user) {
+        Peer p = peers.get(user);
+        if (p != null) {
+            p.lastConnect = Long.MIN_VALUE / 2;
+            maybeConnect(p);
+            flush(p);
+        }
+    }
+
+    private void maybeConnect(Peer p) {
+        if (closed || p.connecting || (p.out.isEmpty() && !p.spilled && p.receiptsToSend.isEmpty())) {
+            return;
+        }
+        if (upLink(p.user) != null) {
+            return;
+        }
+        long now = now();
+        if (now - p.lastConnect < o.connectRetry.toMillis()) {
+            return;
+        }
+        p.lastConnect = now;
+        p.connecting = true;
+        links.connect(p.user).subscribe(l -> run(() -> {
+            p.connecting = false;
+            flush(p);
+            flushReceipts(p);
+        }), e -> run(() -> p.connecting = false));
+    }
+
+    private void tick() {
+        if (closed) {
+            return;
+        }
+        long now = now();
+        for (Peer p : peers.values()) {
+            Link l = upLink(p.user);
+            if (l != null) {
+                List<Out> due = null;
+                for (Out m : p.sent.values()) {
+                    if (now - m.lastSent >= rto(p, m)) {
+                        (due == null ? due = new ArrayList<>() : due).add(m);
+                    }
+                }
+                if (due != null) {
+                    for (Out m : due) {
+                        retransmits.increment();
+                        p.sent.remove(m.id);
+                        p.sent.put(m.id, m);
+                        transmit(p, l, m, now);
+                    }
+                }
+                flush(p);
+                if (!p.receiptsToSend.isEmpty()) {
+                    flushReceipts(p);
+                }
+            } else {
+                maybeConnect(p);
+                offline(p, now);
+            }
+            maybeReload(p);
+        }
+        expirePartials(now);
+        if (demand > 0) {
+            pump();
+        }
+    }
+
+    // ---- offline path
+
+    private void offline(Peer p, long now) {
+        if (mailbox == null) {
+            return;
+        }
+        long wall = System.currentTimeMillis();
+        for (Out m : p.out.values()) {
+            if (deposits >= MAX_DEPOSITS) {
+                return;
+            }
+            if (m.depositing || m.body.length > o.maxOfflineMessageBytes || now < m.nextDepositTry) {
+                continue;
+            }
+            boolean first = !m.offline && now - m.firstTry >= o.offlineAfter.toMillis();
+            boolean again = m.offline && wall - m.depositedAt >= o.redepositAfter.toMillis();
+            if (first || again) {
+                deposit(p, m);
+            }
+        }
+    }
+
+    private void deposit(Peer p, Out m) {
+        m.depositing = true;
+        deposits++;
+        long floor = p.out.isEmpty() ? m.seq : Math.min(p.out.firstKey(), m.seq);
+        int chunk = Mailbox.MAX_ITEM_BYTES - MessageCodec.HEADER;
+        List<byte[]> items = new ArrayList<>();
+        int off = 0;
+        do {
+            int len = Math.min(chunk, m.body.length - off);
+            items.add(MessageCodec.fragment(m.id.raw(), m.seq, floor, m.createdAt, m.body, off, len));
+            off += len;
+        } while (off < m.body.length);
+        byte[] recipient = p.userBytes;
+        long at = System.currentTimeMillis();
+        Flux.fromIterable(items)
+                .concatMap(item -> Mono.defer(() -> mailbox.deposit(recipient, MessageCodec.MAILBOX_MSG, item, o.offlineTtl))
+                        .subscribeOn(Schedulers.boundedElastic()) // sealing and signing: CPU work off the loop
+                        .onErrorResume(e -> {
+                            log.info("mailbox deposit failed: {}", e.toString());
+                            return Mono.just(0);
+                        }))
+                .reduce(Integer.MAX_VALUE, Math::min)
+                .flatMap(min -> min >= o.offlineReplicas
+                        ? store.outbox().markState(m.id.raw(), OFFLINE_STATE + at).thenReturn(true)
+                        : Mono.just(false))
+                .subscribe(ok -> run(() -> deposited(p, m, ok, at)), e -> run(() -> deposited(p, m, false, at)));
+    }
+
+    private void deposited(Peer p, Out m, boolean ok, long at) {
+        m.depositing = false;
+        deposits--;
+        if (!ok) {
+            m.nextDepositTry = now() + o.connectRetry.toMillis();
+            return;
+        }
+        boolean first = !m.offline;
+        m.offline = true;
+        m.depositedAt = at;
+        if (first && p.byId.containsKey(m.id)) {
+            storedOfflineCounter.increment();
+            receipts.tryEmitNext(new Receipt(m.id, p.user, Receipt.Status.STORED_OFFLINE, System.currentTimeMillis()));
+        }
+    }
+
+    // =====================================================================================
+    // receiving
+
+    private void onMsgFrame(Link link, ByteBuf payload) {
+        MessageCodec.Fragment f;
+        try {
+            f = MessageCodec.readFragment(payload, o.maxMessageBytes);
+        } catch (DecodeException e) {
+            droppedMalformed.increment();
+            return;
+        }
+        UserId from = link.peer();
+        run(() -> onFragment(from, f, false, null));
+    }
+
+    private void onFragment(UserId sender, MessageCodec.Fragment f, boolean offline, MonoSink<Void> done) {
+        if (closed) {
+            if (done != null) {
+                done.error(new IllegalStateException("the message service is closed"));
+            }
+            return;
+        }
+        if (!offline && !friends.isFriend(sender)) {
+            return;
+        }
+        Peer p = peer(sender);
+        p.floorSeen = Math.max(p.floorSeen, f.floor());
+        MessageId id = MessageId.wrap(f.id());
+        ReceivedKey rk = new ReceivedKey(sender, id);
+        if (recentReceived.containsKey(rk)) {
+            duplicatesCounter.increment();
+            queueReceipt(p, f.id());
+            flushReceipts(p);
+            if (done != null) {
+                done.success();
+            }
+            return;
+        }
+        if (f.whole()) {
+            complete(p, id, f.seq(), f.sentAt(), f.chunk(), offline, done);
+            return;
+        }
+        PartialKey key = new PartialKey(sender, id, offline);
+        Partial pa = partials.get(key);
+        if (pa == null) {
+            if (reassemblyBytes + f.total() > o.maxReassemblyBytes) {
+                if (done != null) {
+                    done.error(new IllegalStateException("reassembly buffers are full; try again later"));
+                }
+                return; // the sender retransmits later
+            }
+            pa = new Partial(f.total(), now());
+            partials.put(key, pa);
+            reassemblyBytes += f.total();
+        }
+        if (pa.offsets.add(f.offset())) {
+            System.arraycopy(f.chunk(), 0, pa.buf, f.offset(), f.chunk().length);
+            pa.received += f.chunk().length;
+        }
+        if (pa.received >= pa.buf.length) {
+            partials.remove(key);
+            reassemblyBytes -= pa.buf.length;
+            complete(p, id, f.seq(), f.sentAt(), pa.buf, offline, done);
+        } else if (done != null) {
+            done.success();
+        }
+    }
+
+    private void expirePartials(long now) {
+        if (partials.isEmpty()) {
+            return;
+        }
+        long limit = o.reassemblyTimeout.toMillis();
+        Iterator<Map.Entry<PartialKey, Partial>> it = partials.entrySet().iterator();
+        while (it.hasNext()) {
+            Partial pa = it.next().getValue();
+            if (now - pa.startedAt > limit) {
+                reassemblyBytes -= pa.buf.length;
+                it.remove();
+            }
+        }
+    }
+
+    private void complete(Peer p, MessageId id, long seq, long sentAt, byte[] body, boolean offline,
+            MonoSink<Void> done) {
+        int pending = persistQueue.size() + persistingCount;
+        if (inboxCount + pending >= o.inboxMaxMessages || inboxBytes + body.length > o.inboxMaxBytes) {
+            droppedFull.increment();
+            if (done != null) {
+                done.error(new IllegalStateException("the inbox is full; keep the item and try again later"));
+            }
+            return; // not acknowledged: the sender keeps it and retransmits
+        }
+        persistQueue.add(new Incoming(p, id, seq, sentAt, body, offline, done));
+        drainPersist();
+    }
+
+    private void drainPersist() {
+        if (persisting || persistQueue.isEmpty()) {
+            return;
+        }
+        List<Incoming> batch = new ArrayList<>();
+        long bytes = 0;
+        Iterator<Incoming> it = persistQueue.iterator();
+        while (it.hasNext() && batch.size() < BATCH && bytes < (8 << 20)) {
+            Incoming in = it.next();
+            batch.add(in);
+            bytes += in.body.length;
+            it.remove();
+        }
+        persisting = true;
+        persistingCount = batch.size();
+        long expires = System.currentTimeMillis() + o.dedupeTtl.toMillis();
+        store.transaction(tx -> {
+            boolean[] fresh = new boolean[batch.size()];
+            for (int i = 0; i < fresh.length; i++) {
+                Incoming in = batch.get(i);
+                fresh[i] = tx.markReceived(in.peer.userBytes, in.id.raw(), expires);
+                if (fresh[i]) {
+                    tx.put(inbox, MessageCodec.inboxKey(in.peer.userBytes, in.seq),
+                            MessageCodec.inboxValue(in.seq, in.sentAt, in.offline, in.id.raw(), in.body), Long.MAX_VALUE);
+                }
+            }
+            return fresh;
+        }).subscribe(fresh -> run(() -> persisted(batch, fresh)), e -> run(() -> {
+            log.warn("could not store {} received messages (not acknowledged; the senders retry): {}",
+                    batch.size(), e.toString());
+            persisting = false;
+            persistingCount = 0;
+            batch.forEach(in -> {
+                if (in.done != null) {
+                    in.done.error(e);
+                }
+            });
+            drainPersist();
+        }));
+    }
+
+    private void persisted(List<Incoming> batch, boolean[] fresh) {
+        log.debug("{}: stored {} received messages", links.userId().shortString(), fresh.length);
+        persisting = false;
+        persistingCount = 0;
+        Set<Peer> touched = new HashSet<>();
+        for (int i = 0; i < fresh.length; i++) {
+            Incoming in = batch.get(i);
+            recentReceived.put(new ReceivedKey(in.peer.user, in.id), Boolean.TRUE);
+            if (fresh[i]) {
+                Integer old = in.peer.inbox.put(in.seq, in.body.length + 33);
+                if (old == null) {
+                    inboxCount++;
+                    inboxBytes += in.body.length + 33;
+                }
+                receivedCounter.increment();
+            } else {
+                duplicatesCounter.increment();
+            }
+            queueReceipt(in.peer, in.id.raw());
+            touched.add(in.peer);
+            if (in.done != null) {
+                in.done.success();
+            }
+        }
+        touched.forEach(this::flushReceipts);
+        pump();
+        drainPersist();
+    }
+
+    private void queueReceipt(Peer p, byte[] id) {
+        if (p.receiptsToSend.size() >= RECENT) {
+            p.receiptsToSend.remove(0); // a dropped receipt is sent again when the message is retransmitted
+        }
+        p.receiptsToSend.add(id);
+    }
+
+    private void flushReceipts(Peer p) {
+        if (p.receiptsToSend.isEmpty()) {
+            return;
+        }
+        Link l = upLink(p.user);
+        if (l == null) {
+            maybeConnect(p);
+            return;
+        }
+        int cap = MessageCodec.receiptCapacity(l.maxPayload());
+        List<byte[]> all = p.receiptsToSend;
+        for (int i = 0; i < all.size(); i += cap) {
+            List<byte[]> part = all.subList(i, Math.min(all.size(), i + cap));
+            ByteBuf b = alloc.buffer(2 + part.size() * 16);
+            MessageCodec.writeReceipt(b, part);
+            l.send(MessageCodec.FRAME_RECEIPT, b);
+        }
+        p.receiptsToSend = new ArrayList<>();
+    }
+
+    // ---- handing messages to incoming()
+
+    private record Pick(Peer peer, long seq, boolean redelivered) {
+    }
+
+    private void pump() {
+        if (subscriber == null || pumping || demand <= 0 || closed) {
+            return;
+        }
+        long budget = Math.min(demand, HAND_OUT_BATCH);
+        long bytes = 0;
+        List<Pick> picks = new ArrayList<>();
+        List<byte[]> removeKeys = new ArrayList<>();
+        List<long[]> removeRefs = new ArrayList<>();
+        List<Peer> removePeers = new ArrayList<>();
+        Map<Peer, Long> newCursor = new HashMap<>();
+        for (Peer p : peers.values()) {
+            if (p.inbox.isEmpty()) {
+                continue;
+            }
+            long cursor = p.cursor;
+            for (Map.Entry<Long, Integer> e : p.inbox.entrySet()) {
+                long seq = e.getKey();
+                if (p.redeliver.contains(seq)) {
+                    if (picks.size() < budget && bytes < (16 << 20)) {
+                        picks.add(new Pick(p, seq, true));
+                        bytes += e.getValue();
+                    }
+                } else if (seq <= p.cursor) {
+                    removeKeys.add(MessageCodec.inboxKey(p.userBytes, seq));
+                    removeRefs.add(new long[] {seq});
+                    removePeers.add(p);
+                } else if ((seq == cursor + 1 || seq <= p.floorSeen) && picks.size() < budget && bytes < (16 << 20)) {
+                    picks.add(new Pick(p, seq, false));
+                    bytes += e.getValue();
+                    cursor = seq;
+                    newCursor.put(p, cursor);
+                } else {
+                    break; // a gap: wait for the missing message
+                }
+            }
+        }
+        if (picks.isEmpty() && removeKeys.isEmpty()) {
+            if (log.isDebugEnabled()) {
+                peers.values().forEach(p -> log.debug("{}: nothing to hand from {}: inbox {}, cursor {}, floor {}",
+                        links.userId().shortString(), p.user.shortString(), p.inbox.keySet(), p.cursor, p.floorSeen));
+            }
+            return;
+        }
+        pumping = true;
+        List<byte[]> pickKeys = new ArrayList<>(picks.size());
+        picks.forEach(pk -> pickKeys.add(MessageCodec.inboxKey(pk.peer.userBytes, pk.seq)));
+        Map<byte[], byte[]> cursorWrites = new LinkedHashMap<>();
+        newCursor.forEach((p, c) -> cursorWrites.put(p.userBytes, MessageCodec.longBytes(c)));
+        store.transaction(tx -> {
+            removeKeys.forEach(k -> tx.remove(inbox, k));
+            cursorWrites.forEach((k, v) -> tx.put(cursors, k, v, Long.MAX_VALUE));
+            List<byte[]> values = new ArrayList<>(pickKeys.size());
+            pickKeys.forEach(k -> values.add(tx.get(inbox, k).orElse(null)));
+            return values;
+        }).subscribe(values -> run(() -> pumped(picks, values, removePeers, removeRefs, newCursor)), e -> run(() -> {
+            log.warn("could not read the inbox: {}", e.toString());
+            pumping = false;
+        }));
+    }
+
+    private void pumped(List<Pick> picks, List<byte[]> values, List<Peer> removePeers, List<long[]> removeRefs,
+            Map<Peer, Long> newCursor) {
+        pumping = false;
+        for (int i = 0; i < removePeers.size(); i++) {
+            Integer size = removePeers.get(i).inbox.remove(removeRefs.get(i)[0]);
+            if (size != null) {
+                inboxCount--;
+                inboxBytes -= size;
+            }
+        }
+        newCursor.forEach((p, c) -> p.cursor = Math.max(p.cursor, c));
+        for (int i = 0; i < picks.size(); i++) {
+            Pick pk = picks.get(i);
+            pk.peer.redeliver.remove(pk.seq);
+            byte[] v = values.get(i);
+            if (v == null || subscriber == null) {
+                continue; // the subscriber left: the message stays and is handed again (flagged) later
+            }
+            MessageId id = MessageId.of(Arrays.copyOfRange(v, 17, 33));
+            Message m = new Message(pk.peer.user, id, MessageCodec.longAt(v, 0), MessageCodec.longAt(v, 8), v[16] == 1,
+                    pk.redelivered, Arrays.copyOfRange(v, 33, v.length));
+            demand--;
+            subscriber.next(m);
+        }
+        pump();
+    }
+
+    // =====================================================================================
+    // helpers
+
+    private void run(Runnable task) {
+        try {
+            loop.schedule(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    log.error("message service task failed", e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException gone) {
+            // closed
+        }
+    }
+
+    private long now() {
+        return loop.now(TimeUnit.MILLISECONDS);
+    }
+
+    private Peer peer(UserId user) {
+        return peers.computeIfAbsent(user, Peer::new);
+    }
+
+    private static <K, V> LinkedHashMap<K, V> lru(int max) {
+        return new LinkedHashMap<>(1024, 0.75f, false) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                return size() > max;
+            }
+        };
+    }
+
+    /** Test hook: messages in the inbox not yet removed. */
+    int inboxCount() {
+        return inboxCount;
+    }
+
+    @Override
+    public String toString() {
+        return "MessageService[" + links.userId().shortString() + "]";
+    }
+
+    private record Append(UserId friend, MessageId id, byte[] body, long createdAt, MonoSink<MessageId> sink) {
+    }
+
+    private record PartialKey(UserId sender, MessageId id, boolean offline) {
+    }
+
+    private record ReceivedKey(UserId sender, MessageId id) {
+    }
+
+    private static final class Partial {
+        final byte[] buf;
+        final Set<Integer> offsets = new HashSet<>();
+        final long startedAt;
+        int received;
+
+        Partial(int total, long startedAt) {
+            this.buf = new byte[total];
+            this.startedAt = startedAt;
+        }
+    }
+
+    private record Incoming(Peer peer, MessageId id, long seq, long sentAt, byte[] body, boolean offline,
+            MonoSink<Void> done) {
+    }
+
+    private static final class Paced {
+        final Peer peer;
+        final Out m;
+        final int sends;
+        final long floor;
+        int offset;
+
+        Paced(Peer peer, Out m, int sends, long floor, int offset) {
+            this.peer = peer;
+            this.m = m;
+            this.sends = sends;
+            this.floor = floor;
+            this.offset = offset;
+        }
+    }
+
+    /** A message in memory on the sending side. */
+    private static final class Out {
+        final MessageId id;
+        final long seq;
+        final long createdAt;
+        final byte[] body;
+        final long firstTry;
+        long lastSent;
+        int sends;
+        boolean offline;
+        long depositedAt;
+        boolean depositing;
+        long nextDepositTry;
+
+        Out(MessageId id, long seq, long createdAt, byte[] body, long firstTry) {
+            this.id = id;
+            this.seq = seq;
+            this.createdAt = createdAt;
+            this.body = body;
+            this.firstTry = firstTry;
+        }
+    }
+
+    /** Both directions of the traffic with one friend. */
+    private static final class Peer {
+        final UserId user;
+        final byte[] userBytes;
+        // sending
+        final TreeMap<Long, Out> out = new TreeMap<>();
+        final Map<MessageId, Out> byId = new HashMap<>();
+        final ArrayDeque<Out> unsent = new ArrayDeque<>();
+        final LinkedHashMap<MessageId, Out> sent = new LinkedHashMap<>();
+        long outBytes;
+        long srtt;
+        boolean spilled;
+        boolean reloading;
+        boolean appendedWhileReloading;
+        long maxLoadedSeq;
+        boolean connecting;
+        long lastConnect = Long.MIN_VALUE / 2;
+        // receiving
+        List<byte[]> receiptsToSend = new ArrayList<>();
+        long floorSeen;
+        long cursor;
+        final TreeMap<Long, Integer> inbox = new TreeMap<>();
+        final Set<Long> redeliver = new HashSet<>();
+
+        Peer(UserId user) {
+            this.user = user;
+            this.userBytes = user.toBytes();
+        }
+
+        void add(Out m) {
+            out.put(m.seq, m);
+            byId.put(m.id, m);
+            unsent.add(m);
+            outBytes += m.body.length;
+            maxLoadedSeq = Math.max(maxLoadedSeq, m.seq);
+        }
+    }
+}

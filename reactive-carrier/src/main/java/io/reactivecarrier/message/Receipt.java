@@ -1,0 +1,32 @@
+package io.reactivecarrier.message;
+
+import io.reactivecarrier.core.UserId;
+import java.util.Objects;
+
+/**
+ * What happened to a sent message.
+ *
+ * @param id the message id ({@link Messages#send} returned it)
+ * @param friend the recipient
+ * @param status {@link Status#STORED_OFFLINE} or {@link Status#DELIVERED}
+ * @param atMillis when this node learned it (epoch millis)
+ */
+public record Receipt(MessageId id, UserId friend, Status status, long atMillis) {
+
+    /** The outcome of a message. */
+    public enum Status {
+        /**
+         * The friend was offline: the message is sealed to the friend and stored on enough DHT
+         * nodes. The outbox keeps it until it is {@link #DELIVERED}.
+         */
+        STORED_OFFLINE,
+        /** The friend's node stored the message durably and acknowledged it; the outbox dropped it. */
+        DELIVERED
+    }
+
+    public Receipt {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(friend, "friend");
+        Objects.requireNonNull(status, "status");
+    }
+}

@@ -1,0 +1,218 @@
+package io.reactivecarrier.message;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.reactivecarrier.core.MessageTooLargeException;
+import io.reactivecarrier.core.UnknownFriendException;
+import io.reactivecarrier.core.UserId;
+import io.reactivecarrier.crypto.Ed25519KeyPair;
+import io.reactivecarrier.dht.NodeInfo;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Flux;
+
+/** Two message nodes and a few DHT storage nodes on real UDP sockets on 127.0.0.1. */
+class MessagesUdpTest {
+
+    static final Duration T = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    final List<MsgNode.DhtOnly> storage = new ArrayList<>();
+    final List<MsgNode> nodes = new ArrayList<>();
+    List<NodeInfo> boot;
+
+    static MessageOptions fast() {
+        return MessageOptions.create().offlineAfter(Duration.ofSeconds(1)).connectRetry(Duration.ofMillis(500))
+                .mailboxPoll(Duration.ofSeconds(1)).retransmitTimeout(Duration.ofMillis(500));
+    }
+
+    @BeforeEach
+    void storageNodes() {
+        MsgNode.DhtOnly first = MsgNode.dhtOnly(List.of());
+        storage.add(first);
+        for (int i = 0; i < 4; i++) {
+            storage.add(MsgNode.dhtOnly(List.of(first.info())));
+        }
+        boot = List.of(first.info());
+    }
+
+    @AfterEach
+    void stopAll() {
+        nodes.forEach(MsgNode::stop);
+        storage.forEach(MsgNode.DhtOnly::stop);
+    }
+
+    MsgNode node(String name, MessageOptions options, UserId... friends) {
+        return node(name, options, 0, friends);
+    }
+
+    MsgNode node(String name, MessageOptions options, int port, UserId... friends) {
+        MsgNode n = MsgNode.start(dir.resolve(name), boot, options, port, friends);
+        nodes.add(n);
+        return n;
+    }
+
+    static byte[] text(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void messagesArriveOnceInOrderWithReceipts() {
+        MsgNode alice = node("alice", fast());
+        MsgNode bob = node("bob", fast());
+        alice.befriend(bob);
+        List<Message> got = new CopyOnWriteArrayList<>();
+        bob.messages.incoming().subscribe(got::add);
+        List<Receipt> receipts = new CopyOnWriteArrayList<>();
+        alice.messages.receipts().subscribe(receipts::add);
+
+        int count = 300;
+        List<MessageId> ids = Flux.range(0, count)
+                .concatMap(i -> alice.messages.send(bob.userId(), "m" + i))
+                .collectList().block(T);
+        await().atMost(T).until(() -> got.size() >= count);
+        assertThat(got).extracting(Message::text).containsExactlyElementsOf(
+                Flux.range(0, count).map(i -> "m" + i).collectList().block(T));
+        assertThat(got).extracting(Message::id).containsExactlyElementsOf(ids);
+        assertThat(got).allSatisfy(m -> {
+            assertThat(m.sender()).isEqualTo(alice.userId());
+            assertThat(m.offline()).isFalse();
+            assertThat(m.redelivered()).isFalse();
+        });
+        for (MessageId id : ids) {
+            Receipt r = alice.messages.delivered(id).block(T);
+            assertThat(r.status()).isEqualTo(Receipt.Status.DELIVERED);
+            assertThat(r.friend()).isEqualTo(bob.userId());
+        }
+        await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == 0);
+        // and back the other way
+        bob.messages.send(alice.userId(), "reply").block(T);
+        assertThat(alice.messages.incoming().blockFirst(T).text()).isEqualTo("reply");
+        assertThat(got).hasSize(count);
+    }
+
+    @Test
+    void misuseFailsFast() {
+        MsgNode alice = node("alice", fast().maxMessageBytes(1000));
+        UserId stranger = UserId.of(Ed25519KeyPair.generate().publicKey());
+        assertThatThrownBy(() -> alice.messages.send(stranger, "hi").block(T))
+                .isInstanceOf(UnknownFriendException.class).hasMessageContaining("add the friend first");
+        alice.friends.set.add(stranger);
+        assertThatThrownBy(() -> alice.messages.send(stranger, new byte[1001]).block(T))
+                .isInstanceOf(MessageTooLargeException.class).hasMessageContaining("1000");
+        alice.messages.incoming().subscribe();
+        assertThatThrownBy(() -> alice.messages.incoming().blockFirst(T))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("already has a subscriber");
+    }
+
+    @Test
+    void aFiveMebibyteMessageIsFragmentedAndReassembled() {
+        MsgNode alice = node("alice", fast());
+        MsgNode bob = node("bob", fast());
+        alice.befriend(bob);
+        byte[] big = new byte[MessageOptions.DEFAULT_MAX_MESSAGE_BYTES];
+        new Random(7).nextBytes(big);
+        AtomicReference<Message> got = new AtomicReference<>();
+        bob.messages.incoming().subscribe(got::set);
+        MessageId id = alice.messages.send(bob.userId(), big).block(T);
+        assertThat(alice.messages.delivered(id).block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
+        await().atMost(T).until(() -> got.get() != null);
+        assertThat(got.get().id()).isEqualTo(id);
+        assertThat(got.get().body()).isEqualTo(big);
+        assertThatThrownBy(() -> alice.messages.send(bob.userId(), new byte[big.length + 1]).block(T))
+                .isInstanceOf(MessageTooLargeException.class).hasMessageContaining(String.valueOf(big.length));
+    }
+
+    @Test
+    void aSlowSubscriberHoldsTheSenderBack() {
+        MsgNode alice = node("alice", fast());
+        MsgNode bob = node("bob", fast().inbox(50, 1 << 20));
+        alice.befriend(bob);
+        List<Message> got = new CopyOnWriteArrayList<>();
+        AtomicReference<Subscription> sub = new AtomicReference<>();
+        bob.messages.incoming().subscribe(new BaseSubscriber<Message>() {
+            @Override
+            protected void hookOnSubscribe(Subscription s) {
+                sub.set(s); // no demand yet
+            }
+
+            @Override
+            protected void hookOnNext(Message m) {
+                got.add(m);
+            }
+        });
+        int count = 200;
+        Flux.range(0, count).concatMap(i -> alice.messages.send(bob.userId(), "m" + i)).then().block(T);
+        await().atMost(T).until(() -> bob.messages.inboxCount() == 50);
+        // the inbox stays at its bound; the rest waits in alice's outbox
+        await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == count - 50);
+        assertThat(bob.messages.inboxCount()).isEqualTo(50);
+        assertThat(got).isEmpty();
+        sub.get().request(10);
+        await().atMost(T).until(() -> got.size() == 10);
+        sub.get().request(Long.MAX_VALUE);
+        await().atMost(T).until(() -> got.size() >= count);
+        assertThat(got).extracting(Message::text).containsExactlyElementsOf(
+                Flux.range(0, count).map(i -> "m" + i).collectList().block(T));
+        Set<MessageId> unique = new HashSet<>();
+        got.forEach(m -> assertThat(unique.add(m.id())).isTrue());
+    }
+
+    @Test
+    void anOfflineFriendGetsTheMessagesThroughTheMailbox() {
+        MsgNode alice = node("alice", fast());
+        MsgNode bob = node("bob", fast());
+        alice.befriend(bob);
+        UserId bobId = bob.userId();
+        int bobPort = bob.transport.localAddress().getPort();
+        bob.stop();
+        nodes.remove(bob);
+        List<Receipt> receipts = new CopyOnWriteArrayList<>();
+        alice.messages.receipts().subscribe(receipts::add);
+        int count = 20;
+        List<MessageId> ids = Flux.range(0, count)
+                .concatMap(i -> alice.messages.send(bobId, i == 7 ? new String(new char[3000]).replace('\0', 'x')
+                        : "offline " + i))
+                .collectList().block(T);
+        await().atMost(T).until(() -> receipts.stream()
+                .filter(r -> r.status() == Receipt.Status.STORED_OFFLINE).count() == count);
+
+        // alice goes offline too; bob comes back (on his port: a DHT node that comes back with the same id from
+        // another port does not see its mailbox, see the report); the mailbox has everything, in order, once
+        alice.stop();
+        nodes.remove(alice);
+        MsgNode bob2 = node("bob", fast(), bobPort, alice.userId());
+        List<Message> got = new CopyOnWriteArrayList<>();
+        bob2.messages.incoming().subscribe(got::add);
+        await().atMost(T).until(() -> got.size() >= count);
+        assertThat(got).extracting(Message::id).containsExactlyElementsOf(ids);
+        assertThat(got).allSatisfy(m -> assertThat(m.offline()).isTrue());
+        // alice comes back: her outbox resumes, the receipts reach her once a link is up, the outbox empties
+        MsgNode alice2 = node("alice", fast(), bobId);
+        for (MessageId id : ids) {
+            assertThat(alice2.messages.delivered(id).block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
+        }
+        await().atMost(T).until(() -> alice2.store.outbox().pending().count().block(T) == 0);
+        // nothing more arrives (the link retransmissions were duplicates)
+        bob2.messages.fetchMailbox().block(T);
+        assertThat(got).hasSize(count);
+    }
+}
