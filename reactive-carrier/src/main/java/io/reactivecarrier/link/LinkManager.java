@@ -116,6 +116,7 @@ public final class LinkManager {
     private final Disposable tick;
 
     private volatile Predicate<UserId> authorizer = user -> false;
+    private volatile java.util.function.Function<InetSocketAddress, PathType> pathClassifier = a -> PathType.DIRECT;
     private volatile boolean closed;
     private volatile Thread loopThread;
     private byte[] cookieSecret;
@@ -252,6 +253,27 @@ public final class LinkManager {
         return maxPayload;
     }
 
+    /** How {@link Link#path()} is derived from a link's remote address (set by {@link NatTraversal#attach}). */
+    void pathClassifier(java.util.function.Function<InetSocketAddress, PathType> classifier) {
+        this.pathClassifier = Objects.requireNonNull(classifier, "classifier");
+    }
+
+    /**
+     * Moves a relayed link that is up to {@code to} (a punched path): sends a keepalive probe
+     * there; the friend follows the authenticated packet and answers on the new path. Does
+     * nothing for a link that is down or not relayed.
+     */
+    void migrate(UserId friend, InetSocketAddress to) {
+        runOnLoop(() -> {
+            FriendLink l = links.get(friend);
+            if (closed || l == null || !l.up || !usable(l.current, now()) || l.path != PathType.RELAYED) {
+                return;
+            }
+            setEndpoint(l, to);
+            sendData(l, l.current, FRAME_KEEPALIVE, PROBE.duplicate());
+        });
+    }
+
     LinkMetrics metrics() {
         return metrics;
     }
@@ -349,6 +371,7 @@ public final class LinkManager {
         l.candidates = contact.endpoints();
         if (l.endpoint == null) {
             l.endpoint = l.candidates.get(0);
+            l.path = pathClassifier.apply(l.endpoint);
         }
         if (l.up && usable(l.current, now())) {
             completeWaiters(l);
@@ -777,6 +800,7 @@ public final class LinkManager {
             return;
         }
         l.endpoint = sender;
+        l.path = pathClassifier.apply(sender);
         if (old != null && (l.up || l.current != null)) {
             emit(LinkEvent.Type.ADDRESS_CHANGED, l);
         }
