@@ -82,10 +82,18 @@ final class NetnsLab implements AutoCloseable {
         return null;
     }
 
+    private String label = "";
+
+    @Override
+    public String toString() {
+        return label;
+    }
+
     /** Builds the lab with the two routers' NAT kinds. */
     static NetnsLab create(Nat left, Nat right) {
         cleanLeftovers();
         NetnsLab lab = new NetnsLab();
+        lab.label = left.name().toLowerCase() + "-" + right.name().toLowerCase();
         Runtime.getRuntime().addShutdownHook(lab.hook);
         try {
             lab.build(left, right);

@@ -1,0 +1,179 @@
+package io.reactivecarrier.link;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.reactivecarrier.core.UserId;
+import io.reactivecarrier.crypto.Ed25519KeyPair;
+import io.reactivecarrier.crypto.X25519KeyPair;
+import io.reactivecarrier.dht.DhtNode;
+import io.reactivecarrier.dht.DhtOptions;
+import io.reactivecarrier.dht.NatInfo;
+import io.reactivecarrier.dht.NodeId;
+import io.reactivecarrier.dht.NodeInfo;
+import io.reactivecarrier.dht.RpcDhtTransport;
+import io.reactivecarrier.transport.PacketRouter;
+import io.reactivecarrier.transport.RpcEndpoint;
+import io.reactivecarrier.transport.RpcOptions;
+import io.reactivecarrier.transport.UdpTransport;
+import io.reactivecarrier.transport.UdpTransportOptions;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Mono;
+
+/**
+ * A node inside a namespace of the {@link NetnsLab}, driven by lines on stdin, answering on stdout.
+ *
+ * <p>Arguments: {@code boot PORT}, {@code relay PORT BOOT} or {@code peer PORT BOOT RELAY} where
+ * BOOT and RELAY are {@code ip:port:nodeKeyHex}. Every role prints {@code NODEKEY hex} and
+ * {@code READY}; a peer also prints {@code USER base58 STATIC hex BINDING hex ENDPOINT ip:port}
+ * and {@code NAT type external}. Peer commands: {@code friend USER STATIC BINDING ENDPOINT},
+ * {@code connect USER} (prints {@code CONNECTED path remote ms} or {@code CONNECT_FAILED why}),
+ * {@code send USER text} (the friend prints {@code RECV text}), {@code path USER}
+ * ({@code PATH path remote}), {@code bulk USER frames} (the friend prints {@code BULK n} per 1000).
+ */
+public final class LabNode {
+
+    static final int TEXT = 0x4F;
+    static final int BULK = 0x4E;
+    private static final Duration T = Duration.ofSeconds(30);
+    private static final HexFormat HEX = HexFormat.of();
+    private static final PrintStream OUT = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+
+    private LabNode() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String role = args[0];
+        int port = Integer.parseInt(args[1]);
+        UdpTransport transport = UdpTransport.bind(UdpTransportOptions.create().host("0.0.0.0").port(port)).block(T);
+        PacketRouter router = PacketRouter.create(new SimpleMeterRegistry());
+        transport.receive(router);
+        X25519KeyPair nodeKey = X25519KeyPair.generate();
+        RpcEndpoint rpc = RpcEndpoint.create(transport, router, nodeKey, RpcOptions.create());
+        List<NodeInfo> bootstrap = new ArrayList<>();
+        for (int i = 2; i < args.length; i++) {
+            bootstrap.add(nodeInfo(args[i]));
+        }
+        DhtNode dht = DhtNode.create(RpcDhtTransport.over(rpc, Duration.ofSeconds(2)),
+                DhtOptions.defaults().bootstrap(bootstrap).prefixLimits(20, 200));
+        OUT.println("NODEKEY " + HEX.formatHex(nodeKey.publicKey()));
+        if (role.equals("relay")) {
+            RelayServer.start(rpc, router, RelayServer.Limits.defaults());
+        }
+        dht.start().block(T);
+        if (!role.equals("peer")) {
+            OUT.println("READY");
+            waitForEof();
+            return;
+        }
+        peer(transport, router, rpc, dht, nodeInfo(args[3]));
+    }
+
+    private static void peer(UdpTransport transport, PacketRouter router, RpcEndpoint rpc, DhtNode dht,
+            NodeInfo relay) throws Exception {
+        LinkIdentity identity = new LinkIdentity(Ed25519KeyPair.generate(), X25519KeyPair.generate());
+        Map<UserId, PeerContact> friends = new ConcurrentHashMap<>();
+        NatTraversal nat = NatTraversal.create(rpc, router, identity.userId(),
+                NatTraversal.Options.defaults().upgradeInterval(Duration.ofSeconds(5)));
+        LinkManager links = LinkManager.create(nat.linkTransport(), nat.linkRouter(), identity,
+                nat.resolver(u -> Mono.justOrEmpty(friends.get(u))), LinkOptions.create());
+        nat.attach(links);
+        links.setAuthorizer(friends::containsKey);
+        links.handle(TEXT, (link, payload) -> OUT.println("RECV " + payload.toString(StandardCharsets.UTF_8)));
+        AtomicLong bulk = new AtomicLong();
+        links.handle(BULK, (link, payload) -> {
+            long n = bulk.incrementAndGet();
+            if (n % 1000 == 0) {
+                OUT.println("BULK " + n);
+            }
+        });
+        nat.addRelay(relay.address(), relay.id().bytes()).block(T);
+        NatInfo info = dht.probeNat(4).block(T);
+        InetSocketAddress local = NatTraversal.localCandidates(transport.localAddress()).get(0);
+        OUT.println("USER " + identity.userId() + " STATIC " + HEX.formatHex(identity.staticKey().publicKey())
+                + " BINDING " + HEX.formatHex(identity.binding()) + " ENDPOINT " + hostPort(local));
+        OUT.println("NAT " + info.type() + " " + (info.external() == null ? "-" : hostPort(info.external())));
+        OUT.println("READY");
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            String[] w = line.trim().split(" ", 3);
+            try {
+                switch (w[0]) {
+                    case "friend" -> {
+                        String[] f = line.trim().split(" ");
+                        UserId u = UserId.parse(f[1]);
+                        friends.put(u, new PeerContact(u, HEX.parseHex(f[2]), HEX.parseHex(f[3]),
+                                List.of(parse(f[4]))));
+                        OUT.println("FRIENDED");
+                    }
+                    case "connect" -> {
+                        long t0 = System.nanoTime();
+                        links.connect(UserId.parse(w[1])).subscribe(
+                                l -> OUT.println("CONNECTED " + l.path() + " " + l.remoteAddress() + " "
+                                        + (System.nanoTime() - t0) / 1_000_000),
+                                e -> OUT.println("CONNECT_FAILED " + e));
+                    }
+                    case "send" -> {
+                        Link l = links.link(UserId.parse(w[1])).orElseThrow();
+                        boolean ok = l.send(TEXT, Unpooled.copiedBuffer(w[2], StandardCharsets.UTF_8));
+                        OUT.println("SENT " + ok);
+                    }
+                    case "path" -> {
+                        Link l = links.link(UserId.parse(w[1])).orElse(null);
+                        OUT.println("PATH " + (l == null ? "NONE -" : l.path() + " " + l.remoteAddress()
+                                + (l.isUp() ? " up" : " down")));
+                    }
+                    case "bulk" -> {
+                        Link l = links.link(UserId.parse(w[1])).orElseThrow();
+                        int frames = Integer.parseInt(w[2]);
+                        byte[] chunk = new byte[1000];
+                        for (int i = 0; i < frames; i++) {
+                            ByteBuf b = Unpooled.wrappedBuffer(chunk);
+                            l.send(BULK, b);
+                            if (i % 50 == 49) {
+                                Thread.sleep(2); // a crude pace: link frames are unreliable datagrams
+                            }
+                        }
+                        OUT.println("BULK_SENT " + frames);
+                    }
+                    default -> OUT.println("UNKNOWN " + line);
+                }
+            } catch (RuntimeException e) {
+                OUT.println("ERROR " + e);
+            }
+        }
+        System.exit(0);
+    }
+
+    private static void waitForEof() throws Exception {
+        while (System.in.read() >= 0) {
+            // serve until the lab closes our stdin or kills us
+        }
+        System.exit(0);
+    }
+
+    static NodeInfo nodeInfo(String spec) {
+        String[] p = spec.split(":");
+        return new NodeInfo(NodeId.fromHex(p[2]), new InetSocketAddress(p[0], Integer.parseInt(p[1])));
+    }
+
+    static InetSocketAddress parse(String hostPort) {
+        int i = hostPort.lastIndexOf(':');
+        return new InetSocketAddress(hostPort.substring(0, i), Integer.parseInt(hostPort.substring(i + 1)));
+    }
+
+    static String hostPort(InetSocketAddress a) {
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+}

@@ -1,0 +1,114 @@
+package io.reactivecarrier.link;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reactivecarrier.link.NetnsLab.Nat;
+import io.reactivecarrier.link.NetnsLab.Node;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Friends behind NAT routers in real network namespaces ({@link NetnsLab}): cone NATs are punched
+ * through, symmetric ones fall back to the relay; NAT type detection; messages both ways.
+ * Skipped (with the reason) where namespaces cannot be made.
+ */
+@Tag("netns")
+class NatLabTest {
+
+    static final int S = 60;
+
+    @BeforeAll
+    static void needsNamespaces() {
+        String why = NetnsLab.unavailableReason();
+        Assumptions.assumeTrue(why == null, () -> "NAT lab skipped: " + why);
+    }
+
+    /** The nodes of one scenario. */
+    record Scenario(NetnsLab lab, Node a, Node b, String aUser, String bUser, String aNat, String bNat) {
+    }
+
+    static Scenario start(NetnsLab lab) {
+        Node boot = lab.start("boot", LabNode.class, "boot", "33445");
+        String bootKey = boot.expect("NODEKEY", S);
+        boot.expect("READY", S);
+        String bootSpec = NetnsLab.BOOT_IP + ":33445:" + bootKey;
+        Node relay = lab.start("relay", LabNode.class, "relay", "33445", bootSpec);
+        String relayKey = relay.expect("NODEKEY", S);
+        relay.expect("READY", S);
+        String relaySpec = NetnsLab.RELAY_IP + ":33445:" + relayKey;
+        Node a = lab.start("a", LabNode.class, "peer", "40001", bootSpec, relaySpec);
+        Node b = lab.start("b", LabNode.class, "peer", "40002", bootSpec, relaySpec);
+        String[] aInfo = a.expect("USER", S).split(" ");
+        String aNat = a.expect("NAT", S);
+        a.expect("READY", S);
+        String[] bInfo = b.expect("USER", S).split(" ");
+        String bNat = b.expect("NAT", S);
+        b.expect("READY", S);
+        // USER u STATIC s BINDING b ENDPOINT e  -> after the prefix: u STATIC s BINDING b ENDPOINT e
+        a.send("friend " + bInfo[0] + " " + bInfo[2] + " " + bInfo[4] + " " + bInfo[6]);
+        a.expect("FRIENDED", S);
+        b.send("friend " + aInfo[0] + " " + aInfo[2] + " " + aInfo[4] + " " + aInfo[6]);
+        b.expect("FRIENDED", S);
+        return new Scenario(lab, a, b, aInfo[0], bInfo[0], aNat, bNat);
+    }
+
+    /** Connects a to b, exchanges a message each way, returns a's path. */
+    static String connectAndTalk(Scenario s) {
+        s.a.send("connect " + s.bUser);
+        String connected = s.a.expect("CONNECTED", S);
+        System.out.println("nat-lab " + s.lab + ": a " + s.aNat + ", b " + s.bNat + ", connected " + connected);
+        s.a.send("send " + s.bUser + " hello-from-a");
+        assertThat(s.a.expect("SENT", S)).isEqualTo("true");
+        assertThat(s.b.expect("RECV", S)).isEqualTo("hello-from-a");
+        s.b.send("send " + s.aUser + " hello-from-b");
+        assertThat(s.b.expect("SENT", S)).isEqualTo("true");
+        assertThat(s.a.expect("RECV", S)).isEqualTo("hello-from-b");
+        s.b.send("path " + s.aUser);
+        String bPath = s.b.expect("PATH", S);
+        assertThat(bPath).endsWith("up");
+        return connected.split(" ")[0];
+    }
+
+    @Test
+    @Timeout(180)
+    void coneToConePunchesAHole() {
+        try (NetnsLab lab = NetnsLab.create(Nat.CONE, Nat.CONE)) {
+            Scenario s = start(lab);
+            assertThat(s.aNat).as("a behind a cone NAT").isEqualTo("CONE " + NetnsLab.R1_WAN + ":40001");
+            assertThat(s.bNat).as("b behind a cone NAT").isEqualTo("CONE " + NetnsLab.R2_WAN + ":40002");
+            String path = connectAndTalk(s);
+            assertThat(path).isEqualTo("PUNCHED");
+            s.a.send("path " + s.bUser);
+            assertThat(s.a.expect("PATH", S)).startsWith("PUNCHED /" + NetnsLab.R2_WAN + ":40002");
+        }
+    }
+
+    @Test
+    @Timeout(180)
+    void symmetricToSymmetricRunsOverTheRelay() {
+        try (NetnsLab lab = NetnsLab.create(Nat.SYMMETRIC, Nat.SYMMETRIC)) {
+            Scenario s = start(lab);
+            assertThat(s.aNat).startsWith("SYMMETRIC");
+            assertThat(s.bNat).startsWith("SYMMETRIC");
+            String path = connectAndTalk(s);
+            assertThat(path).isEqualTo("RELAYED");
+            s.b.send("path " + s.aUser);
+            assertThat(s.b.expect("PATH", S)).startsWith("RELAYED");
+        }
+    }
+
+    @Test
+    @Timeout(180)
+    void coneToSymmetricConnects() {
+        try (NetnsLab lab = NetnsLab.create(Nat.CONE, Nat.SYMMETRIC)) {
+            Scenario s = start(lab);
+            assertThat(s.aNat).startsWith("CONE");
+            assertThat(s.bNat).startsWith("SYMMETRIC");
+            String path = connectAndTalk(s);
+            assertThat(path).isIn("PUNCHED", "RELAYED");
+        }
+    }
+}
