@@ -111,4 +111,40 @@ class NatLabTest {
             assertThat(path).isIn("PUNCHED", "RELAYED");
         }
     }
+
+    @Test
+    @Timeout(180)
+    void aRelayedLinkMovesToAPunchedPathWhenPunchingStartsToWork() {
+        try (NetnsLab lab = NetnsLab.create(Nat.CONE, Nat.CONE)) {
+            // b's router drops PUNCH packets (first payload byte 0x21) for now: punching fails
+            lab.exec("r2", "nft", "add", "table", "inet", "lab");
+            lab.exec("r2", "nft", "add", "chain", "inet", "lab", "nopunch",
+                    "{", "type", "filter", "hook", "forward", "priority", "0", ";", "}");
+            lab.exec("r2", "nft", "add", "rule", "inet", "lab", "nopunch", "meta", "l4proto", "udp",
+                    "@th,64,8", "0x21", "drop");
+            Scenario s = start(lab);
+            assertThat(connectAndTalk(s)).isEqualTo("RELAYED");
+            lab.exec("r2", "nft", "delete", "table", "inet", "lab");
+            // the relayed link retries the punch every 5 s (LabNode) and moves over
+            String path = "";
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(90);
+            while (!path.startsWith("PUNCHED") && System.nanoTime() < deadline) {
+                s.a.send("path " + s.bUser);
+                path = s.a.expect("PATH", S);
+                if (!path.startsWith("PUNCHED")) {
+                    try {
+                        Thread.sleep(500); // polling a child process's state
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new AssertionError(e);
+                    }
+                }
+            }
+            assertThat(path).startsWith("PUNCHED /" + NetnsLab.R2_WAN + ":40002").endsWith("up");
+            s.a.send("send " + s.bUser + " after-upgrade");
+            assertThat(s.b.expect("RECV", S)).isEqualTo("after-upgrade");
+            s.b.send("send " + s.aUser + " after-upgrade-too");
+            assertThat(s.a.expect("RECV", S)).isEqualTo("after-upgrade-too");
+        }
+    }
 }
