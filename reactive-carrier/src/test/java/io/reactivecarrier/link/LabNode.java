@@ -10,6 +10,7 @@ import io.reactivecarrier.dht.DhtOptions;
 import io.reactivecarrier.dht.NatInfo;
 import io.reactivecarrier.dht.NodeId;
 import io.reactivecarrier.dht.NodeInfo;
+import io.reactivecarrier.dht.RelayDirectory;
 import io.reactivecarrier.dht.RpcDhtTransport;
 import io.reactivecarrier.transport.PacketRouter;
 import io.reactivecarrier.transport.RpcEndpoint;
@@ -72,16 +73,22 @@ public final class LabNode {
             RelayServer.start(rpc, router, RelayServer.Limits.defaults());
         }
         dht.start().block(T);
+        if (role.equals("relay")) {
+            // announce this relay in the DHT at the address the bootstrap node sees it at
+            InetSocketAddress seen = dht.observedAddress();
+            Integer stored = RelayDirectory.announce(dht, new NodeInfo(dht.id(), seen), Duration.ofMinutes(30)).block(T);
+            OUT.println("ANNOUNCED " + hostPort(seen) + " on " + stored);
+        }
         if (!role.equals("peer")) {
             OUT.println("READY");
             waitForEof();
             return;
         }
-        peer(transport, router, rpc, dht, nodeInfo(args[3]));
+        peer(transport, router, rpc, dht);
     }
 
-    private static void peer(UdpTransport transport, PacketRouter router, RpcEndpoint rpc, DhtNode dht,
-            NodeInfo relay) throws Exception {
+    private static void peer(UdpTransport transport, PacketRouter router, RpcEndpoint rpc, DhtNode dht)
+            throws Exception {
         LinkIdentity identity = new LinkIdentity(Ed25519KeyPair.generate(), X25519KeyPair.generate());
         Map<UserId, PeerContact> friends = new ConcurrentHashMap<>();
         NatTraversal nat = NatTraversal.create(rpc, router, identity.userId(),
@@ -98,7 +105,15 @@ public final class LabNode {
                 OUT.println("BULK " + n);
             }
         });
-        nat.addRelay(relay.address(), relay.id().bytes()).block(T);
+        // relays come from the DHT's relay directory (the relay announced itself there)
+        List<NodeInfo> relays = RelayDirectory.find(dht).block(T);
+        if (relays.isEmpty()) {
+            OUT.println("ERROR no relay announced in the DHT");
+        }
+        for (NodeInfo r : relays) {
+            nat.addRelay(r.address(), r.id().bytes()).block(T);
+        }
+        OUT.println("RELAYS " + relays.size());
         NatInfo info = dht.probeNat(4).block(T);
         InetSocketAddress local = NatTraversal.localCandidates(transport.localAddress()).get(0);
         OUT.println("USER " + identity.userId() + " STATIC " + HEX.formatHex(identity.staticKey().publicKey())

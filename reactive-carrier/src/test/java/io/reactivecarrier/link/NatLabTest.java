@@ -37,10 +37,13 @@ class NatLabTest {
         String bootSpec = NetnsLab.BOOT_IP + ":33445:" + bootKey;
         Node relay = lab.start("relay", LabNode.class, "relay", "33445", bootSpec);
         String relayKey = relay.expect("NODEKEY", S);
+        assertThat(relay.expect("ANNOUNCED", S)).startsWith(NetnsLab.RELAY_IP + ":33445 on ");
         relay.expect("READY", S);
         String relaySpec = NetnsLab.RELAY_IP + ":33445:" + relayKey;
         Node a = lab.start("a", LabNode.class, "peer", "40001", bootSpec, relaySpec);
         Node b = lab.start("b", LabNode.class, "peer", "40002", bootSpec, relaySpec);
+        assertThat(a.expect("RELAYS", S)).as("the relay was found in the DHT").isEqualTo("1");
+        assertThat(b.expect("RELAYS", S)).isEqualTo("1");
         String[] aInfo = a.expect("USER", S).split(" ");
         String aNat = a.expect("NAT", S);
         a.expect("READY", S);
