@@ -7,6 +7,7 @@ import io.reactivecarrier.crypto.Ed25519KeyPair;
 import io.reactivecarrier.crypto.X25519KeyPair;
 import io.reactivecarrier.dht.DhtNode;
 import io.reactivecarrier.dht.DhtOptions;
+import io.reactivecarrier.dht.LanDiscovery;
 import io.reactivecarrier.dht.NatInfo;
 import io.reactivecarrier.dht.NodeId;
 import io.reactivecarrier.dht.NodeInfo;
@@ -73,6 +74,24 @@ public final class LabNode {
             RelayServer.start(rpc, router, RelayServer.Limits.defaults());
         }
         dht.start().block(T);
+        if (role.equals("lan")) {
+            // no bootstrap node at all: the other node must be found by LAN multicast
+            try (LanDiscovery lan = LanDiscovery.start(dht, transport)) {
+                OUT.println("READY");
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (System.nanoTime() < deadline) {
+                    List<NodeInfo> known = dht.snapshot().block(T);
+                    if (!known.isEmpty()) {
+                        OUT.println("LAN_PEER " + known.get(0).id().toHex() + " " + hostPort(known.get(0).address())
+                                + " pinged " + lan.pinged());
+                        break;
+                    }
+                    Thread.sleep(200); // polling the routing table of this standalone process
+                }
+                waitForEof();
+            }
+            return;
+        }
         if (role.equals("relay")) {
             // announce this relay in the DHT at the address the bootstrap node sees it at
             InetSocketAddress seen = dht.observedAddress();

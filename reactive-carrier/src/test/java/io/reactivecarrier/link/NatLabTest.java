@@ -150,4 +150,17 @@ class NatLabTest {
             assertThat(s.a.expect("RECV", S)).isEqualTo("after-upgrade-too");
         }
     }
+
+    @Test
+    @Timeout(120)
+    void nodesOnOneLanFindEachOtherWithoutABootstrapNode() {
+        try (NetnsLab lab = NetnsLab.create(Nat.CONE, Nat.CONE)) {
+            Node a = lab.start("a", LabNode.class, "lan", "40001");
+            Node a2 = lab.start("a2", LabNode.class, "lan", "40003");
+            String aKey = a.expect("NODEKEY", S);
+            String a2Key = a2.expect("NODEKEY", S);
+            assertThat(a.expect("LAN_PEER", S)).startsWith(a2Key + " " + NetnsLab.A2_IP + ":40003");
+            assertThat(a2.expect("LAN_PEER", S)).startsWith(aKey + " " + NetnsLab.A_IP + ":40001");
+        }
+    }
 }
