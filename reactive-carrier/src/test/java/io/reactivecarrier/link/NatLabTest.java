@@ -31,48 +31,18 @@ class NatLabTest {
     }
 
     static Scenario start(NetnsLab lab) {
-        Node boot = lab.start("boot", LabNode.class, "boot", "33445");
-        String bootKey = boot.expect("NODEKEY", S);
-        boot.expect("READY", S);
-        String bootSpec = NetnsLab.BOOT_IP + ":33445:" + bootKey;
-        Node relay = lab.start("relay", LabNode.class, "relay", "33445", bootSpec);
-        String relayKey = relay.expect("NODEKEY", S);
-        assertThat(relay.expect("ANNOUNCED", S)).startsWith(NetnsLab.RELAY_IP + ":33445 on ");
-        relay.expect("READY", S);
-        String relaySpec = NetnsLab.RELAY_IP + ":33445:" + relayKey;
-        Node a = lab.start("a", LabNode.class, "peer", "40001", bootSpec, relaySpec);
-        Node b = lab.start("b", LabNode.class, "peer", "40002", bootSpec, relaySpec);
-        assertThat(a.expect("RELAYS", S)).as("the relay was found in the DHT").isEqualTo("1");
-        assertThat(b.expect("RELAYS", S)).isEqualTo("1");
-        String[] aInfo = a.expect("USER", S).split(" ");
-        String aNat = a.expect("NAT", S);
-        a.expect("READY", S);
-        String[] bInfo = b.expect("USER", S).split(" ");
-        String bNat = b.expect("NAT", S);
-        b.expect("READY", S);
-        // USER u STATIC s BINDING b ENDPOINT e  -> after the prefix: u STATIC s BINDING b ENDPOINT e
-        a.send("friend " + bInfo[0] + " " + bInfo[2] + " " + bInfo[4] + " " + bInfo[6]);
-        a.expect("FRIENDED", S);
-        b.send("friend " + aInfo[0] + " " + aInfo[2] + " " + aInfo[4] + " " + aInfo[6]);
-        b.expect("FRIENDED", S);
-        return new Scenario(lab, a, b, aInfo[0], bInfo[0], aNat, bNat);
+        NatLabScenario n = NatLabScenario.start(lab);
+        assertThat(n.relays).as("the relay was found in the DHT").isEqualTo(1);
+        return new Scenario(lab, n.a, n.b, n.aUser, n.bUser, n.aNat, n.bNat);
     }
 
     /** Connects a to b, exchanges a message each way, returns a's path. */
     static String connectAndTalk(Scenario s) {
-        s.a.send("connect " + s.bUser);
-        String connected = s.a.expect("CONNECTED", S);
-        System.out.println("nat-lab " + s.lab + ": a " + s.aNat + ", b " + s.bNat + ", connected " + connected);
-        s.a.send("send " + s.bUser + " hello-from-a");
-        assertThat(s.a.expect("SENT", S)).isEqualTo("true");
-        assertThat(s.b.expect("RECV", S)).isEqualTo("hello-from-a");
-        s.b.send("send " + s.aUser + " hello-from-b");
-        assertThat(s.b.expect("SENT", S)).isEqualTo("true");
-        assertThat(s.a.expect("RECV", S)).isEqualTo("hello-from-b");
-        s.b.send("path " + s.aUser);
-        String bPath = s.b.expect("PATH", S);
-        assertThat(bPath).endsWith("up");
-        return connected.split(" ")[0];
+        NatLabScenario.Result r = new NatLabScenario(s.lab, s.a, s.b, s.aUser, s.bUser, s.aNat, s.bNat, 1)
+                .connectAndTalk();
+        assertThat(r.messagesOk()).as("a message each way").isTrue();
+        assertThat(r.bPath()).endsWith("up");
+        return r.path();
     }
 
     @Test

@@ -34,20 +34,20 @@ import java.util.regex.Pattern;
  * routers do. Namespace names carry this JVM's pid, so a later run deletes the leftovers of a
  * killed one ({@link #cleanLeftovers()}).
  */
-final class NetnsLab implements AutoCloseable {
+public final class NetnsLab implements AutoCloseable {
 
     /** How a router maps its LAN. */
-    enum Nat {
+    public enum Nat {
         CONE, SYMMETRIC
     }
 
-    static final String BOOT_IP = "203.0.113.10";
-    static final String RELAY_IP = "203.0.113.11";
-    static final String R1_WAN = "203.0.113.1";
-    static final String R2_WAN = "203.0.113.2";
-    static final String A_IP = "198.51.100.10";
-    static final String A2_IP = "198.51.100.11";
-    static final String B_IP = "192.0.2.10";
+    public static final String BOOT_IP = "203.0.113.10";
+    public static final String RELAY_IP = "203.0.113.11";
+    public static final String R1_WAN = "203.0.113.1";
+    public static final String R2_WAN = "203.0.113.2";
+    public static final String A_IP = "198.51.100.10";
+    public static final String A2_IP = "198.51.100.11";
+    public static final String B_IP = "192.0.2.10";
 
     private static final String PREFIX = "rcn";
     private static final Pattern OURS = Pattern.compile("^" + PREFIX + "(\\d+)-\\S+");
@@ -59,7 +59,7 @@ final class NetnsLab implements AutoCloseable {
     private boolean closed;
 
     /** Why the lab cannot run here, or null when it can. */
-    static String unavailableReason() {
+    public static String unavailableReason() {
         if (!System.getProperty("os.name", "").toLowerCase().contains("linux")) {
             return "network namespaces need Linux";
         }
@@ -90,7 +90,7 @@ final class NetnsLab implements AutoCloseable {
     }
 
     /** Builds the lab with the two routers' NAT kinds. */
-    static NetnsLab create(Nat left, Nat right) {
+    public static NetnsLab create(Nat left, Nat right) {
         cleanLeftovers();
         NetnsLab lab = new NetnsLab();
         lab.label = left.name().toLowerCase() + "-" + right.name().toLowerCase();
@@ -171,14 +171,14 @@ final class NetnsLab implements AutoCloseable {
     }
 
     /** Runs a command inside a namespace and returns its output; fails on a non-zero exit. */
-    String exec(String role, String... cmd) {
+    public String exec(String role, String... cmd) {
         List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns(role)));
         full.addAll(List.of(cmd));
         return sh(full.toArray(String[]::new));
     }
 
     /** Starts {@code main} in a JVM inside a namespace; its stdout lines are readable, its stdin writable. */
-    Node start(String role, Class<?> main, String... args) {
+    public Node start(String role, Class<?> main, String... args) {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns(role),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx192m", "-Xss512k",
@@ -297,7 +297,7 @@ final class NetnsLab implements AutoCloseable {
     }
 
     /** A JVM inside a namespace: line-oriented stdin/stdout. */
-    static final class Node {
+    public static final class Node {
         final String role;
         final Process process;
         final Path stderr;
@@ -325,12 +325,12 @@ final class NetnsLab implements AutoCloseable {
         }
 
         /** Sends one command line. */
-        void send(String line) {
+        public void send(String line) {
             in.println(line);
         }
 
         /** The next line starting with {@code prefix} (others are skipped), failing after {@code seconds}. */
-        String expect(String prefix, int seconds) {
+        public String expect(String prefix, int seconds) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
             try {
                 while (true) {
