@@ -270,6 +270,7 @@ public final class LinkManager {
                 return;
             }
             setEndpoint(l, to);
+            l.lastOffRelayAt = now();
             sendData(l, l.current, FRAME_KEEPALIVE, PROBE.duplicate());
         });
     }
@@ -759,7 +760,7 @@ public final class LinkManager {
                 metrics.handshake(LinkMetrics.Outcome.CONFIRMED);
             }
             l.lastReceivedAt = now;
-            setEndpoint(l, sender);
+            follow(l, sender, now);
             markUp(l);
             int frameType = plain.readUnsignedByte();
             if (frameType == FRAME_KEEPALIVE) {
@@ -791,6 +792,28 @@ public final class LinkManager {
         l.current = s;
         if (l.next == s) {
             l.next = null;
+        }
+    }
+
+    /**
+     * Follows the friend to the address an authenticated packet came from, except back onto a
+     * relay while the direct (or punched) path delivered within the keepalive interval: late
+     * relayed packets after a move to a punched path must not move the link back.
+     */
+    private void follow(FriendLink l, InetSocketAddress sender, long now) {
+        if (sender.equals(l.endpoint)) {
+            if (l.path != PathType.RELAYED) {
+                l.lastOffRelayAt = now;
+            }
+            return;
+        }
+        if (l.path != PathType.RELAYED && pathClassifier.apply(sender) == PathType.RELAYED
+                && now - l.lastOffRelayAt < keepaliveMs) {
+            return;
+        }
+        setEndpoint(l, sender);
+        if (l.path != PathType.RELAYED) {
+            l.lastOffRelayAt = now;
         }
     }
 

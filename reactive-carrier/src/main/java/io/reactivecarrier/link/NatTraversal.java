@@ -83,6 +83,7 @@ public final class NatTraversal {
         private Duration registerInterval = Duration.ofSeconds(15);
         private Duration upgradeInterval = Duration.ofSeconds(30);
         private Duration rpcTimeout = Duration.ofSeconds(1);
+        private Duration relayAfter = Duration.ofSeconds(1);
         private MeterRegistry meterRegistry;
 
         private Options() {
@@ -100,6 +101,7 @@ public final class NatTraversal {
             o.registerInterval = registerInterval;
             o.upgradeInterval = upgradeInterval;
             o.rpcTimeout = rpcTimeout;
+            o.relayAfter = relayAfter;
             o.meterRegistry = meterRegistry;
             return o;
         }
@@ -140,6 +142,21 @@ public final class NatTraversal {
             Options o = copy();
             o.rpcTimeout = positive(d, "rpcTimeout");
             return o;
+        }
+
+        /**
+         * How long a connect waits for the punch before it goes over the relay circuit; the punch
+         * goes on, and a later success moves the link to the punched path.
+         */
+        public Options relayAfter(Duration d) {
+            Options o = copy();
+            o.relayAfter = positive(d, "relayAfter");
+            return o;
+        }
+
+        /** See {@link #relayAfter(Duration)}. */
+        public Duration relayAfter() {
+            return relayAfter;
         }
 
         /** Where the internal packet router counts its drops. */
@@ -219,6 +236,8 @@ public final class NatTraversal {
         int sent;
         InetSocketAddress result;
         boolean done;
+        /** The connect did not wait for this punch and went over the relay. */
+        boolean fellBack;
 
         Punch(long token, UserId friend, List<InetSocketAddress> targets, Set<InetSocketAddress> direct,
                 ClientCircuit circuit, long now) {
@@ -439,7 +458,15 @@ public final class NatTraversal {
                     List<InetSocketAddress> targets = new ArrayList<>();
                     targets.add(c.observed());
                     targets.addAll(c.candidates());
-                    return punch(c.token(), friend, targets, c.candidates(), circuit)
+                    Punch[] handle = new Punch[1];
+                    return punch(c.token(), friend, targets, c.candidates(), circuit, handle)
+                            .timeout(options.relayAfter, scheduler)
+                            .onErrorResume(java.util.concurrent.TimeoutException.class, e -> {
+                                if (handle[0] != null) {
+                                    handle[0].fellBack = true; // a late success migrates the link
+                                }
+                                return Mono.empty();
+                            })
                             .defaultIfEmpty(circuit.virtual);
                 });
     }
@@ -479,7 +506,7 @@ public final class NatTraversal {
         List<InetSocketAddress> targets = new ArrayList<>();
         targets.add(i.observed());
         targets.addAll(i.candidates());
-        punch(i.token(), i.from(), targets, i.candidates(), circuit).subscribe(addr -> {
+        punch(i.token(), i.from(), targets, i.candidates(), circuit, new Punch[1]).subscribe(addr -> {
             LinkManager l = links;
             if (l != null) {
                 l.migrate(i.from(), addr); // an upgrade of a relayed link; a new link just uses the path
@@ -491,10 +518,11 @@ public final class NatTraversal {
     // ------------------------------------------------------------------ punching
 
     private Mono<InetSocketAddress> punch(long token, UserId friend, List<InetSocketAddress> targets,
-            List<InetSocketAddress> direct, ClientCircuit circuit) {
+            List<InetSocketAddress> direct, ClientCircuit circuit, Punch[] handle) {
         Set<InetSocketAddress> t = new LinkedHashSet<>(targets);
         t.removeAll(candidates); // never probe ourselves
         Punch p = new Punch(token, friend, List.copyOf(t), Set.copyOf(direct), circuit, now());
+        handle[0] = p;
         return Mono.<InetSocketAddress>create(sink -> {
             p.sink = sink;
             if (closed || p.targets.isEmpty()) {
@@ -561,6 +589,10 @@ public final class NatTraversal {
         if (result != null) {
             log.debug("punched to {} at {} after {} probes", p.friend.shortString(), result, p.sent);
             p.sink.success(result);
+            LinkManager l = links;
+            if (p.fellBack && l != null) {
+                l.migrate(p.friend, result); // the link went over the relay meanwhile: move it
+            }
         } else {
             log.debug("punch to {} failed after {} probes", p.friend.shortString(), p.sent);
             p.sink.success();

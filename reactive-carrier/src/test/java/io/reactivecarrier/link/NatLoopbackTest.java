@@ -159,4 +159,27 @@ class NatLoopbackTest {
         assertThat(ab.path()).isEqualTo(PathType.DIRECT);
         assertThat(ab.remoteAddress()).isEqualTo(b.transport.localAddress());
     }
+
+    @Test
+    void aPunchThatSucceedsAfterTheRelayFallbackMovesTheLink() {
+        RpcEndpoint[] relayRpc = new RpcEndpoint[1];
+        relay(RelayServer.Limits.defaults(), relayRpc);
+        // the connect does not wait for the punch at all; periodic upgrades are off
+        NatTraversal.Options impatient = NatTraversal.Options.defaults().relayAfter(Duration.ofNanos(1))
+                .upgradeInterval(Duration.ofHours(1));
+        Peer a = new Peer(impatient);
+        Peer b = new Peer(impatient);
+        a.nat.addRelay(relayRpc[0].transport().localAddress(), relayRpc[0].nodeKey()).block(T);
+        b.nat.addRelay(relayRpc[0].transport().localAddress(), relayRpc[0].nodeKey()).block(T);
+        Link ab = a.links.connect(b.identity.userId()).block(T);
+        await().atMost(T).until(() -> ab.path() == PathType.DIRECT);
+        assertThat(ab.remoteAddress()).isEqualTo(b.transport.localAddress());
+        await().atMost(T).until(() -> b.links.link(a.identity.userId()).map(l -> l.path() == PathType.DIRECT)
+                .orElse(false));
+        assertThat(ab.send(TEXT, Unpooled.copiedBuffer("moved", StandardCharsets.UTF_8))).isTrue();
+        await().atMost(T).until(() -> b.received.contains("moved"));
+        Link ba = b.links.link(a.identity.userId()).orElseThrow();
+        assertThat(ba.send(TEXT, Unpooled.copiedBuffer("moved-back", StandardCharsets.UTF_8))).isTrue();
+        await().atMost(T).until(() -> a.received.contains("moved-back"));
+    }
 }
