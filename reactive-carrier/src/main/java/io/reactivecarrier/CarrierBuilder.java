@@ -29,6 +29,8 @@ public final class CarrierBuilder {
     MeterRegistry meterRegistry;
     Duration startTimeout = Duration.ofSeconds(30);
     Duration peerRecordTtl = Duration.ofHours(1);
+    boolean relay;
+    boolean lanDiscovery;
 
     private CarrierBuilder() {
     }
@@ -42,6 +44,8 @@ public final class CarrierBuilder {
         b.meterRegistry = meterRegistry;
         b.startTimeout = startTimeout;
         b.peerRecordTtl = peerRecordTtl;
+        b.relay = relay;
+        b.lanDiscovery = lanDiscovery;
         return b;
     }
 
@@ -99,6 +103,27 @@ public final class CarrierBuilder {
     public CarrierBuilder startTimeout(Duration timeout) {
         CarrierBuilder b = copy();
         b.startTimeout = Objects.requireNonNull(timeout, "startTimeout");
+        return b;
+    }
+
+    /**
+     * Opt in to relaying for nodes behind NATs (only on a publicly reachable node): the node serves
+     * introductions and forwards relayed link packets within {@code link.RelayServer.Limits}
+     * defaults, and announces itself in the DHT's relay directory. Off by default.
+     */
+    public CarrierBuilder relay(boolean enabled) {
+        CarrierBuilder b = copy();
+        b.relay = enabled;
+        return b;
+    }
+
+    /**
+     * Find nodes on the same LAN by multicast ({@code dht.LanDiscovery}), without a bootstrap node.
+     * Off by default.
+     */
+    public CarrierBuilder lanDiscovery(boolean enabled) {
+        CarrierBuilder b = copy();
+        b.lanDiscovery = enabled;
         return b;
     }
 

@@ -3,6 +3,7 @@ package io.reactivecarrier;
 import io.reactivecarrier.core.Address;
 import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.dht.Dht;
+import io.reactivecarrier.dht.NatInfo;
 import io.reactivecarrier.dht.NodeId;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -60,4 +61,10 @@ public interface CarrierNode {
 
     /** The DHT: lookups, values, peer records. */
     Dht dht();
+
+    /**
+     * This node's external address and NAT type, as distinct DHT nodes reported it in their
+     * PONGs ({@link NatInfo#UNKNOWN} until two of them agree or disagree).
+     */
+    NatInfo natInfo();
 }

@@ -7,12 +7,16 @@ import io.reactivecarrier.crypto.X25519KeyPair;
 import io.reactivecarrier.dht.Dht;
 import io.reactivecarrier.dht.DhtNode;
 import io.reactivecarrier.dht.DhtOptions;
+import io.reactivecarrier.dht.LanDiscovery;
+import io.reactivecarrier.dht.NatInfo;
+import io.reactivecarrier.dht.RelayDirectory;
 import io.reactivecarrier.dht.NodeId;
 import io.reactivecarrier.dht.NodeInfo;
 import io.reactivecarrier.dht.PeerRecord;
 import io.reactivecarrier.dht.RoutingSnapshot;
 import io.reactivecarrier.dht.RpcDhtTransport;
 import io.reactivecarrier.dht.StorePersistence;
+import io.reactivecarrier.link.RelayServer;
 import io.reactivecarrier.store.KeyValueMap;
 import io.reactivecarrier.store.NodeStore;
 import io.reactivecarrier.store.StoredIdentity;
@@ -50,10 +54,14 @@ final class DefaultCarrierNode implements CarrierNode {
     private static final byte[] SNAPSHOT_KEY = "dht.snapshot".getBytes(StandardCharsets.US_ASCII);
 
     private final CarrierBuilder config;
+    /** The router of the node's socket (the NAT roles register packet kinds on it). */
+    private volatile PacketRouter router;
     private final Mono<Void> startOnce;
 
     private volatile Running running;
     private volatile boolean stopped;
+    /** The opt-in NAT roles (relay, LAN discovery) of the running node; see startNatRoles. */
+    private volatile List<AutoCloseable> natRoles = List.of();
 
     /** Everything a started node holds. */
     private record Running(NodeStore store, Ed25519KeyPair identity, X25519KeyPair nodeKey, int nospam,
@@ -100,6 +108,7 @@ final class DefaultCarrierNode implements CarrierNode {
                             .flatMap(transport -> {
                                 PacketRouter router = PacketRouter.create(config.meterRegistry);
                                 transport.receive(router);
+                                DefaultCarrierNode.this.router = router;
                                 RpcEndpoint rpc = RpcEndpoint.create(transport, router, nodeKey,
                                         RpcOptions.create().meterRegistry(config.meterRegistry));
                                 List<NodeInfo> bootstrap = config.bootstrap.stream()
@@ -120,6 +129,7 @@ final class DefaultCarrierNode implements CarrierNode {
                     Running withAnnouncer = new Running(r.store, r.identity, r.nodeKey, r.nospam, r.transport, r.rpc,
                             r.dht, r.nodeMap, scheduleAnnouncements(r));
                     running = withAnnouncer;
+                    startNatRoles(withAnnouncer);
                     log.info("node {} started on {} (node id {})", UserId.of(r.identity.publicKey()).shortString(),
                             r.transport.localAddress(), r.dht.id());
                     return announce(withAnnouncer).onErrorResume(e -> {
@@ -217,6 +227,7 @@ final class DefaultCarrierNode implements CarrierNode {
             if (r.announcer != null) {
                 r.announcer.dispose();
             }
+            stopNatRoles();
             return r.dht.snapshot()
                     .flatMap(nodes -> r.nodeMap.put(SNAPSHOT_KEY, RoutingSnapshot.encode(nodes)))
                     .onErrorResume(e -> {
@@ -229,6 +240,67 @@ final class DefaultCarrierNode implements CarrierNode {
                     .then(r.store.close())
                     .doOnSuccess(v -> log.info("node {} stopped", UserId.of(r.identity.publicKey()).shortString()));
         });
+    }
+
+    /** Starts the relay role and LAN discovery when the builder asked for them. */
+    private void startNatRoles(Running r) {
+        List<AutoCloseable> roles = new ArrayList<>();
+        if (config.relay) {
+            RelayServer relay = RelayServer.start(r.rpc, routerOf(r), RelayServer.Limits.defaults());
+            Duration ttl = Duration.ofMinutes(30);
+            Runnable announce = () -> RelayDirectory.announce(r.dht, new NodeInfo(r.dht.id(), publicAddress(r)), ttl)
+                    .subscribe(n -> log.debug("relay announced on {} nodes", n),
+                            e -> log.debug("relay announcement failed: {}", e.toString()));
+            Disposable timer = r.transport.scheduler().schedulePeriodically(announce, 0, ttl.toMillis() / 2,
+                    TimeUnit.MILLISECONDS);
+            roles.add(() -> {
+                timer.dispose();
+                relay.close().subscribe();
+            });
+        }
+        if (config.lanDiscovery) {
+            try {
+                roles.add(LanDiscovery.start(r.dht, r.transport));
+            } catch (java.io.IOException e) {
+                log.warn("LAN discovery is off: {}", e.getMessage());
+            }
+        }
+        natRoles = List.copyOf(roles);
+    }
+
+    private void stopNatRoles() {
+        for (AutoCloseable c : natRoles) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.debug("closing a NAT role failed: {}", e.toString());
+            }
+        }
+        natRoles = List.of();
+    }
+
+    private PacketRouter routerOf(Running r) {
+        return router;
+    }
+
+    /** Where others reach this node: the address DHT nodes agree on, else the last one seen, else the bound one. */
+    private static InetSocketAddress publicAddress(Running r) {
+        NatInfo nat = r.dht.natInfo();
+        if (nat.external() != null) {
+            return nat.external();
+        }
+        InetSocketAddress seen = r.dht.observedAddress();
+        if (seen != null) {
+            return seen;
+        }
+        InetSocketAddress local = r.transport.localAddress();
+        return local.getAddress().isAnyLocalAddress()
+                ? new InetSocketAddress(InetAddress.getLoopbackAddress(), local.getPort()) : local;
+    }
+
+    @Override
+    public NatInfo natInfo() {
+        return running().dht.natInfo();
     }
 
     @Override
