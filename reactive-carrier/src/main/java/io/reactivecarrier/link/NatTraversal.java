@@ -253,6 +253,8 @@ public final class NatTraversal {
     private static final int MAX_PUNCHES = 64;
     private static final long PUNCH_LINGER_MS = 15_000;
     private static final long CIRCUIT_UNUSED_MS = 120_000;
+    private static final int MIGRATE_TRIES = 40;
+    private static final long MIGRATE_RETRY_MS = 250;
 
     private final RpcEndpoint rpc;
     private final DatagramTransport transport;
@@ -274,6 +276,8 @@ public final class NatTraversal {
                 }
             });
     private final Set<UserId> upgrading = new java.util.HashSet<>();
+    /** Per relayed friend: when the next upgrade may start, and the current backoff factor. */
+    private final Map<UserId, long[]> upgradeBackoff = new HashMap<>();
     private final Disposable registerTimer;
     private final Disposable upgradeTimer;
     private volatile LinkManager links;
@@ -507,10 +511,7 @@ public final class NatTraversal {
         targets.add(i.observed());
         targets.addAll(i.candidates());
         punch(i.token(), i.from(), targets, i.candidates(), circuit, new Punch[1]).subscribe(addr -> {
-            LinkManager l = links;
-            if (l != null) {
-                l.migrate(i.from(), addr); // an upgrade of a relayed link; a new link just uses the path
-            }
+            migrateWhenUp(i.from(), addr, MIGRATE_TRIES); // moves a relayed link; a new link just uses the path
         }, e -> { });
         return Mono.just(NatCodec.encodeStatus(NatCodec.OK));
     }
@@ -589,9 +590,8 @@ public final class NatTraversal {
         if (result != null) {
             log.debug("punched to {} at {} after {} probes", p.friend.shortString(), result, p.sent);
             p.sink.success(result);
-            LinkManager l = links;
-            if (p.fellBack && l != null) {
-                l.migrate(p.friend, result); // the link went over the relay meanwhile: move it
+            if (p.fellBack) {
+                migrateWhenUp(p.friend, result, MIGRATE_TRIES); // the link went over the relay meanwhile: move it
             }
         } else {
             log.debug("punch to {} failed after {} probes", p.friend.shortString(), p.sent);
@@ -619,22 +619,66 @@ public final class NatTraversal {
         }
         for (UserId friend : relayed) {
             Link link = l.link(friend).orElse(null);
-            if (link == null || !link.isUp() || link.path() != PathType.RELAYED || !upgrading.add(friend)) {
+            if (link == null || !link.isUp() || link.path() != PathType.RELAYED) {
+                upgradeBackoff.remove(friend);
                 continue;
             }
+            // one side retries (the smaller user id): its INTRODUCE makes the other side punch too
+            if (self.compareTo(friend) > 0 || upgrading.contains(friend)) {
+                continue;
+            }
+            long[] backoff = upgradeBackoff.computeIfAbsent(friend, f -> new long[] {now, 1});
+            if (now < backoff[0]) {
+                continue;
+            }
+            upgrading.add(friend);
             InetSocketAddress old = link.remoteAddress();
             traverse(friend)
                     .publishOn(scheduler)
                     .doFinally(s -> upgrading.remove(friend))
                     .subscribe(addr -> {
                         if (!isVirtual(addr)) {
+                            upgradeBackoff.remove(friend);
                             l.migrate(friend, addr);
                             retire(byVirtual.get(old));
                             retire(byVirtual.get(lastCircuitOf(friend)));
                         } else {
                             retire(byVirtual.get(addr)); // the new circuit is not needed: the old one works
                         }
-                    }, e -> log.debug("upgrade of {} failed: {}", friend.shortString(), e.toString()));
+                    }, e -> {
+                        log.debug("upgrade of {} failed: {}", friend.shortString(), e.toString());
+                        failedUpgrade(friend, now);
+                    }, () -> failedUpgrade(friend, now)); // after a success the backoff entry is gone
+        }
+    }
+
+    /**
+     * Moves the friend's link to {@code to} if it runs over a relay; when the link is not up yet
+     * (its handshake is still travelling through the relay), tries again a little later.
+     */
+    private void migrateWhenUp(UserId friend, InetSocketAddress to, int triesLeft) {
+        LinkManager l = links;
+        if (l == null || closed) {
+            return;
+        }
+        Link link = l.link(friend).orElse(null);
+        if (link != null && link.isUp()) {
+            if (link.path() == PathType.RELAYED) {
+                l.migrate(friend, to);
+            }
+            return;
+        }
+        if (triesLeft > 0) {
+            scheduler.schedule(() -> migrateWhenUp(friend, to, triesLeft - 1), MIGRATE_RETRY_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** After a failed upgrade the next one waits twice as long, up to 16 upgrade intervals. */
+    private void failedUpgrade(UserId friend, long now) {
+        long[] b = upgradeBackoff.get(friend);
+        if (b != null) {
+            b[1] = Math.min(16, b[1] * 2);
+            b[0] = now + b[1] * options.upgradeInterval.toMillis();
         }
     }
 
