@@ -45,6 +45,25 @@ class NatLabTest {
         return r.path();
     }
 
+    /** a's view of its link to b once it starts with {@code prefix}, or the last view after 90 s. */
+    static String awaitPath(Scenario s, String prefix) {
+        String path = "";
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(90);
+        while (!path.startsWith(prefix) && System.nanoTime() < deadline) {
+            s.a.send("path " + s.bUser);
+            path = s.a.expect("PATH", S);
+            if (!path.startsWith(prefix)) {
+                try {
+                    Thread.sleep(500); // polling a child process's state
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError(e);
+                }
+            }
+        }
+        return path;
+    }
+
     @Test
     @Timeout(180)
     void coneToConePunchesAHole() {
@@ -53,9 +72,10 @@ class NatLabTest {
             assertThat(s.aNat).as("a behind a cone NAT").isEqualTo("CONE " + NetnsLab.R1_WAN + ":40001");
             assertThat(s.bNat).as("b behind a cone NAT").isEqualTo("CONE " + NetnsLab.R2_WAN + ":40002");
             String path = connectAndTalk(s);
-            assertThat(path).isEqualTo("PUNCHED");
-            s.a.send("path " + s.bUser);
-            assertThat(s.a.expect("PATH", S)).startsWith("PUNCHED /" + NetnsLab.R2_WAN + ":40002");
+            // normally punched at once; on a very slow machine the connect may go over the relay
+            // first (after NatTraversal.Options.relayAfter) and move when the punch succeeds
+            assertThat(path).isIn("PUNCHED", "RELAYED");
+            assertThat(awaitPath(s, "PUNCHED")).startsWith("PUNCHED /" + NetnsLab.R2_WAN + ":40002").endsWith("up");
         }
     }
 
@@ -99,20 +119,7 @@ class NatLabTest {
             assertThat(connectAndTalk(s)).isEqualTo("RELAYED");
             lab.exec("r2", "nft", "delete", "table", "inet", "lab");
             // the relayed link retries the punch every 5 s (LabNode) and moves over
-            String path = "";
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(90);
-            while (!path.startsWith("PUNCHED") && System.nanoTime() < deadline) {
-                s.a.send("path " + s.bUser);
-                path = s.a.expect("PATH", S);
-                if (!path.startsWith("PUNCHED")) {
-                    try {
-                        Thread.sleep(500); // polling a child process's state
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new AssertionError(e);
-                    }
-                }
-            }
+            String path = awaitPath(s, "PUNCHED");
             assertThat(path).startsWith("PUNCHED /" + NetnsLab.R2_WAN + ":40002").endsWith("up");
             s.a.send("send " + s.bUser + " after-upgrade");
             assertThat(s.b.expect("RECV", S)).isEqualTo("after-upgrade");
@@ -132,5 +139,28 @@ class NatLabTest {
             assertThat(a.expect("LAN_PEER", S)).startsWith(a2Key + " " + NetnsLab.A2_IP + ":40003");
             assertThat(a2.expect("LAN_PEER", S)).startsWith(aKey + " " + NetnsLab.A_IP + ":40001");
         }
+    }
+
+    @Test
+    @Timeout(60)
+    void theLeftoversOfAKilledRunAreDeleted() {
+        long dead = 4_000_000;
+        while (ProcessHandle.of(dead).isPresent()) {
+            dead--;
+        }
+        String name = "rcn" + dead + "-pub";
+        try {
+            new ProcessBuilder("ip", "netns", "add", name).inheritIO().start().waitFor();
+            assertThat(namespaces()).contains(name);
+            NetnsLab.cleanLeftovers();
+            assertThat(namespaces()).doesNotContain(name);
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static String namespaces() throws java.io.IOException {
+        Process p = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
+        return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
 }

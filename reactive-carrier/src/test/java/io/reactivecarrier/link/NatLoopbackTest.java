@@ -88,8 +88,10 @@ class NatLoopbackTest {
     void punchedOnLoopbackIsDirectAndNeedsNoRelayTraffic() {
         RpcEndpoint[] relayRpc = new RpcEndpoint[1];
         RelayServer relay = relay(RelayServer.Limits.defaults(), relayRpc);
-        Peer a = new Peer(NatTraversal.Options.defaults());
-        Peer b = new Peer(NatTraversal.Options.defaults());
+        // the connect waits for the punch (which takes one round trip here), however slow the machine
+        NatTraversal.Options patient = NatTraversal.Options.defaults().relayAfter(Duration.ofSeconds(15));
+        Peer a = new Peer(patient);
+        Peer b = new Peer(patient);
         a.nat.addRelay(relayRpc[0].transport().localAddress(), relayRpc[0].nodeKey()).block(T);
         b.nat.addRelay(relayRpc[0].transport().localAddress(), relayRpc[0].nodeKey()).block(T);
 
