@@ -51,7 +51,7 @@ public final class RelayServer {
     /** Limits of a relay; immutable, copy on write. */
     public static final class Limits {
         private int maxCircuitsPerPeer = 8;
-        private long bytesPerSecond = 1_000_000;
+        private long bytesPerSecond = 10_000_000;
         private Duration maxCircuitDuration = Duration.ofMinutes(30);
         private Duration circuitIdle = Duration.ofSeconds(90);
         private Duration registrationTtl = Duration.ofSeconds(60);
@@ -60,7 +60,7 @@ public final class RelayServer {
         private Limits() {
         }
 
-        /** 8 circuits per peer, 1 MB/s per circuit direction, 30 min per circuit, 60 s registrations. */
+        /** 8 circuits per peer, 10 MB/s per circuit direction, 30 min per circuit, 60 s registrations. */
         public static Limits defaults() {
             return new Limits();
         }
