@@ -66,6 +66,7 @@ public final class LanDiscovery implements AutoCloseable {
     };
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong pinged = new AtomicLong();
+    private final AtomicLong unanswered = new AtomicLong();
     private long windowStart;
     private int inWindow;
     private volatile boolean closed;
@@ -186,7 +187,12 @@ public final class LanDiscovery implements AutoCloseable {
         lastPinged.put(id, now);
         pinged.incrementAndGet();
         // only an authenticated answer puts the node into the routing table
-        dht.ping(new NodeInfo(id, from)).subscribe(a -> { }, e -> { });
+        dht.ping(new NodeInfo(id, from)).subscribe(a -> { }, e -> unanswered.incrementAndGet());
+    }
+
+    /** Announced nodes that did not answer the PING (spoofed or gone): never added to the table. */
+    public long unanswered() {
+        return unanswered.get();
     }
 
     /** Stops announcing and closes the listening socket. */

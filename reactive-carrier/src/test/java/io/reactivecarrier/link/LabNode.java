@@ -58,6 +58,21 @@ public final class LabNode {
     public static void main(String[] args) throws Exception {
         String role = args[0];
         int port = Integer.parseInt(args[1]);
+        if (role.equals("spoof")) {
+            // one LAN announcement of a node id that nobody holds
+            byte[] packet = new byte[2 + 32];
+            packet[0] = (byte) io.reactivecarrier.wire.PacketKind.LAN_DISCOVERY.tag();
+            packet[1] = (byte) io.reactivecarrier.wire.Limits.PROTOCOL_VERSION;
+            byte[] id = new byte[32];
+            new java.security.SecureRandom().nextBytes(id);
+            System.arraycopy(id, 0, packet, 2, 32);
+            try (java.net.DatagramSocket s = new java.net.DatagramSocket(port)) {
+                s.send(new java.net.DatagramPacket(packet, packet.length,
+                        new InetSocketAddress(LanDiscovery.GROUP, LanDiscovery.PORT)));
+            }
+            OUT.println("SPOOFED " + HEX.formatHex(id));
+            return;
+        }
         UdpTransport transport = UdpTransport.bind(UdpTransportOptions.create().host("0.0.0.0").port(port)).block(T);
         PacketRouter router = PacketRouter.create(new SimpleMeterRegistry());
         transport.receive(router);
@@ -70,6 +85,28 @@ public final class LabNode {
         DhtNode dht = DhtNode.create(RpcDhtTransport.over(rpc, Duration.ofSeconds(2)),
                 DhtOptions.defaults().bootstrap(bootstrap).prefixLimits(20, 200));
         OUT.println("NODEKEY " + HEX.formatHex(nodeKey.publicKey()));
+        if (role.equals("relay")) {
+            RelayServer.start(rpc, router, RelayServer.Limits.defaults());
+        }
+        dht.start().block(T);
+        if (role.equals("lan")) {
+            // no bootstrap node at all: other nodes must be found by LAN multicast
+            try (LanDiscovery lan = LanDiscovery.start(dht, transport)) {
+                OUT.println("READY");
+                BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (line.trim().equals("table")) {
+                        List<NodeInfo> known = dht.snapshot().block(T);
+                        OUT.println("TABLE " + known.size() + " "
+                                + (known.isEmpty() ? "- -" : known.get(0).id().toHex() + " "
+                                        + hostPort(known.get(0).address()))
+                                + " pinged " + lan.pinged() + " unanswered " + lan.unanswered());
+                    }
+                }
+            }
+            System.exit(0);
+            return;
+        }
         if (role.equals("relay")) {
             RelayServer.start(rpc, router, RelayServer.Limits.defaults());
         }

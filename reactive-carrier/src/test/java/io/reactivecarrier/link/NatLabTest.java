@@ -130,15 +130,42 @@ class NatLabTest {
 
     @Test
     @Timeout(120)
-    void nodesOnOneLanFindEachOtherWithoutABootstrapNode() {
+    void nodesOnOneLanFindEachOtherWithoutABootstrapNodeAndASpoofedAnnouncementIsNotBelieved() {
         try (NetnsLab lab = NetnsLab.create(Nat.CONE, Nat.CONE)) {
             Node a = lab.start("a", LabNode.class, "lan", "40001");
-            Node a2 = lab.start("a2", LabNode.class, "lan", "40003");
             String aKey = a.expect("NODEKEY", S);
+            a.expect("READY", S);
+            // a forged announcement from a2's address: a pings it, nobody answers, the table stays empty
+            Node spoof = lab.start("a2", LabNode.class, "spoof", "40009");
+            spoof.expect("SPOOFED", S);
+            String table = awaitTable(a, t -> t.endsWith(" unanswered 1"));
+            assertThat(table).startsWith("0 - - pinged 1 ");
+
+            Node a2 = lab.start("a2", LabNode.class, "lan", "40003");
             String a2Key = a2.expect("NODEKEY", S);
-            assertThat(a.expect("LAN_PEER", S)).startsWith(a2Key + " " + NetnsLab.A2_IP + ":40003");
-            assertThat(a2.expect("LAN_PEER", S)).startsWith(aKey + " " + NetnsLab.A_IP + ":40001");
+            a2.expect("READY", S);
+            assertThat(awaitTable(a, t -> t.startsWith("1 "))).startsWith("1 " + a2Key + " " + NetnsLab.A2_IP + ":40003");
+            assertThat(awaitTable(a2, t -> t.startsWith("1 "))).startsWith("1 " + aKey + " " + NetnsLab.A_IP + ":40001");
         }
+    }
+
+    /** Polls a LAN node's table until the TABLE line passes {@code done} (or 60 s passed). */
+    static String awaitTable(Node n, java.util.function.Predicate<String> done) {
+        String t = "";
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (!done.test(t) && System.nanoTime() < deadline) {
+            n.send("table");
+            t = n.expect("TABLE", S);
+            if (!done.test(t)) {
+                try {
+                    Thread.sleep(300); // polling a child process's state
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError(e);
+                }
+            }
+        }
+        return t;
     }
 
     @Test
