@@ -253,6 +253,11 @@ public final class LinkManager {
         return maxPayload;
     }
 
+    /** Whether {@code user} may connect: the authorizer's verdict (NAT traversal punches only for them). */
+    boolean authorized(UserId user) {
+        return !user.equals(self) && authorizer.test(user);
+    }
+
     /** How {@link Link#path()} is derived from a link's remote address (set by {@link NatTraversal#attach}). */
     void pathClassifier(java.util.function.Function<InetSocketAddress, PathType> classifier) {
         this.pathClassifier = Objects.requireNonNull(classifier, "classifier");

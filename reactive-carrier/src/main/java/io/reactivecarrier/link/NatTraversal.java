@@ -503,6 +503,10 @@ public final class NatTraversal {
         for (Relay r : relays) {
             known |= r.address.equals(req.from());
         }
+        LinkManager l = links;
+        if (l != null && !l.authorized(i.from())) {
+            return Mono.just(NatCodec.encodeStatus(NatCodec.NOT_FOUND)); // strangers get no probes, no circuit
+        }
         if (!known || punches.size() >= MAX_PUNCHES || punches.containsKey(i.token())) {
             return Mono.just(NatCodec.encodeStatus(NatCodec.LIMITED));
         }

@@ -184,4 +184,31 @@ class NatLoopbackTest {
         assertThat(ba.send(TEXT, Unpooled.copiedBuffer("moved-back", StandardCharsets.UTF_8))).isTrue();
         await().atMost(T).until(() -> a.received.contains("moved-back"));
     }
+
+    @Test
+    void anIntroductionOfAStrangerIsRefused() throws Exception {
+        // a stand-in relay that accepts registrations and sends introductions itself
+        UdpTransport t = UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(0)).block(T);
+        PacketRouter router = PacketRouter.create(new SimpleMeterRegistry());
+        t.receive(router);
+        RpcEndpoint relayRpc = RpcEndpoint.create(t, router, X25519KeyPair.generate(), RpcOptions.create());
+        relayRpc.handle(NatCodec.REGISTER, req -> Mono.just(NatCodec.encodeStatus(NatCodec.OK)));
+        cleanup.add(() -> {
+            relayRpc.close().block(T);
+            t.close().block(T);
+        });
+        Peer b = new Peer(NatTraversal.Options.defaults());
+        b.nat.addRelay(t.localAddress(), relayRpc.nodeKey()).block(T);
+        UserId friend = LinkTestSupport.newIdentity().userId();
+        UserId stranger = LinkTestSupport.newIdentity().userId();
+        b.links.setAuthorizer(friend::equals);
+        for (UserId from : List.of(stranger, friend)) {
+            byte[] intro = NatCodec.encodeIntroduce(new NatCodec.Introduce(from, 7, from.hashCode(),
+                    new java.net.InetSocketAddress("127.0.0.1", 9), List.of()));
+            byte[] status = relayRpc.request(b.transport.localAddress(), b.rpc.nodeKey(), NatCodec.INTRODUCE, intro)
+                    .block(T).body();
+            assertThat(status).as("introduction of %s", from == friend ? "a friend" : "a stranger")
+                    .containsExactly(from == friend ? NatCodec.OK : NatCodec.NOT_FOUND);
+        }
+    }
 }
