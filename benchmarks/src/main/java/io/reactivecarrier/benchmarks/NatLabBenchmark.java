@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code nat-lab --scenario cone-cone|cone-symmetric|symmetric-symmetric [--rounds 3]}: builds the
+ * {@code nat-lab --scenario cone-cone|cone-symmetric|symmetric-symmetric [--rounds 3] [--ipv6]}: builds the
  * network-namespace NAT lab (root only) once per round, connects two friends behind the two
  * routers and reports the path and the connect time (median over the rounds).
  *
@@ -26,6 +26,7 @@ final class NatLabBenchmark {
         NetnsLab.Nat left = nat(sides[0]);
         NetnsLab.Nat right = nat(sides[1]);
         int rounds = args.integer("rounds", 3);
+        boolean ipv6 = Boolean.parseBoolean(args.string("ipv6", "false"));
         String why = NetnsLab.unavailableReason();
         if (why != null) {
             throw new IllegalStateException(why);
@@ -36,7 +37,7 @@ final class NatLabBenchmark {
         NatLabScenario.Result last = null;
         for (int i = 0; i < rounds; i++) {
             try (NetnsLab lab = NetnsLab.create(left, right)) {
-                last = NatLabScenario.start(lab).connectAndTalk();
+                last = NatLabScenario.start(lab, ipv6).connectAndTalk();
                 connect.add(last.connectMs() / 1000.0);
                 paths.add(last.path().toLowerCase());
                 messagesOk &= last.messagesOk();
@@ -48,6 +49,7 @@ final class NatLabBenchmark {
         return Json.object()
                 .put("scenario", "nat-lab")
                 .put("nat", scenario)
+                .put("ip", ipv6 ? 6 : 4)
                 .put("path", paths.get(paths.size() / 2))
                 .put("paths", pathList)
                 .put("connect_s", connect.get(connect.size() / 2))

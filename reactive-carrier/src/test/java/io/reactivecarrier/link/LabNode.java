@@ -73,7 +73,8 @@ public final class LabNode {
             OUT.println("SPOOFED " + HEX.formatHex(id));
             return;
         }
-        UdpTransport transport = UdpTransport.bind(UdpTransportOptions.create().host("0.0.0.0").port(port)).block(T);
+        String bind = System.getenv().getOrDefault("LAB_BIND", "0.0.0.0"); // "::" for dual stack
+        UdpTransport transport = UdpTransport.bind(UdpTransportOptions.create().host(bind).port(port)).block(T);
         PacketRouter router = PacketRouter.create(new SimpleMeterRegistry());
         transport.receive(router);
         X25519KeyPair nodeKey = X25519KeyPair.generate();
@@ -234,17 +235,20 @@ public final class LabNode {
         System.exit(0);
     }
 
+    /** {@code ip:port:nodeKeyHex}, the ip an IPv4 or IPv6 literal. */
     static NodeInfo nodeInfo(String spec) {
-        String[] p = spec.split(":");
-        return new NodeInfo(NodeId.fromHex(p[2]), new InetSocketAddress(p[0], Integer.parseInt(p[1])));
+        int k = spec.lastIndexOf(':');
+        return new NodeInfo(NodeId.fromHex(spec.substring(k + 1)), parse(spec.substring(0, k)));
     }
 
     static InetSocketAddress parse(String hostPort) {
         int i = hostPort.lastIndexOf(':');
-        return new InetSocketAddress(hostPort.substring(0, i), Integer.parseInt(hostPort.substring(i + 1)));
+        String host = hostPort.substring(0, i).replace("[", "").replace("]", "");
+        return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(i + 1)));
     }
 
     static String hostPort(InetSocketAddress a) {
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
+        String h = a.getAddress().getHostAddress();
+        return (h.contains(":") ? "[" + h + "]" : h) + ":" + a.getPort();
     }
 }

@@ -39,18 +39,30 @@ public final class NatLabScenario {
 
     /** Starts the four nodes and makes a and b friends (each knows the other's key, nothing more). */
     public static NatLabScenario start(NetnsLab lab) {
+        return start(lab, false);
+    }
+
+    /** As {@link #start(NetnsLab)}; with {@code ipv6} the nodes bind dual-stack and bootstrap over IPv6 only. */
+    public static NatLabScenario start(NetnsLab lab, boolean ipv6) {
+        String bootIp = ipv6 ? "[" + NetnsLab.BOOT_IP6 + "]" : NetnsLab.BOOT_IP;
+        String relayIp = ipv6 ? "[" + NetnsLab.RELAY_IP6 + "]" : NetnsLab.RELAY_IP;
+        if (ipv6) {
+            lab.env("LAB_BIND", "::");
+        }
         Node boot = lab.start("boot", LabNode.class, "boot", "33445");
         String bootKey = boot.expect("NODEKEY", S);
         boot.expect("READY", S);
-        String bootSpec = NetnsLab.BOOT_IP + ":33445:" + bootKey;
+        String bootSpec = bootIp + ":33445:" + bootKey;
         Node relay = lab.start("relay", LabNode.class, "relay", "33445", bootSpec);
         String relayKey = relay.expect("NODEKEY", S);
         String announced = relay.expect("ANNOUNCED", S);
-        if (!announced.startsWith(NetnsLab.RELAY_IP + ":33445 on ")) {
+        String relayAt = LabNode.hostPort(new java.net.InetSocketAddress(
+                ipv6 ? NetnsLab.RELAY_IP6 : NetnsLab.RELAY_IP, 33445));
+        if (!announced.startsWith(relayAt + " on ")) {
             throw new AssertionError("the relay announced " + announced);
         }
         relay.expect("READY", S);
-        String relaySpec = NetnsLab.RELAY_IP + ":33445:" + relayKey;
+        String relaySpec = relayIp + ":33445:" + relayKey;
         Node a = lab.start("a", LabNode.class, "peer", "40001", bootSpec, relaySpec);
         Node b = lab.start("b", LabNode.class, "peer", "40002", bootSpec, relaySpec);
         int relays = Integer.parseInt(a.expect("RELAYS", S));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivecarrier.link.NetnsLab.Nat;
 import io.reactivecarrier.link.NetnsLab.Node;
+import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -31,7 +32,11 @@ class NatLabTest {
     }
 
     static Scenario start(NetnsLab lab) {
-        NatLabScenario n = NatLabScenario.start(lab);
+        return start(lab, false);
+    }
+
+    static Scenario start(NetnsLab lab, boolean ipv6) {
+        NatLabScenario n = NatLabScenario.start(lab, ipv6);
         assertThat(n.relays).as("the relay was found in the DHT").isEqualTo(1);
         return new Scenario(lab, n.a, n.b, n.aUser, n.bUser, n.aNat, n.bNat);
     }
@@ -76,6 +81,22 @@ class NatLabTest {
             // first (after NatTraversal.Options.relayAfter) and move when the punch succeeds
             assertThat(path).isIn("PUNCHED", "RELAYED");
             assertThat(awaitPath(s, "PUNCHED")).startsWith("PUNCHED /" + NetnsLab.R2_WAN + ":40002").endsWith("up");
+        }
+    }
+
+    @Test
+    @Timeout(180)
+    void coneToConeOverIpv6() {
+        try (NetnsLab lab = NetnsLab.create(Nat.CONE, Nat.CONE)) {
+            // dual-stack sockets; the DHT is reached over IPv6 only, so the NAT66 mappings are what is seen
+            Scenario s = start(lab, true);
+            assertThat(s.aNat).isEqualTo("CONE " + LabNode.hostPort(new InetSocketAddress(NetnsLab.R1_WAN6, 40001)));
+            assertThat(s.bNat).isEqualTo("CONE " + LabNode.hostPort(new InetSocketAddress(NetnsLab.R2_WAN6, 40002)));
+            assertThat(connectAndTalk(s)).isIn("PUNCHED", "RELAYED");
+            // (the socket reports IPv6 senders with scope id 0: "%0")
+            assertThat(awaitPath(s, "PUNCHED").replace("%0", ""))
+                    .startsWith("PUNCHED " + new InetSocketAddress(NetnsLab.R2_WAN6, 40002))
+                    .endsWith("up");
         }
     }
 

@@ -21,11 +21,13 @@ import java.util.regex.Pattern;
  * A NAT laboratory made of Linux network namespaces (root only), torn down by {@link #close()}.
  *
  * <pre>
- *   public segment 203.0.113.0/24 (a bridge in namespace "pub")
- *     boot  203.0.113.10      relay 203.0.113.11
- *     r1    203.0.113.1  (NAT) -- LAN 198.51.100.0/24: a 198.51.100.10, a2 198.51.100.11
- *     r2    203.0.113.2  (NAT) -- LAN 192.0.2.0/24:    b  192.0.2.10
+ *   public segment 203.0.113.0/24, 2001:db8::/64 (a bridge in namespace "pub")
+ *     boot  203.0.113.10 ::10   relay 203.0.113.11 ::11
+ *     r1    203.0.113.1  ::1 (NAT) -- LAN 198.51.100.0/24, 2001:db8:1::/64: a .10 ::10, a2 .11 ::11
+ *     r2    203.0.113.2  ::2 (NAT) -- LAN 192.0.2.0/24, 2001:db8:2::/64:    b  .10 ::10
  * </pre>
+ *
+ * Both families are NATed the same way (NAT44 and NAT66 masquerade).
  *
  * Each router masquerades its LAN behind its WAN address: plain {@code masquerade} is a cone NAT
  * (port-preserving, endpoint-independent mapping), {@code masquerade random,fully-random} a
@@ -48,6 +50,11 @@ public final class NetnsLab implements AutoCloseable {
     public static final String A_IP = "198.51.100.10";
     public static final String A2_IP = "198.51.100.11";
     public static final String B_IP = "192.0.2.10";
+    /** IPv6 (documentation prefix 2001:db8::/32): the public segment, LAN 1 and LAN 2. */
+    public static final String BOOT_IP6 = "2001:db8::10";
+    public static final String RELAY_IP6 = "2001:db8::11";
+    public static final String R1_WAN6 = "2001:db8::1";
+    public static final String R2_WAN6 = "2001:db8::2";
 
     private static final String PREFIX = "rcn";
     private static final Pattern OURS = Pattern.compile("^" + PREFIX + "(\\d+)-\\S+");
@@ -55,6 +62,7 @@ public final class NetnsLab implements AutoCloseable {
 
     private final List<String> namespaces = new ArrayList<>();
     private final List<Node> nodes = new ArrayList<>();
+    private final java.util.Map<String, String> env = new java.util.concurrent.ConcurrentHashMap<>();
     private final Thread hook = new Thread(this::teardown, "netns-lab-teardown");
     private boolean closed;
 
@@ -117,41 +125,53 @@ public final class NetnsLab implements AutoCloseable {
         }
         sh("ip", "-n", ns("pub"), "link", "add", "br0", "type", "bridge");
         sh("ip", "-n", ns("pub"), "link", "set", "br0", "up");
-        attach("pub", "br0", "boot", "eth0", BOOT_IP + "/24", null);
-        attach("pub", "br0", "relay", "eth0", RELAY_IP + "/24", null);
-        attach("pub", "br0", "r1", "wan0", R1_WAN + "/24", null);
-        attach("pub", "br0", "r2", "wan0", R2_WAN + "/24", null);
+        attach("pub", "br0", "boot", "eth0", BOOT_IP + "/24", null, BOOT_IP6 + "/64", null);
+        attach("pub", "br0", "relay", "eth0", RELAY_IP + "/24", null, RELAY_IP6 + "/64", null);
+        attach("pub", "br0", "r1", "wan0", R1_WAN + "/24", null, R1_WAN6 + "/64", null);
+        attach("pub", "br0", "r2", "wan0", R2_WAN + "/24", null, R2_WAN6 + "/64", null);
         sh("ip", "-n", ns("r1"), "link", "add", "lan0", "type", "bridge");
         sh("ip", "-n", ns("r1"), "addr", "add", "198.51.100.1/24", "dev", "lan0");
+        sh("ip", "-n", ns("r1"), "addr", "add", "2001:db8:1::1/64", "dev", "lan0", "nodad");
         sh("ip", "-n", ns("r1"), "link", "set", "lan0", "up");
-        attach("r1", "lan0", "a", "eth0", A_IP + "/24", "198.51.100.1");
-        attach("r1", "lan0", "a2", "eth0", A2_IP + "/24", "198.51.100.1");
+        attach("r1", "lan0", "a", "eth0", A_IP + "/24", "198.51.100.1", "2001:db8:1::10/64", "2001:db8:1::1");
+        attach("r1", "lan0", "a2", "eth0", A2_IP + "/24", "198.51.100.1", "2001:db8:1::11/64", "2001:db8:1::1");
         sh("ip", "-n", ns("r2"), "link", "add", "lan0", "type", "bridge");
         sh("ip", "-n", ns("r2"), "addr", "add", "192.0.2.1/24", "dev", "lan0");
+        sh("ip", "-n", ns("r2"), "addr", "add", "2001:db8:2::1/64", "dev", "lan0", "nodad");
         sh("ip", "-n", ns("r2"), "link", "set", "lan0", "up");
-        attach("r2", "lan0", "b", "eth0", B_IP + "/24", "192.0.2.1");
+        attach("r2", "lan0", "b", "eth0", B_IP + "/24", "192.0.2.1", "2001:db8:2::10/64", "2001:db8:2::1");
         router("r1", left);
         router("r2", right);
     }
 
     /** A veth from a bridge in {@code bridgeNs} to {@code hostIf} in {@code host}, addressed and up. */
-    private void attach(String bridgeNs, String bridge, String host, String hostIf, String cidr, String gateway) {
+    private void attach(String bridgeNs, String bridge, String host, String hostIf, String cidr, String gateway,
+            String cidr6, String gateway6) {
         String side = "v-" + host;
         sh("ip", "-n", ns(bridgeNs), "link", "add", side, "type", "veth", "peer", "name", hostIf, "netns", ns(host));
         sh("ip", "-n", ns(bridgeNs), "link", "set", side, "master", bridge);
         sh("ip", "-n", ns(bridgeNs), "link", "set", side, "up");
         sh("ip", "-n", ns(host), "addr", "add", cidr, "dev", hostIf);
+        sh("ip", "-n", ns(host), "addr", "add", cidr6, "dev", hostIf, "nodad");
         sh("ip", "-n", ns(host), "link", "set", hostIf, "up");
         if (gateway != null) {
             sh("ip", "-n", ns(host), "route", "add", "default", "via", gateway);
+            sh("ip", "-n", ns(host), "-6", "route", "add", "default", "via", gateway6);
         }
     }
 
     private void router(String role, Nat nat) {
         sh("ip", "netns", "exec", ns(role), "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        sh("ip", "netns", "exec", ns(role), "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
         String masq = nat == Nat.CONE ? "masquerade" : "masquerade random,fully-random";
         String rules = """
                 table ip nat {
+                  chain postrouting {
+                    type nat hook postrouting priority srcnat; policy accept;
+                    oifname "wan0" %s
+                  }
+                }
+                table ip6 nat {
                   chain postrouting {
                     type nat hook postrouting priority srcnat; policy accept;
                     oifname "wan0" %s
@@ -163,7 +183,7 @@ public final class NetnsLab implements AutoCloseable {
                     iifname "wan0" ct state new drop
                   }
                 }
-                """.formatted(masq);
+                """.formatted(masq, masq);
         Result r = run(rules, "ip", "netns", "exec", ns(role), "nft", "-f", "-");
         if (r.code != 0) {
             throw new IllegalStateException("nft failed in " + ns(role) + ": " + r.out);
@@ -177,6 +197,12 @@ public final class NetnsLab implements AutoCloseable {
         return sh(full.toArray(String[]::new));
     }
 
+    /** Sets an environment variable for the JVMs started from now on (e.g. {@code LAB_BIND=::}). */
+    public NetnsLab env(String name, String value) {
+        env.put(name, value);
+        return this;
+    }
+
     /** Starts {@code main} in a JVM inside a namespace; its stdout lines are readable, its stdin writable. */
     public Node start(String role, Class<?> main, String... args) {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns(role),
@@ -186,7 +212,9 @@ public final class NetnsLab implements AutoCloseable {
         cmd.addAll(List.of(args));
         try {
             Path err = Files.createTempFile("netns-" + role + "-", ".log");
-            Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+            pb.environment().putAll(env);
+            Process p = pb.start();
             Node n = new Node(role, p, err);
             synchronized (nodes) {
                 nodes.add(n);
