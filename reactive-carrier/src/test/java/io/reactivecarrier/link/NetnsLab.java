@@ -84,6 +84,13 @@ public final class NetnsLab implements AutoCloseable {
                     return "'" + String.join(" ", probe) + "' is unavailable (install iproute2 and nftables): " + r.out;
                 }
             }
+            // root in a container may still lack CAP_SYS_ADMIN / CAP_NET_ADMIN: try one namespace
+            String probe = PREFIX + PID + "-probe";
+            Result add = run(new String[] {"ip", "netns", "add", probe});
+            run(new String[] {"ip", "netns", "del", probe});
+            if (add.code != 0) {
+                return "cannot make a network namespace here: " + add.out.trim();
+            }
         } catch (IOException | InterruptedException | RuntimeException e) {
             return "cannot run ip/nft: " + e;
         }
@@ -161,8 +168,9 @@ public final class NetnsLab implements AutoCloseable {
     }
 
     private void router(String role, Nat nat) {
-        sh("ip", "netns", "exec", ns(role), "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
-        sh("ip", "netns", "exec", ns(role), "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
+        // (through /proc rather than sysctl(8), which a minimal image may lack)
+        sh("ip", "netns", "exec", ns(role), "sh", "-c",
+                "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding");
         String masq = nat == Nat.CONE ? "masquerade" : "masquerade random,fully-random";
         String rules = """
                 table ip nat {
