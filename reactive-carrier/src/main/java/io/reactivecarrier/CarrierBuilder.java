@@ -3,6 +3,7 @@ package io.reactivecarrier;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reactivecarrier.friend.FriendOptions;
+import io.reactivecarrier.message.MessageOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,6 +32,9 @@ public final class CarrierBuilder {
     Duration startTimeout = Duration.ofSeconds(30);
     Duration peerRecordTtl = Duration.ofHours(1);
     FriendOptions friendOptions = FriendOptions.create();
+    MessageOptions messageOptions = MessageOptions.create();
+    boolean relay;
+    boolean lanDiscovery;
 
     private CarrierBuilder() {
     }
@@ -45,6 +49,9 @@ public final class CarrierBuilder {
         b.startTimeout = startTimeout;
         b.peerRecordTtl = peerRecordTtl;
         b.friendOptions = friendOptions;
+        b.relay = relay;
+        b.messageOptions = messageOptions;
+        b.lanDiscovery = lanDiscovery;
         return b;
     }
 
@@ -109,6 +116,34 @@ public final class CarrierBuilder {
     public CarrierBuilder friendOptions(FriendOptions options) {
         CarrierBuilder b = copy();
         b.friendOptions = Objects.requireNonNull(options, "friendOptions");
+        return b;
+    }
+
+    /** Settings of the message service: size limits, window, retransmission, offline lifetime and replicas. */
+    public CarrierBuilder messageOptions(MessageOptions options) {
+        CarrierBuilder b = copy();
+        b.messageOptions = Objects.requireNonNull(options, "messageOptions");
+        return b;
+    }
+
+    /**
+     * Opt in to relaying for nodes behind NATs (only on a publicly reachable node): the node serves
+     * introductions and forwards relayed link packets within {@code link.RelayServer.Limits}
+     * defaults, and announces itself in the DHT's relay directory. Off by default.
+     */
+    public CarrierBuilder relay(boolean enabled) {
+        CarrierBuilder b = copy();
+        b.relay = enabled;
+        return b;
+    }
+
+    /**
+     * Find nodes on the same LAN by multicast ({@code dht.LanDiscovery}), without a bootstrap node.
+     * Off by default.
+     */
+    public CarrierBuilder lanDiscovery(boolean enabled) {
+        CarrierBuilder b = copy();
+        b.lanDiscovery = enabled;
         return b;
     }
 

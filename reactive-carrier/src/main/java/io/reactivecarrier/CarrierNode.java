@@ -3,8 +3,10 @@ package io.reactivecarrier;
 import io.reactivecarrier.core.Address;
 import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.dht.Dht;
+import io.reactivecarrier.dht.NatInfo;
 import io.reactivecarrier.dht.NodeId;
 import io.reactivecarrier.friend.Friends;
+import io.reactivecarrier.message.Messages;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import reactor.core.publisher.Mono;
@@ -67,4 +69,17 @@ public interface CarrierNode {
      * Two nodes open a link only once they are friends.
      */
     Friends friends();
+
+    /**
+     * Messages to and from friends: sent over the link with receipts when the friend is online,
+     * through the friend's DHT mailbox (sealed to them) when not; exactly once, durable from the
+     * moment {@code send} completes.
+     */
+    Messages messages();
+
+    /**
+     * This node's external address and NAT type, as distinct DHT nodes reported it in their
+     * PONGs ({@link NatInfo#UNKNOWN} until two of them agree or disagree).
+     */
+    NatInfo natInfo();
 }

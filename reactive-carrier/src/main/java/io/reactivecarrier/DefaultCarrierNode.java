@@ -7,6 +7,9 @@ import io.reactivecarrier.crypto.X25519KeyPair;
 import io.reactivecarrier.dht.Dht;
 import io.reactivecarrier.dht.DhtNode;
 import io.reactivecarrier.dht.DhtOptions;
+import io.reactivecarrier.dht.LanDiscovery;
+import io.reactivecarrier.dht.NatInfo;
+import io.reactivecarrier.dht.RelayDirectory;
 import io.reactivecarrier.dht.NodeId;
 import io.reactivecarrier.dht.NodeInfo;
 import io.reactivecarrier.dht.PeerRecord;
@@ -19,6 +22,13 @@ import io.reactivecarrier.friend.Friends;
 import io.reactivecarrier.link.LinkIdentity;
 import io.reactivecarrier.link.LinkManager;
 import io.reactivecarrier.link.LinkOptions;
+import io.reactivecarrier.link.NatTraversal;
+import io.reactivecarrier.link.RelayServer;
+import io.reactivecarrier.dht.Mailbox;
+import io.reactivecarrier.friend.FriendEvent;
+import io.reactivecarrier.message.FriendDirectory;
+import io.reactivecarrier.message.MessageService;
+import io.reactivecarrier.message.Messages;
 import io.reactivecarrier.store.KeyValueMap;
 import io.reactivecarrier.store.NodeStore;
 import io.reactivecarrier.store.StoredIdentity;
@@ -43,6 +53,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
@@ -57,15 +68,19 @@ final class DefaultCarrierNode implements CarrierNode {
     private static final byte[] SNAPSHOT_KEY = "dht.snapshot".getBytes(StandardCharsets.US_ASCII);
 
     private final CarrierBuilder config;
+    /** The router of the node's socket (the NAT roles register packet kinds on it). */
+    private volatile PacketRouter router;
     private final Mono<Void> startOnce;
 
     private volatile Running running;
     private volatile boolean stopped;
+    /** The opt-in NAT roles (relay, LAN discovery) of the running node; see startNatRoles. */
+    private volatile List<AutoCloseable> natRoles = List.of();
 
     /** Everything a started node holds. */
     private record Running(NodeStore store, Ed25519KeyPair identity, X25519KeyPair nodeKey, int nospam,
             UdpTransport transport, RpcEndpoint rpc, DhtNode dht, KeyValueMap nodeMap, Disposable announcer,
-            LinkManager links, FriendService friends) {
+            LinkManager links, FriendService friends, NatTraversal nat, MessageService messages) {
     }
 
     DefaultCarrierNode(CarrierBuilder config) {
@@ -108,6 +123,7 @@ final class DefaultCarrierNode implements CarrierNode {
                             .flatMap(transport -> {
                                 PacketRouter router = PacketRouter.create(config.meterRegistry);
                                 transport.receive(router);
+                                DefaultCarrierNode.this.router = router;
                                 RpcEndpoint rpc = RpcEndpoint.create(transport, router, nodeKey,
                                         RpcOptions.create().meterRegistry(config.meterRegistry));
                                 List<NodeInfo> bootstrap = config.bootstrap.stream()
@@ -118,23 +134,37 @@ final class DefaultCarrierNode implements CarrierNode {
                                         .meterRegistry(config.meterRegistry);
                                 DhtNode dht = DhtNode.create(RpcDhtTransport.over(rpc, Duration.ofSeconds(2)),
                                         dhtOptions);
-                                LinkManager links = LinkManager.create(transport, router,
-                                        new LinkIdentity(identity, nodeKey), DhtPeerResolver.over(dht),
+                                NatTraversal nat = NatTraversal.create(rpc, router, UserId.of(identity.publicKey()),
+                                        NatTraversal.Options.defaults().meterRegistry(config.meterRegistry));
+                                LinkManager links = LinkManager.create(nat.linkTransport(), nat.linkRouter(),
+                                        new LinkIdentity(identity, nodeKey), nat.resolver(DhtPeerResolver.over(dht)),
                                         LinkOptions.create().meterRegistry(config.meterRegistry));
+                                nat.attach(links);
                                 FriendService friends = FriendService.create(store, links, dht, rpc, identity,
                                         id.nospam(), config.friendOptions);
+                                MessageService messages = MessageService.create(store, links,
+                                        Mailbox.of(dht, identity), directoryOf(friends),
+                                        config.messageOptions.mailboxPoll(Duration.ZERO)
+                                                .meterRegistry(config.meterRegistry));
+                                for (int type = MESSAGE_ITEMS_FROM; type <= MESSAGE_ITEMS_TO; type++) {
+                                    friends.mailbox().register(type, messages::onMailboxItem);
+                                }
                                 return dht.start()
+                                        .then(messages.start())
                                         .then(friends.start())
                                         .then(Mono.fromSupplier(() -> new Running(store, identity, nodeKey,
-                                                id.nospam(), transport, rpc, dht, nodeMap, null, links, friends)))
-                                        .onErrorResume(e -> friends.stop().then(links.close()).then(rpc.close())
+                                                id.nospam(), transport, rpc, dht, nodeMap, null, links, friends, nat,
+                                                messages)))
+                                        .onErrorResume(e -> messages.close().then(friends.stop()).then(nat.close())
+                                                .then(links.close()).then(rpc.close())
                                                 .then(transport.close()).then(Mono.error(e)));
                             });
                 })
                 .flatMap(r -> {
                     Running withAnnouncer = new Running(r.store, r.identity, r.nodeKey, r.nospam, r.transport, r.rpc,
-                            r.dht, r.nodeMap, scheduleAnnouncements(r), r.links, r.friends);
+                            r.dht, r.nodeMap, scheduleAnnouncements(r), r.links, r.friends, r.nat, r.messages);
                     running = withAnnouncer;
+                    startNatRoles(withAnnouncer);
                     log.info("node {} started on {} (node id {})", UserId.of(r.identity.publicKey()).shortString(),
                             r.transport.localAddress(), r.dht.id());
                     return announce(withAnnouncer).onErrorResume(e -> {
@@ -250,7 +280,10 @@ final class DefaultCarrierNode implements CarrierNode {
             if (r.announcer != null) {
                 r.announcer.dispose();
             }
-            return r.friends.stop()
+            stopNatRoles();
+            return r.messages.close()
+                    .then(r.friends.stop())
+                    .then(r.nat.close())
                     .then(r.links.close())
                     .then(r.dht.snapshot())
                     .flatMap(nodes -> r.nodeMap.put(SNAPSHOT_KEY, RoutingSnapshot.encode(nodes)))
@@ -264,6 +297,107 @@ final class DefaultCarrierNode implements CarrierNode {
                     .then(r.store.close())
                     .doOnSuccess(v -> log.info("node {} stopped", UserId.of(r.identity.publicKey()).shortString()));
         });
+    }
+
+    /** Starts the relay role and LAN discovery when the builder asked for them. */
+    private void startNatRoles(Running r) {
+        List<AutoCloseable> roles = new ArrayList<>();
+        if (config.relay) {
+            RelayServer relay = RelayServer.start(r.rpc, routerOf(r), RelayServer.Limits.defaults());
+            Duration ttl = Duration.ofMinutes(30);
+            Runnable announce = () -> RelayDirectory.announce(r.dht, new NodeInfo(r.dht.id(), publicAddress(r)), ttl)
+                    .subscribe(n -> log.debug("relay announced on {} nodes", n),
+                            e -> log.debug("relay announcement failed: {}", e.toString()));
+            Disposable timer = r.transport.scheduler().schedulePeriodically(announce, 0, ttl.toMillis() / 2,
+                    TimeUnit.MILLISECONDS);
+            roles.add(() -> {
+                timer.dispose();
+                relay.close().subscribe();
+            });
+        }
+        // every node looks for relays in the DHT and registers with them, so a friend behind a
+        // symmetric NAT can reach it; a relay does not register with itself
+        Runnable findRelays = () -> RelayDirectory.find(r.dht)
+                .flatMapMany(Flux::fromIterable)
+                .filter(relay -> !relay.id().equals(r.dht.id()) && !r.nat.relays().contains(relay.address()))
+                .flatMap(relay -> r.nat.addRelay(relay.address(), relay.id().bytes())
+                        .onErrorResume(e -> {
+                            log.debug("relay {} did not take the registration: {}", relay.address(), e.toString());
+                            return Mono.empty();
+                        }))
+                .subscribe(null, e -> log.debug("relay lookup failed: {}", e.toString()));
+        Disposable relayFinder = r.transport.scheduler().schedulePeriodically(findRelays,
+                RELAY_LOOKUP_FIRST.toMillis(), RELAY_LOOKUP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        roles.add(relayFinder::dispose);
+        if (config.lanDiscovery) {
+            try {
+                roles.add(LanDiscovery.start(r.dht, r.transport));
+            } catch (java.io.IOException e) {
+                log.warn("LAN discovery is off: {}", e.getMessage());
+            }
+        }
+        natRoles = List.copyOf(roles);
+    }
+
+    private void stopNatRoles() {
+        for (AutoCloseable c : natRoles) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.debug("closing a NAT role failed: {}", e.toString());
+            }
+        }
+        natRoles = List.of();
+    }
+
+    private PacketRouter routerOf(Running r) {
+        return router;
+    }
+
+    /** Where others reach this node: the address DHT nodes agree on, else the last one seen, else the bound one. */
+    private static InetSocketAddress publicAddress(Running r) {
+        NatInfo nat = r.dht.natInfo();
+        if (nat.external() != null) {
+            return nat.external();
+        }
+        InetSocketAddress seen = r.dht.observedAddress();
+        if (seen != null) {
+            return seen;
+        }
+        InetSocketAddress local = r.transport.localAddress();
+        return local.getAddress().isAnyLocalAddress()
+                ? new InetSocketAddress(InetAddress.getLoopbackAddress(), local.getPort()) : local;
+    }
+
+    /** Message items in the mailbox (types 0x10-0x1F) go to the message service. */
+    private static final int MESSAGE_ITEMS_FROM = 0x10;
+    private static final Duration RELAY_LOOKUP_FIRST = Duration.ofSeconds(2);
+    private static final Duration RELAY_LOOKUP_EVERY = Duration.ofMinutes(5);
+    private static final int MESSAGE_ITEMS_TO = 0x1F;
+
+    /** The friends layer as the message layer sees it: who is a friend, who just came online. */
+    private static FriendDirectory directoryOf(FriendService friends) {
+        return new FriendDirectory() {
+            @Override
+            public boolean isFriend(UserId user) {
+                return friends.isFriend(user);
+            }
+
+            @Override
+            public Flux<UserId> online() {
+                return friends.events().filter(e -> e.type() == FriendEvent.Type.ONLINE).map(e -> e.friend().id());
+            }
+        };
+    }
+
+    @Override
+    public Messages messages() {
+        return running().messages;
+    }
+
+    @Override
+    public NatInfo natInfo() {
+        return running().dht.natInfo();
     }
 
     @Override

@@ -36,6 +36,10 @@ public final class BenchmarkMain {
         "stream", "stream-compare", "stream-faults", "forward", "nat-lab"
     };
 
+    static {
+        SCENARIOS.put("nat-lab", NatLabBenchmark::run);
+    }
+
     private BenchmarkMain() {
     }
 

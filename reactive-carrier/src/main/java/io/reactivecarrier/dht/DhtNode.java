@@ -51,6 +51,7 @@ public final class DhtNode implements Dht {
     private final DistributionSummary hops;
     private final Timer latency;
     private volatile InetSocketAddress observedAddress;
+    private final NatDetector nat = new NatDetector();
     private Disposable refreshTimer;
     private boolean started;
 
@@ -101,6 +102,29 @@ public final class DhtNode implements Dht {
     /** The address the last PONG said we were seen from, or {@code null}. */
     public InetSocketAddress observedAddress() {
         return observedAddress;
+    }
+
+    /**
+     * This node's external address and NAT type as the nodes that answered its PINGs saw it:
+     * settled once {@value NatDetector#QUORUM} distinct nodes agree, updated as reports change.
+     */
+    public NatInfo natInfo() {
+        return nat.info();
+    }
+
+    /**
+     * Pings up to {@code observers} verified nodes of the routing table (in parallel) so that
+     * several distinct nodes report this node's address, then emits {@link #natInfo()}.
+     */
+    public Mono<NatInfo> probeNat(int observers) {
+        if (observers < 1) {
+            throw new IllegalArgumentException("observers must be >= 1, got " + observers);
+        }
+        return Mono.defer(() -> Flux.fromIterable(table.verifiedNodes())
+                        .take(observers)
+                        .flatMap(n -> ping(n).onErrorResume(e -> Mono.empty()))
+                        .then(Mono.fromSupplier(nat::info)))
+                .subscribeOn(scheduler);
     }
 
     RoutingTable table() {
@@ -206,6 +230,7 @@ public final class DhtNode implements Dht {
             try {
                 InetSocketAddress a = DhtCodec.decodePong(b);
                 observedAddress = a;
+                nat.observe(n.id(), a, now());
                 sink.next(a);
             } catch (DecodeException e) {
                 sink.error(e);

@@ -40,6 +40,8 @@ final class FriendLink implements Link {
 
     long lastSentAt;
     long lastReceivedAt;
+    /** When the link last moved to, or heard on, a path that is not a relay (see LinkManager.follow). */
+    long lastOffRelayAt = Long.MIN_VALUE / 2;
     /** Responder side: the highest initiation timestamp accepted from this friend. */
     long highestTimestamp = Long.MIN_VALUE;
     /** Initiator side: the last timestamp sent, so timestamps strictly increase. */

@@ -116,6 +116,7 @@ public final class LinkManager {
     private final Disposable tick;
 
     private volatile Predicate<UserId> authorizer = user -> false;
+    private volatile java.util.function.Function<InetSocketAddress, PathType> pathClassifier = a -> PathType.DIRECT;
     private volatile boolean closed;
     private volatile Thread loopThread;
     private byte[] cookieSecret;
@@ -252,6 +253,33 @@ public final class LinkManager {
         return maxPayload;
     }
 
+    /** Whether {@code user} may connect: the authorizer's verdict (NAT traversal punches only for them). */
+    boolean authorized(UserId user) {
+        return !user.equals(self) && authorizer.test(user);
+    }
+
+    /** How {@link Link#path()} is derived from a link's remote address (set by {@link NatTraversal#attach}). */
+    void pathClassifier(java.util.function.Function<InetSocketAddress, PathType> classifier) {
+        this.pathClassifier = Objects.requireNonNull(classifier, "classifier");
+    }
+
+    /**
+     * Moves a relayed link that is up to {@code to} (a punched path): sends a keepalive probe
+     * there; the friend follows the authenticated packet and answers on the new path. Does
+     * nothing for a link that is down or not relayed.
+     */
+    void migrate(UserId friend, InetSocketAddress to) {
+        runOnLoop(() -> {
+            FriendLink l = links.get(friend);
+            if (closed || l == null || !l.up || !usable(l.current, now()) || l.path != PathType.RELAYED) {
+                return;
+            }
+            setEndpoint(l, to);
+            l.lastOffRelayAt = now();
+            sendData(l, l.current, FRAME_KEEPALIVE, PROBE.duplicate());
+        });
+    }
+
     LinkMetrics metrics() {
         return metrics;
     }
@@ -349,6 +377,7 @@ public final class LinkManager {
         l.candidates = contact.endpoints();
         if (l.endpoint == null) {
             l.endpoint = l.candidates.get(0);
+            l.path = pathClassifier.apply(l.endpoint);
         }
         if (l.up && usable(l.current, now())) {
             completeWaiters(l);
@@ -736,7 +765,7 @@ public final class LinkManager {
                 metrics.handshake(LinkMetrics.Outcome.CONFIRMED);
             }
             l.lastReceivedAt = now;
-            setEndpoint(l, sender);
+            follow(l, sender, now);
             markUp(l);
             int frameType = plain.readUnsignedByte();
             if (frameType == FRAME_KEEPALIVE) {
@@ -771,12 +800,35 @@ public final class LinkManager {
         }
     }
 
+    /**
+     * Follows the friend to the address an authenticated packet came from, except back onto a
+     * relay while the direct (or punched) path delivered within the keepalive interval: late
+     * relayed packets after a move to a punched path must not move the link back.
+     */
+    private void follow(FriendLink l, InetSocketAddress sender, long now) {
+        if (sender.equals(l.endpoint)) {
+            if (l.path != PathType.RELAYED) {
+                l.lastOffRelayAt = now;
+            }
+            return;
+        }
+        if (l.path != PathType.RELAYED && pathClassifier.apply(sender) == PathType.RELAYED
+                && now - l.lastOffRelayAt < keepaliveMs) {
+            return;
+        }
+        setEndpoint(l, sender);
+        if (l.path != PathType.RELAYED) {
+            l.lastOffRelayAt = now;
+        }
+    }
+
     private void setEndpoint(FriendLink l, InetSocketAddress sender) {
         InetSocketAddress old = l.endpoint;
         if (sender.equals(old)) {
             return;
         }
         l.endpoint = sender;
+        l.path = pathClassifier.apply(sender);
         if (old != null && (l.up || l.current != null)) {
             emit(LinkEvent.Type.ADDRESS_CHANGED, l);
         }

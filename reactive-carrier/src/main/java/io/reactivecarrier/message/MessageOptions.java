@@ -145,10 +145,15 @@ public final class MessageOptions {
         return o;
     }
 
-    /** How often this node fetches its own mailbox (default 60 s; also on start). */
+    /**
+     * How often this service fetches its own mailbox (default 60 s; also on start). Zero: never;
+     * the node's mailbox dispatcher (which also serves friend requests) fetches the mailbox and
+     * hands message items to {@link MessageService#onMailboxItem}.
+     */
     public MessageOptions mailboxPoll(Duration d) {
         MessageOptions o = copy();
-        o.mailboxPoll = positive(d, "mailboxPoll");
+        o.mailboxPoll = java.util.Objects.requireNonNull(d, "mailboxPoll").isZero() ? Duration.ZERO
+                : positive(d, "mailboxPoll");
         return o;
     }
 

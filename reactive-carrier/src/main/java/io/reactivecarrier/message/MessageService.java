@@ -199,7 +199,7 @@ public final class MessageService implements Messages {
                             .subscribe(u -> run(() -> onFriendOnline(u))));
                     long tick = o.tick.toMillis();
                     timers.add(loop.schedulePeriodically(this::tick, tick, tick, TimeUnit.MILLISECONDS));
-                    if (mailbox != null) {
+                    if (mailbox != null && !o.mailboxPoll.isZero()) {
                         long poll = o.mailboxPoll.toMillis();
                         timers.add(loop.schedulePeriodically(this::pollMailbox, 0, poll, TimeUnit.MILLISECONDS));
                     }
