@@ -72,7 +72,8 @@ class FriendsUdpTest {
 
     private void befriend(CarrierNode a, CarrierNode b) {
         a.friends().request(b.address(), "hi from " + a.userId().shortString()).block(T);
-        b.friends().accept(a.userId()).block(T);
+        // direct, or through b's mailbox when the RPC did not get through on a loaded machine
+        b.friends().requests().filter(r -> r.from().equals(a.userId())).blockFirst(T).accept().block(T);
         await().atMost(T).until(() -> a.friends().isFriend(b.userId())
                 && a.friends().presence(b.userId()).isOnline() && b.friends().presence(a.userId()).isOnline());
     }

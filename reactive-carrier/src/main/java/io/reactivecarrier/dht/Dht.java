@@ -31,7 +31,8 @@ public interface Dht {
 
     /**
      * Every live entry of the sealed set under {@code key} (a mailbox), read page by page from
-     * each of the k closest nodes and deduplicated by entry id. Completes when all have answered.
+     * each of the k closest nodes (and from this node's own store, which may be one of them) and
+     * deduplicated by entry id. Completes when all have answered.
      */
     Flux<DhtValue.Sealed> sealedEntries(NodeId key);
 

@@ -94,26 +94,32 @@ public final class FriendOptions {
         return c;
     }
 
+    /** How often the mailbox is read besides at start. */
     public Duration mailboxPollInterval() {
         return mailboxPollInterval;
     }
 
+    /** The first redial wait after a failed attempt. */
     public Duration reconnectMin() {
         return reconnectMin;
     }
 
+    /** The longest redial wait. */
     public Duration reconnectMax() {
         return reconnectMax;
     }
 
+    /** How long requests and notices wait in the DHT. */
     public Duration requestTtl() {
         return requestTtl;
     }
 
+    /** The per-subscriber event buffer. */
     public int eventBufferSize() {
         return eventBufferSize;
     }
 
+    /** Most incoming requests kept pending. */
     public int maxPendingRequests() {
         return maxPendingRequests;
     }
