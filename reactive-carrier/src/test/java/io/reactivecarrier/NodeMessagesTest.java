@@ -1,0 +1,124 @@
+package io.reactivecarrier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.reactivecarrier.core.UnknownFriendException;
+import io.reactivecarrier.friend.FriendOptions;
+import io.reactivecarrier.message.Message;
+import io.reactivecarrier.message.MessageId;
+import io.reactivecarrier.message.MessageOptions;
+import io.reactivecarrier.message.Receipt;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Messages between whole nodes ({@code node.messages()}) on real UDP: the message service as the
+ * node wires it, over the friends layer's links and mailbox dispatcher.
+ */
+class NodeMessagesTest {
+
+    private static final Duration T = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    private final List<CarrierNode> nodes = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() {
+        Flux.fromIterable(nodes).flatMap(n -> n.stop().onErrorResume(e -> Mono.empty())).then().block(T);
+    }
+
+    private CarrierNode start(String name, CarrierNode... bootstrap) {
+        CarrierBuilder b = Carrier.builder().dataDir(dir.resolve(name)).bindHost("127.0.0.1")
+                .friendOptions(FriendOptions.create().mailboxPollInterval(Duration.ofSeconds(2))
+                        .reconnectBackoff(Duration.ofMillis(500), Duration.ofSeconds(4)))
+                .messageOptions(MessageOptions.create().offlineAfter(Duration.ofSeconds(2)));
+        for (CarrierNode n : bootstrap) {
+            b = b.bootstrap(n.bootstrapInfo());
+        }
+        CarrierNode node = b.build();
+        nodes.add(node);
+        node.start().block(T);
+        return node;
+    }
+
+    private void befriend(CarrierNode a, CarrierNode b) {
+        a.friends().request(b.address(), "hi").block(T);
+        b.friends().accept(a.userId()).block(T);
+        await().atMost(T).until(() -> a.friends().isFriend(b.userId())
+                && a.friends().presence(b.userId()).isOnline() && b.friends().presence(a.userId()).isOnline());
+    }
+
+    @Test
+    void friendsExchangeMessagesBothWaysWithReceipts() {
+        CarrierNode boot = start("boot");
+        CarrierNode alice = start("alice", boot);
+        CarrierNode bob = start("bob", boot);
+        CarrierNode stranger = start("stranger", boot);
+        befriend(alice, bob);
+
+        Mono<List<Message>> atBob = bob.messages().incoming().take(3).collectList().cache();
+        atBob.subscribe();
+        List<MessageId> sent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            sent.add(alice.messages().send(bob.userId(), "hello bob " + i).block(T));
+        }
+        assertThat(atBob.block(T)).extracting(Message::text)
+                .containsExactly("hello bob 0", "hello bob 1", "hello bob 2");
+        assertThat(alice.messages().delivered(sent.get(2)).block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
+
+        Mono<Message> atAlice = alice.messages().incoming().next().cache();
+        atAlice.subscribe();
+        bob.messages().send(alice.userId(), "hi alice").block(T);
+        Message reply = atAlice.block(T);
+        assertThat(reply.text()).isEqualTo("hi alice");
+        assertThat(reply.sender()).isEqualTo(bob.userId());
+
+        // only friends: a stranger's send fails fast and says what to do
+        assertThatThrownBy(() -> stranger.messages().send(alice.userId(), "spam").block(T))
+                .isInstanceOf(UnknownFriendException.class);
+    }
+
+    @Test
+    void aMessageToAnOfflineFriendArrivesWhenTheFriendReturns() {
+        CarrierNode boot = start("boot");
+        List<CarrierNode> storage = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            storage.add(start("dht-" + i, boot));
+        }
+        CarrierNode alice = start("alice", boot);
+        CarrierNode bob = start("bob", boot);
+        befriend(alice, bob);
+        io.reactivecarrier.core.UserId bobId = bob.userId();
+        io.reactivecarrier.core.UserId aliceId = alice.userId();
+        bob.stop().block(T);
+        nodes.remove(bob);
+        await().atMost(T).until(() -> !alice.friends().presence(bobId).isOnline());
+
+        Mono<Receipt> storedOffline = alice.messages().receipts()
+                .filter(r -> r.status() == Receipt.Status.STORED_OFFLINE).next().cache();
+        storedOffline.subscribe();
+        MessageId id = alice.messages().send(bobId, "while you were away").block(T);
+        assertThat(storedOffline.block(T).id()).isEqualTo(id);
+
+        // alice goes offline too: the DHT alone holds the message
+        alice.stop().block(T);
+        nodes.remove(alice);
+        CarrierNode bobAgain = start("bob", boot);
+        Message got = bobAgain.messages().incoming().next().block(T);
+        assertThat(got.text()).isEqualTo("while you were away");
+        assertThat(got.sender()).isEqualTo(aliceId);
+        assertThat(got.offline()).isTrue();
+        assertThat(bobAgain.userId()).isEqualTo(bobId);
+    }
+}
