@@ -3,7 +3,12 @@ package io.reactivecarrier.samples;
 import io.reactivecarrier.Carrier;
 import io.reactivecarrier.CarrierBuilder;
 import io.reactivecarrier.CarrierNode;
+import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.dht.DhtValue;
+import io.reactivecarrier.friend.FriendRequest;
+import io.reactivecarrier.message.Message;
+import io.reactivecarrier.message.MessageId;
+import io.reactivecarrier.message.Receipt;
 import io.reactivecarrier.dht.NodeInfo;
 import io.reactivecarrier.dht.PeerRecord;
 import java.io.IOException;
@@ -87,6 +92,53 @@ public final class Demo {
         List<DhtValue> got = step("Bob reads it back", () -> bob.dht().findValue(value.key()).block(T));
         System.out.println("     read: \"" + new String(got.get(0).data(), StandardCharsets.UTF_8) + "\"");
 
+        step("Alice sends Bob a friend request with a hello", () -> alice.friends()
+                .request(bob.address(), "Hi Bob, it's Alice").block(T));
+        FriendRequest request = step("Bob sees the request", () -> bob.friends().requests().blockFirst(T));
+        System.out.println("     from " + request.from().shortString() + ": \"" + request.hello() + "\"");
+        step("Bob accepts; a Noise IK link comes up between them", () -> {
+            request.accept().block(T);
+            waitUntil(() -> alice.friends().presence(bob.userId()).isOnline()
+                    && bob.friends().presence(alice.userId()).isOnline());
+            return null;
+        });
+        System.out.println("     Alice sees Bob " + alice.friends().presence(bob.userId())
+                + ", Bob sees Alice " + bob.friends().presence(alice.userId()));
+
+        Mono<Message> atBob = bob.messages().incoming().next().cache();
+        atBob.subscribe();
+        Receipt receipt = step("Alice sends Bob a message; Bob's node acknowledges it", () -> {
+            MessageId id = alice.messages().send(bob.userId(), "Lunch at noon?").block(T);
+            return alice.messages().delivered(id).block(T);
+        });
+        System.out.println("     Bob got \"" + atBob.block(T).text() + "\", receipt " + receipt.status());
+        Mono<Message> atAlice = alice.messages().incoming().next().cache();
+        atAlice.subscribe();
+        Message reply = step("Bob replies", () -> {
+            bob.messages().send(alice.userId(), "Sure, see you there").block(T);
+            return atAlice.block(T);
+        });
+        System.out.println("     Alice got \"" + reply.text() + "\"");
+
+        UserId bobId = bob.userId();
+        step("Bob goes offline", () -> {
+            bob.stop().block(T);
+            nodes.remove(bob);
+            waitUntil(() -> !alice.friends().presence(bobId).isOnline());
+            return null;
+        });
+        Mono<Receipt> storedOffline = alice.messages().receipts()
+                .filter(r -> r.status() == Receipt.Status.STORED_OFFLINE).next().cache();
+        storedOffline.subscribe();
+        step("Alice messages offline Bob: sealed to him and stored in the DHT", () -> {
+            alice.messages().send(bobId, "Running 10 minutes late").block(T);
+            return storedOffline.block(T);
+        });
+        Message missed = step("Bob returns and reads what he missed", () -> start(
+                base.dataDir(root.resolve("bob")).bootstrap(extra.get(2).bootstrapInfo()))
+                .messages().incoming().next().block(T));
+        System.out.println("     Bob got \"" + missed.text() + "\" (offline delivery: " + missed.offline() + ")");
+
         String aliceAddress = alice.address().toString();
         step("Alice restarts: same identity from her data directory", () -> {
             alice.stop().block(T);
@@ -120,6 +172,16 @@ public final class Demo {
         timings.put(name, ms);
         System.out.println("ok (" + ms + " ms)");
         return result;
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + T.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("timed out after " + T);
+            }
+            Thread.sleep(50);
+        }
     }
 
     private void stopAll() {
