@@ -79,6 +79,10 @@ public final class LinkManager {
 
     /** The payload of a keepalive that asks for an immediate keepalive back. */
     static final byte KEEPALIVE_PROBE = 1;
+    /** A keepalive with this byte says the sender closed the link (its node stops or it disconnected). */
+    static final byte KEEPALIVE_GOODBYE = 2;
+    private static final ByteBuf GOODBYE = io.netty.buffer.Unpooled.unreleasableBuffer(
+            io.netty.buffer.Unpooled.wrappedBuffer(new byte[] {KEEPALIVE_GOODBYE}).asReadOnly());
     private static final ByteBuf PROBE = io.netty.buffer.Unpooled.unreleasableBuffer(
             io.netty.buffer.Unpooled.wrappedBuffer(new byte[] {KEEPALIVE_PROBE}).asReadOnly());
 
@@ -232,6 +236,7 @@ public final class LinkManager {
         return Mono.create(sink -> runOnLoop(() -> {
             FriendLink l = links.remove(friend);
             if (l != null) {
+                sayGoodbye(l);
                 drop(l, "disconnected");
             }
             sink.success();
@@ -769,8 +774,12 @@ public final class LinkManager {
             markUp(l);
             int frameType = plain.readUnsignedByte();
             if (frameType == FRAME_KEEPALIVE) {
-                if (plain.isReadable() && plain.readByte() == KEEPALIVE_PROBE) {
+                byte kind = plain.isReadable() ? plain.readByte() : 0;
+                if (kind == KEEPALIVE_PROBE) {
                     sendData(l, l.current != null ? l.current : s, FRAME_KEEPALIVE, null);
+                } else if (kind == KEEPALIVE_GOODBYE) {
+                    // authenticated and inside the replay window: the friend really closed the link
+                    drop(l, "closed by the friend");
                 }
                 return;
             }
@@ -981,6 +990,13 @@ public final class LinkManager {
 
     // ------------------------------------------------------------------ close
 
+    /** Tells a friend whose link is up that it is closed, so it sees us go at once rather than after deadAfter. */
+    private void sayGoodbye(FriendLink l) {
+        if (l.up && l.current != null) {
+            sendData(l, l.current, FRAME_KEEPALIVE, GOODBYE.duplicate());
+        }
+    }
+
     private void drop(FriendLink l, String why) {
         cancelPending(l);
         for (LinkSession s : new LinkSession[] {l.current, l.previous, l.next}) {
@@ -1001,6 +1017,7 @@ public final class LinkManager {
         }
         tick.dispose();
         for (FriendLink l : new ArrayList<>(links.values())) {
+            sayGoodbye(l);
             drop(l, "closed");
         }
         closed = true;

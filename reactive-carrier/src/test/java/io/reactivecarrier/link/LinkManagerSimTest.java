@@ -434,12 +434,28 @@ class LinkManagerSimTest {
     }
 
     @Test
+    void aFriendThatClosesSaysGoodbyeAndIsDownAtOnce() {
+        Node a = node();
+        Node b = node();
+        befriend(a, b);
+        connectNow(a, b);
+        assertThat(a.events(LinkEvent.Type.DOWN)).isEmpty();
+        b.links.close().block(Duration.ofSeconds(5));
+        advance(Duration.ofMillis(500));
+        // the authenticated goodbye, not the 12 s dead timer, took the link down
+        assertThat(a.events(LinkEvent.Type.DOWN)).hasSize(1);
+        assertThat(a.links.link(b.userId()).map(Link::isUp).orElse(false)).isFalse();
+    }
+
+    @Test
     void aFriendThatRestartsWithFreshStateReconnects() {
         Node a = node();
         Node b = node();
         befriend(a, b);
         connectNow(a, b);
-        // b's process restarts: a new manager with the same keys on a new socket
+        // b's process crashes and restarts: a new manager with the same keys on a new socket
+        // (killed first, so no goodbye reaches a)
+        net.kill(b.transport.localAddress());
         b.links.close().subscribe();
         Node b2 = new Node(b.identity, net.addNode(), dir, options);
         nodes.add(b2);
