@@ -1,0 +1,31 @@
+package io.reactivecarrier.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * The datagram path under a stream: where its packets go and the event loop its state is
+ * confined to. A session's path sends on the node's UDP socket to the friend's current address;
+ * tests wrap a path to inject faults. Inbound packets are handed to
+ * {@link StreamConnection#onPacket} on {@link #scheduler()} by whoever owns the socket.
+ */
+interface StreamPath {
+
+    /** The event loop of the stream: packets arrive, timers fire and state lives here. */
+    Scheduler scheduler();
+
+    /** The allocator for packets. */
+    ByteBufAllocator alloc();
+
+    /** Sends one packet. Takes ownership. Never blocks. */
+    void send(ByteBuf packet);
+
+    /** A monotonic clock in nanoseconds (System.nanoTime on a real path). */
+    default long nanoTime() {
+        return System.nanoTime();
+    }
+
+    /** The path as {@link TransportInfo} sees it (encrypted, reliable and packet size are filled in by the stream). */
+    TransportInfo info();
+}
