@@ -78,6 +78,7 @@ final class StreamConnection implements CarrierStream {
     private int probeIndex;
     private boolean probeInFlight;
     private ByteBuf scratch;
+    private ByteBuf inScratch;
 
     // -------------------------------------------------- RTT
     private long latestRtt;
@@ -336,9 +337,23 @@ final class StreamConnection implements CarrierStream {
             return;
         }
         long pn = pkt.getLong(pkt.readerIndex() + 6);
-        ByteBuf plain = path.alloc().directBuffer(len);
+        boolean heap = opener.encrypted();
+        ByteBuf plain = heap ? path.alloc().heapBuffer(len) : path.alloc().directBuffer(len);
         try {
-            if (!opener.open(pn, pkt, Frames.PACKET_HEADER, plain)) {
+            ByteBuf src = pkt;
+            if (heap && !pkt.hasArray()) {
+                // the JDK's AES-GCM is several times faster on heap arrays than on direct buffers
+                if (inScratch == null || inScratch.capacity() < len) {
+                    if (inScratch != null) {
+                        inScratch.release();
+                    }
+                    // an array of its own: the JCE copies when input and output share one (pooled) array
+                    inScratch = io.netty.buffer.Unpooled.buffer(Math.max(len, maxPacket));
+                }
+                inScratch.clear().writeBytes(pkt, pkt.readerIndex(), len);
+                src = inScratch;
+            }
+            if (!opener.open(pn, src, Frames.PACKET_HEADER, plain)) {
                 stats.rejected++;
                 return;
             }
@@ -890,7 +905,9 @@ final class StreamConnection implements CarrierStream {
             if (scratch != null) {
                 scratch.release();
             }
-            scratch = path.alloc().directBuffer(Math.max(size, maxPacket));
+            int cap = Math.max(size, maxPacket);
+            // encrypted: an array of its own (the JCE copies when input and output share a pooled array)
+            scratch = sealer.encrypted() ? io.netty.buffer.Unpooled.buffer(cap) : path.alloc().directBuffer(cap);
         }
         scratch.clear();
         return scratch;
@@ -1055,7 +1072,7 @@ final class StreamConnection implements CarrierStream {
     private void emit(SentPacket p, ByteBuf plain, long now) {
         long pn = nextPn++;
         int size = p.size;
-        ByteBuf out = path.alloc().directBuffer(size);
+        ByteBuf out = sealer.encrypted() ? path.alloc().heapBuffer(size) : path.alloc().directBuffer(size);
         try {
             out.writeByte(PACKET_KIND).writeByte(Limits.PROTOCOL_VERSION).writeInt(remoteId).writeLong(pn);
             sealer.seal(pn, out, out.readerIndex(), Frames.PACKET_HEADER, plain);
@@ -1125,6 +1142,10 @@ final class StreamConnection implements CarrierStream {
         if (scratch != null) {
             scratch.release();
             scratch = null;
+        }
+        if (inScratch != null) {
+            inScratch.release();
+            inScratch = null;
         }
         incomingChannels.tryEmitComplete();
         closeSink.tryEmitEmpty();
