@@ -53,6 +53,8 @@ final class LinkSessions implements Sessions {
     static final Duration OPEN_RETRY = Duration.ofMillis(500);
     static final int OPEN_ATTEMPTS = 12;
     static final int MAX_INCOMING = 1024;
+    /** A UDP payload that fits a 1500-byte Ethernet MTU over IPv4. */
+    static final int ETHERNET_PACKET = 1472;
     static final long ANSWER_KEPT_MS = 60_000;
 
     private final LinkManager links;
@@ -444,6 +446,13 @@ final class LinkSessions implements Sessions {
                 return;
             }
             transport.send(to, packet);
+        }
+
+        @Override
+        public int maxPacketCap() {
+            InetSocketAddress to = link.remoteAddress();
+            return to != null && to.getAddress() != null && to.getAddress().isLoopbackAddress()
+                    ? StreamOptions.MAX_PACKET_SIZE : ETHERNET_PACKET;
         }
 
         @Override

@@ -204,7 +204,7 @@ final class StreamConnection implements CarrierStream {
     @Override
     public int maxDatagramSize() {
         return Math.min(StreamOptions.MIN_PACKET_SIZE, maxPacket) - Frames.PACKET_HEADER - sealer.overhead()
-                - Frames.DATAGRAM_HEADER - 64;
+                - Frames.DATAGRAM_HEADER;
     }
 
     @Override
@@ -886,7 +886,8 @@ final class StreamConnection implements CarrierStream {
 
     private boolean shouldProbeMtu() {
         return !probeInFlight && probeIndex < PROBE_SIZES.length && largestAcked >= 0
-                && PROBE_SIZES[probeIndex] <= options.maxPacketSize() && PROBE_SIZES[probeIndex] > maxPacket;
+                && PROBE_SIZES[probeIndex] <= Math.min(options.maxPacketSize(), path.maxPacketCap())
+                && PROBE_SIZES[probeIndex] > maxPacket;
     }
 
     private void sendMtuProbe(long now) {

@@ -26,6 +26,14 @@ interface StreamPath {
         return System.nanoTime();
     }
 
+    /**
+     * The largest packet worth probing for on this path. Above the link MTU IP would fragment a
+     * packet (and one lost fragment loses it), so only a path to this host goes beyond 1472 bytes.
+     */
+    default int maxPacketCap() {
+        return StreamOptions.MAX_PACKET_SIZE;
+    }
+
     /** The path as {@link TransportInfo} sees it (encrypted, reliable and packet size are filled in by the stream). */
     TransportInfo info();
 }
