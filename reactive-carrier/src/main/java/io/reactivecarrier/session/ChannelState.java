@@ -322,6 +322,10 @@ final class ChannelState implements Channel {
 
     void onDatagram(ByteBuf data) {
         datagramsReceived++;
+        if (peerFinished || inbound.done) {
+            conn.stats.datagramsDropped++; // arrived after the sender's DATAGRAM_FIN: too late
+            return;
+        }
         if (inbound.cancelled || closed) {
             consumed++;
             return;
@@ -474,6 +478,7 @@ final class ChannelState implements Channel {
         void drain() {
             CoreSubscriber<? super ByteBuf> a = actual;
             if (done) {
+                releaseReady();
                 return;
             }
             if (a == null || cancelled) {

@@ -180,6 +180,30 @@ class SessionsUdpTest {
     }
 
     @Test
+    void aTwoSecondBlackholeInMidStreamLosesNothing() throws Exception {
+        Faults faults = new Faults(0, 0, 0, 0, 0, 0, 2);
+        Node[] n = friends(FaultProxy.start(faults));
+        long bytes = 32L << 20;
+        AtomicLong seen = new AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean holed = new java.util.concurrent.atomic.AtomicBoolean();
+        Mono<Object[]> received = n[1].sessions.requests().next().flatMap(SessionRequest::accept)
+                .flatMap(s -> StreamEngineTest.hashOf(s.receive().doOnNext(b -> {
+                    if (seen.addAndGet(b.readableBytes()) > bytes / 4 && holed.compareAndSet(false, true)) {
+                        faults.blackhole = true;
+                        Mono.delay(Duration.ofSeconds(2)).subscribe(x -> faults.blackhole = false);
+                    }
+                }))).cache();
+        received.subscribe();
+        CarrierStream s = n[0].sessions.open(n[1].id(), StreamOptions.reliable()).block(TIMEOUT);
+        s.send(StreamEngineTest.data(bytes, 1200, 14)).block(TIMEOUT);
+        Object[] r = received.block(TIMEOUT);
+        assertThat(holed).isTrue();
+        assertThat(faults.dropped).isPositive();
+        assertThat((Long) r[1]).isEqualTo(bytes);
+        assertThat((byte[]) r[0]).isEqualTo(StreamEngineTest.sha256(bytes, 1200, 14));
+    }
+
+    @Test
     void aRefusedStreamFailsWithTheReason() {
         Node[] n = friends(null);
         n[1].sessions.requests().flatMap(r -> r.refuse("not now")).subscribe();

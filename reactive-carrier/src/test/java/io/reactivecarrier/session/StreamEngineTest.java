@@ -37,7 +37,8 @@ class StreamEngineTest {
         for (StreamConnection c : connections) {
             c.close().block(TIMEOUT);
         }
-        schedulers.forEach(Scheduler::dispose);
+        // graceful: packets still in flight on a scheduler are delivered (and released), not dropped
+        schedulers.forEach(s -> s.disposeGracefully().timeout(TIMEOUT).onErrorResume(e -> Mono.empty()).block());
     }
 
     /** Two connected streams: [0] initiator, [1] responder. */
