@@ -218,11 +218,11 @@ class StreamEngineTest {
     }
 
     @Test
-    void channelsAreOrderedOnTheirOwnAndCarryTheirNames() throws Exception {
+    void aThousandChannelsAreOrderedOnTheirOwnAndCarryTheirNames() throws Exception {
         StreamConnection[] p = pair(StreamOptions.reliable(), new Faults(0.02, 0, 0.1, 0, 0,
                 TimeUnit.MILLISECONDS.toNanos(1), 4));
-        int channels = 200;
-        int bytes = 32 << 10;
+        int channels = 1000;
+        int bytes = 16 << 10;
         List<Mono<String>> results = new ArrayList<>();
         Flux<String> accepted = p[1].channels()
                 .flatMap(ch -> hashOf(ch.receive()).map(r -> ch.name() + "=" + r[1] + ":" + Arrays.hashCode((byte[]) r[0])),
