@@ -203,7 +203,7 @@ final class ChannelState implements Channel {
         }
         if (reliable) {
             return !lost.isEmpty() || (sentOffset < writeOffset && sentOffset < sendMax)
-                    || (sendDone && (!finSent || finLost) && sentOffset == writeOffset);
+                    || (sendDone && !finAcked && (!finSent || finLost) && sentOffset == writeOffset);
         }
         return !datagrams.isEmpty() && datagramsAcked + datagramsInFlight < sendMax;
     }

@@ -69,12 +69,16 @@ final class LinkSessions implements Sessions {
     private final Sinks.Many<SessionRequest> requests = Sinks.many().multicast().onBackpressureBuffer(64, false);
     private volatile boolean closed;
 
-    LinkSessions(LinkManager links, DatagramTransport transport, PacketRouter router) {
+    private final StreamMetrics metrics;
+
+    LinkSessions(LinkManager links, DatagramTransport transport, PacketRouter router,
+            io.micrometer.core.instrument.MeterRegistry registry) {
         this.links = Objects.requireNonNull(links, "links");
         this.transport = Objects.requireNonNull(transport, "transport");
         this.router = Objects.requireNonNull(router, "router");
         this.scheduler = transport.scheduler();
         this.self = links.userId();
+        this.metrics = new StreamMetrics(Objects.requireNonNull(registry, "registry"), connections.values(), self.shortString());
         links.handle(FRAME_CONTROL, this::onControl);
         router.route(PacketKind.STREAM, this::onStreamPacket);
     }
@@ -359,7 +363,11 @@ final class LinkSessions implements Sessions {
             opener = PacketProtection.plain();
         }
         StreamConnection c = new StreamConnection(new LinkPath(link), options, link.peer(), remoteId, initiator,
-                sealer, opener, closedConn -> connections.remove(localId, closedConn));
+                sealer, opener, closedConn -> {
+                    if (connections.remove(localId, closedConn)) {
+                        metrics.closed(closedConn);
+                    }
+                });
         connections.put(localId, c);
         return c;
     }

@@ -162,7 +162,11 @@ final class StreamConnection implements CarrierStream {
 
     private void flush() {
         flushScheduled = false;
-        pump();
+        try {
+            pump();
+        } catch (RuntimeException e) {
+            log.warn("stream to {}: send loop failed", peer, e);
+        }
     }
 
     // ================================================================== public API
@@ -787,9 +791,20 @@ final class StreamConnection implements CarrierStream {
         long delay = Math.max(0, deadline - path.nanoTime());
         timerAt = deadline;
         try {
-            timer = scheduler.schedule(this::onTimer, delay, TimeUnit.NANOSECONDS);
+            timer = scheduler.schedule(this::onTimerSafely, delay, TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException gone) {
             timer = null;
+        }
+    }
+
+    private void onTimerSafely() {
+        try {
+            onTimer();
+        } catch (RuntimeException e) {
+            log.warn("stream to {}: timer failed", peer, e);
+            timer = null;
+            timerAt = Long.MAX_VALUE;
+            armTimer();
         }
     }
 
@@ -1073,13 +1088,19 @@ final class StreamConnection implements CarrierStream {
     private void emit(SentPacket p, ByteBuf plain, long now) {
         long pn = nextPn++;
         int size = p.size;
-        ByteBuf out = sealer.encrypted() ? path.alloc().heapBuffer(size) : path.alloc().directBuffer(size);
+        ByteBuf out = null;
         try {
+            out = sealer.encrypted() ? path.alloc().heapBuffer(size) : path.alloc().directBuffer(size);
             out.writeByte(PACKET_KIND).writeByte(Limits.PROTOCOL_VERSION).writeInt(remoteId).writeLong(pn);
             sealer.seal(pn, out, out.readerIndex(), Frames.PACKET_HEADER, plain);
         } catch (RuntimeException e) {
-            out.release();
-            throw e;
+            // the frames are already accounted to this packet: let it count as lost on the wire, so
+            // loss detection sends them again, rather than lose track of them
+            if (out != null) {
+                out.release();
+                out = null;
+            }
+            log.debug("stream packet {} could not be built; it counts as lost", pn, e);
         }
         if (p.ackEliciting) {
             record(p);
@@ -1091,7 +1112,9 @@ final class StreamConnection implements CarrierStream {
         }
         stats.packetsSent++;
         lastSentAt = now;
-        path.send(out);
+        if (out != null) {
+            path.send(out);
+        }
     }
 
     private void record(SentPacket p) {

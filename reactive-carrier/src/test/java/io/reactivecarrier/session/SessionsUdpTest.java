@@ -48,14 +48,14 @@ class SessionsUdpTest {
         final PacketRouter router;
         final LinkManager links;
         final Sessions sessions;
+        final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
         Node(PeerResolver resolver) {
             transport = UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(0)).block(TIMEOUT);
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
             router = PacketRouter.create(registry);
             transport.receive(router);
             links = LinkManager.create(transport, router, identity, resolver, LinkOptions.create().meterRegistry(registry));
-            sessions = Sessions.create(links, transport, router);
+            sessions = Sessions.create(links, transport, router, registry);
         }
 
         UserId id() {
@@ -122,7 +122,16 @@ class SessionsUdpTest {
         assertThat((Long) r[1]).isEqualTo(bytes);
         assertThat((byte[]) r[0]).isEqualTo(StreamEngineTest.sha256(bytes, 1200, 11));
         assertThat(s.stats().maxPacketSize()).isGreaterThan(1280); // loopback carries probed larger packets
+        assertThat(n[0].registry.get("carrier.streams.bytes").tag("direction", "sent").functionCounter().count())
+                .isGreaterThanOrEqualTo(bytes);
+        assertThat(n[1].registry.get("carrier.streams.bytes").tag("direction", "received").functionCounter().count())
+                .isGreaterThanOrEqualTo(bytes);
+        assertThat(n[0].registry.get("carrier.streams.open").gauge().value()).isEqualTo(1);
         s.close().block(TIMEOUT);
+        org.awaitility.Awaitility.await().atMost(TIMEOUT)
+                .until(() -> n[0].registry.get("carrier.streams.open").gauge().value() == 0);
+        assertThat(n[0].registry.get("carrier.streams.bytes").tag("direction", "sent").functionCounter().count())
+                .isGreaterThanOrEqualTo(bytes); // closed streams keep counting in the totals
     }
 
     @Test
