@@ -386,7 +386,7 @@ final class LinkSessions implements Sessions {
         }
         StreamConnection c = connections.get(buf.getInt(buf.readerIndex() + 2));
         if (c != null) {
-            c.onPacket(buf);
+            c.onPacket(buf, sender);
         }
     }
 
@@ -431,9 +431,30 @@ final class LinkSessions implements Sessions {
     /** Sends stream packets on the node's socket to wherever the link currently reaches the friend. */
     final class LinkPath implements StreamPath {
         final Link link;
+        /** Where the peer's authenticated stream packets last came from, and the link address then. */
+        private volatile InetSocketAddress observed;
+        private volatile InetSocketAddress linkAtObservation;
 
         LinkPath(Link link) {
             this.link = link;
+        }
+
+        @Override
+        public void observed(InetSocketAddress from) {
+            if (!from.equals(observed)) {
+                linkAtObservation = link.remoteAddress();
+                observed = from;
+            }
+        }
+
+        /** The peer's stream address: where its packets come from, unless the link has moved since. */
+        private InetSocketAddress destination() {
+            InetSocketAddress l = link.remoteAddress();
+            InetSocketAddress o = observed;
+            if (o == null || (l != null && !l.equals(linkAtObservation))) {
+                return l;
+            }
+            return o;
         }
 
         @Override
@@ -448,7 +469,7 @@ final class LinkSessions implements Sessions {
 
         @Override
         public void send(ByteBuf packet) {
-            InetSocketAddress to = link.remoteAddress();
+            InetSocketAddress to = destination();
             if (to == null) {
                 packet.release();
                 return;
@@ -458,14 +479,14 @@ final class LinkSessions implements Sessions {
 
         @Override
         public int maxPacketCap() {
-            InetSocketAddress to = link.remoteAddress();
+            InetSocketAddress to = destination();
             return to != null && to.getAddress() != null && to.getAddress().isLoopbackAddress()
                     ? StreamOptions.MAX_PACKET_SIZE : ETHERNET_PACKET;
         }
 
         @Override
         public TransportInfo info() {
-            return new TransportInfo(link.path(), transport.localAddress(), link.remoteAddress(), false, false, 0);
+            return new TransportInfo(link.path(), transport.localAddress(), destination(), false, false, 0);
         }
     }
 

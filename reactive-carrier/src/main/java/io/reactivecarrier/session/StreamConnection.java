@@ -332,6 +332,11 @@ final class StreamConnection implements CarrierStream {
 
     /** One inbound packet for this stream (header at the reader index). Borrowed. On the loop. */
     void onPacket(ByteBuf pkt) {
+        onPacket(pkt, null);
+    }
+
+    /** As {@link #onPacket(ByteBuf)}, from {@code from} (followed when the packet authenticates). */
+    void onPacket(ByteBuf pkt, java.net.InetSocketAddress from) {
         if (closed) {
             return;
         }
@@ -364,6 +369,9 @@ final class StreamConnection implements CarrierStream {
             if (!received.add(pn)) {
                 stats.rejected++;
                 return;
+            }
+            if (from != null && opener.encrypted()) {
+                path.observed(from);
             }
             long now = path.nanoTime();
             boolean newest = received.largest() == pn;

@@ -34,6 +34,14 @@ interface StreamPath {
         return StreamOptions.MAX_PACKET_SIZE;
     }
 
+    /**
+     * An authenticated, new (not replayed) packet of the stream arrived from {@code from}: the
+     * peer's current address, which the path may prefer for what it sends next (connection
+     * migration: a NAT rebinding or a new network does not stall the stream).
+     */
+    default void observed(java.net.InetSocketAddress from) {
+    }
+
     /** The path as {@link TransportInfo} sees it (encrypted, reliable and packet size are filled in by the stream). */
     TransportInfo info();
 }

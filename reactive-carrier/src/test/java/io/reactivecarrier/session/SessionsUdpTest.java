@@ -213,6 +213,34 @@ class SessionsUdpTest {
     }
 
     @Test
+    void aPathChangeInMidStreamLosesNothing() throws Exception {
+        FaultProxy proxy = FaultProxy.start(Faults.none());
+        Node[] n = friends(proxy);
+        long bytes = 32L << 20;
+        AtomicLong seen = new AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean moved = new java.util.concurrent.atomic.AtomicBoolean();
+        Mono<CarrierStream> accepted = n[1].sessions.requests().next().flatMap(SessionRequest::accept).cache();
+        Mono<Object[]> received = accepted
+                .flatMap(s -> StreamEngineTest.hashOf(s.receive().doOnNext(b -> {
+                    if (seen.addAndGet(b.readableBytes()) > bytes / 4 && moved.compareAndSet(false, true)) {
+                        reactor.core.scheduler.Schedulers.boundedElastic().schedule(proxy::rebind);
+                    }
+                }))).cache();
+        received.subscribe();
+        CarrierStream s = n[0].sessions.open(n[1].id(), StreamOptions.reliable()).block(TIMEOUT);
+        InetSocketAddress before = s.transportInfo().remoteAddress();
+        s.send(StreamEngineTest.data(bytes, 1200, 15)).block(TIMEOUT);
+        Object[] r = received.block(TIMEOUT);
+        assertThat(moved).isTrue();
+        assertThat((Long) r[1]).isEqualTo(bytes);
+        assertThat((byte[]) r[0]).isEqualTo(StreamEngineTest.sha256(bytes, 1200, 15));
+        // both ends now send to the new address
+        assertThat(before).isEqualTo(proxy.address());
+        assertThat(s.transportInfo().remoteAddress()).isEqualTo(proxy.out.localAddress()).isNotEqualTo(before);
+        assertThat(accepted.block(TIMEOUT).transportInfo().remoteAddress()).isEqualTo(proxy.out.localAddress());
+    }
+
+    @Test
     void aRefusedStreamFailsWithTheReason() {
         Node[] n = friends(null);
         n[1].sessions.requests().flatMap(r -> r.refuse("not now")).subscribe();
