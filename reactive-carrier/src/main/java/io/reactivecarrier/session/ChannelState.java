@@ -158,7 +158,7 @@ final class ChannelState implements Channel {
         protected void hookOnComplete() {
             sendDone = true;
             if (!reliable) {
-                datagramFinQueued = false;
+                conn.queueDatagramFin(ChannelState.this); // when every datagram already went out
             }
             conn.markSendable(ChannelState.this);
         }

@@ -1030,14 +1030,7 @@ final class StreamConnection implements CarrierStream {
                 ch.requestMore();
                 wrote = true;
             }
-            if (ch.sendDone && ch.datagrams.isEmpty() && !ch.datagramFinQueued) {
-                ch.datagramFinQueued = true;
-                byte[] f = new byte[Frames.DATAGRAM_FIN_SIZE];
-                f[0] = Frames.DATAGRAM_FIN;
-                putInt(f, 1, ch.id);
-                putLong(f, 5, ch.datagramsSent);
-                controls.add(new SentPacket.ControlFrame(ch, f));
-            }
+            queueDatagramFin(ch);
             return wrote;
         }
         // retransmissions first
@@ -1082,6 +1075,19 @@ final class StreamConnection implements CarrierStream {
             wrote = true;
         }
         return wrote;
+    }
+
+    /** Queues an unreliable channel's DATAGRAM_FIN once its publisher completed and every datagram went out. */
+    void queueDatagramFin(ChannelState ch) {
+        if (!ch.reliable && ch.sendDone && ch.datagrams.isEmpty() && !ch.datagramFinQueued && !ch.closed) {
+            ch.datagramFinQueued = true;
+            byte[] f = new byte[Frames.DATAGRAM_FIN_SIZE];
+            f[0] = Frames.DATAGRAM_FIN;
+            putInt(f, 1, ch.id);
+            putLong(f, 5, ch.datagramsSent);
+            controls.add(new SentPacket.ControlFrame(ch, f));
+            requestFlush();
+        }
     }
 
     private void writeStream(ChannelState ch, ByteBuf plain, long offset, int n, boolean fin, SentPacket p) {

@@ -207,6 +207,18 @@ class StreamEngineTest {
         assertThat(p[0].stats().retransmittedBytes()).isZero();
     }
 
+    @Test
+    void anUnreliableSendCompletesWhenItsPublisherCompletesLate() {
+        StreamConnection[] p = pair(StreamOptions.unreliable(), Faults.none());
+        Mono<Long> count = p[1].receive().doOnNext(ByteBuf::release).count().cache();
+        count.subscribe();
+        // the publisher completes well after its last datagram went out
+        Flux<ByteBuf> slow = Flux.concat(Flux.range(0, 5).map(i -> Unpooled.wrappedBuffer(datagram(i))),
+                Mono.delay(Duration.ofMillis(200)).then(Mono.empty()));
+        p[0].send(slow).block(TIMEOUT);
+        assertThat(count.block(TIMEOUT)).isEqualTo(5);
+    }
+
     static byte[] datagram(int i) {
         byte[] d = new byte[100 + (i % 900)];
         new Random(i).nextBytes(d);
