@@ -39,6 +39,8 @@ final class StreamConnection implements CarrierStream {
     static final long GRANULARITY_NS = TimeUnit.MILLISECONDS.toNanos(1);
     static final int PACKET_THRESHOLD = 3;
     static final int MAX_PACKETS_PER_PUMP = 512;
+    /** A probe size is given up after this many lost probes (RFC 8899 MAX_PROBES). */
+    static final int MAX_PROBES = 3;
     static final int[] PROBE_SIZES = {1472, 4096, 8192, 16_384, 32_768, 65_000};
 
     final StreamPath path;
@@ -77,6 +79,7 @@ final class StreamConnection implements CarrierStream {
     int maxPacket;
     private int probeIndex;
     private boolean probeInFlight;
+    private int probeFailures;
     private ByteBuf scratch;
     private ByteBuf inScratch;
 
@@ -618,6 +621,7 @@ final class StreamConnection implements CarrierStream {
     private void onPacketAcked(SentPacket p) {
         if (p.mtuProbe) {
             probeInFlight = false;
+            probeFailures = 0;
             if (p.size > maxPacket) {
                 maxPacket = p.size;
                 cc.maxPacketSize(p.size);
@@ -713,7 +717,9 @@ final class StreamConnection implements CarrierStream {
     private void onPacketLost(SentPacket p) {
         if (p.mtuProbe) {
             probeInFlight = false;
-            probeIndex = PROBE_SIZES.length; // stop probing: the path does not carry this size
+            if (++probeFailures >= MAX_PROBES) {
+                probeIndex = PROBE_SIZES.length; // stop probing: the path does not carry this size
+            }
             return;
         }
         stats.packetsLost++;
