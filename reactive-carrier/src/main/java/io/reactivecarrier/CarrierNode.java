@@ -7,6 +7,7 @@ import io.reactivecarrier.dht.NatInfo;
 import io.reactivecarrier.dht.NodeId;
 import io.reactivecarrier.friend.Friends;
 import io.reactivecarrier.message.Messages;
+import io.reactivecarrier.session.Sessions;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import reactor.core.publisher.Mono;
@@ -82,4 +83,11 @@ public interface CarrierNode {
      * PONGs ({@link NatInfo#UNKNOWN} until two of them agree or disagree).
      */
     NatInfo natInfo();
+
+    /**
+     * Streams to friends: reliable or unreliable, encrypted by default, multiplexed
+     * ({@code sessions().open(friend, StreamOptions.reliable())}, {@code sessions().requests()}),
+     * over the node's friend links and its UDP socket.
+     */
+    Sessions sessions();
 }

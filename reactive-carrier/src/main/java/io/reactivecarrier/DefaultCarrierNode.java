@@ -29,6 +29,7 @@ import io.reactivecarrier.friend.FriendEvent;
 import io.reactivecarrier.message.FriendDirectory;
 import io.reactivecarrier.message.MessageService;
 import io.reactivecarrier.message.Messages;
+import io.reactivecarrier.session.Sessions;
 import io.reactivecarrier.store.KeyValueMap;
 import io.reactivecarrier.store.NodeStore;
 import io.reactivecarrier.store.StoredIdentity;
@@ -80,7 +81,7 @@ final class DefaultCarrierNode implements CarrierNode {
     /** Everything a started node holds. */
     private record Running(NodeStore store, Ed25519KeyPair identity, X25519KeyPair nodeKey, int nospam,
             UdpTransport transport, RpcEndpoint rpc, DhtNode dht, KeyValueMap nodeMap, Disposable announcer,
-            LinkManager links, FriendService friends, NatTraversal nat, MessageService messages) {
+            LinkManager links, FriendService friends, NatTraversal nat, MessageService messages, Sessions sessions) {
     }
 
     DefaultCarrierNode(CarrierBuilder config) {
@@ -146,6 +147,8 @@ final class DefaultCarrierNode implements CarrierNode {
                                         Mailbox.of(dht, identity), directoryOf(friends),
                                         config.messageOptions.mailboxPoll(Duration.ZERO)
                                                 .meterRegistry(config.meterRegistry));
+                                Sessions sessions = Sessions.create(links, nat.linkTransport(), nat.linkRouter(),
+                                        config.meterRegistry);
                                 for (int type = MESSAGE_ITEMS_FROM; type <= MESSAGE_ITEMS_TO; type++) {
                                     friends.mailbox().register(type, messages::onMailboxItem);
                                 }
@@ -154,15 +157,15 @@ final class DefaultCarrierNode implements CarrierNode {
                                         .then(friends.start())
                                         .then(Mono.fromSupplier(() -> new Running(store, identity, nodeKey,
                                                 id.nospam(), transport, rpc, dht, nodeMap, null, links, friends, nat,
-                                                messages)))
-                                        .onErrorResume(e -> messages.close().then(friends.stop()).then(nat.close())
+                                                messages, sessions)))
+                                        .onErrorResume(e -> sessions.close().then(messages.close()).then(friends.stop()).then(nat.close())
                                                 .then(links.close()).then(rpc.close())
                                                 .then(transport.close()).then(Mono.error(e)));
                             });
                 })
                 .flatMap(r -> {
                     Running withAnnouncer = new Running(r.store, r.identity, r.nodeKey, r.nospam, r.transport, r.rpc,
-                            r.dht, r.nodeMap, scheduleAnnouncements(r), r.links, r.friends, r.nat, r.messages);
+                            r.dht, r.nodeMap, scheduleAnnouncements(r), r.links, r.friends, r.nat, r.messages, r.sessions);
                     running = withAnnouncer;
                     startNatRoles(withAnnouncer);
                     log.info("node {} started on {} (node id {})", UserId.of(r.identity.publicKey()).shortString(),
@@ -281,7 +284,8 @@ final class DefaultCarrierNode implements CarrierNode {
                 r.announcer.dispose();
             }
             stopNatRoles();
-            return r.messages.close()
+            return r.sessions.close()
+                    .then(r.messages.close())
                     .then(r.friends.stop())
                     .then(r.nat.close())
                     .then(r.links.close())
@@ -388,6 +392,11 @@ final class DefaultCarrierNode implements CarrierNode {
                 return friends.events().filter(e -> e.type() == FriendEvent.Type.ONLINE).map(e -> e.friend().id());
             }
         };
+    }
+
+    @Override
+    public Sessions sessions() {
+        return running().sessions;
     }
 
     @Override

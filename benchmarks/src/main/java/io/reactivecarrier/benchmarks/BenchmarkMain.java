@@ -29,6 +29,7 @@ public final class BenchmarkMain {
         SCENARIOS.put("presence", PresenceBenchmark::run);
         SCENARIOS.put("messages", new MessagesScenario());
         SCENARIOS.put("offline", new OfflineScenario());
+        StreamBenchmarks.register(SCENARIOS);
     }
 
     static final String[] CONTRACT = {

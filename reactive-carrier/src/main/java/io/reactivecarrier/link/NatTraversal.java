@@ -295,7 +295,8 @@ public final class NatTraversal {
         this.linkRouter = PacketRouter.create(registry);
         this.linkTransport = new VirtualTransport();
         for (PacketKind k : List.of(PacketKind.LINK_HANDSHAKE_INIT, PacketKind.LINK_HANDSHAKE_RESP,
-                PacketKind.LINK_COOKIE, PacketKind.LINK_DATA)) {
+                PacketKind.LINK_COOKIE, PacketKind.LINK_DATA, PacketKind.STREAM)) {
+            // stream packets follow their link's path, relayed ones included
             router.route(k, linkRouter);
         }
         router.route(PacketKind.RELAY, this::onRelay);

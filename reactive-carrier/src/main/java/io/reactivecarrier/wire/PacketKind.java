@@ -20,6 +20,8 @@ public enum PacketKind {
     LINK_COOKIE(0x12),
     /** A transport packet of an established link: counter nonce and AEAD ciphertext. */
     LINK_DATA(0x13),
+    /** A stream packet (session layer): destination connection id, packet number, AEAD or checksummed frames. */
+    STREAM(0x30),
     /** A packet relayed through a relay node, opaque to the relay. */
     RELAY(0x20),
     /** A hole-punching probe. */

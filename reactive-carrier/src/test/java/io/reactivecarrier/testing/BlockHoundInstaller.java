@@ -25,6 +25,10 @@ public final class BlockHoundInstaller implements LauncherSessionListener {
                 // SecureRandom may read /dev/urandom once when seeding; it never blocks after that
                 .allowBlockingCallsInside("java.security.SecureRandom", "nextBytes")
                 .allowBlockingCallsInside("java.security.SecureRandom", "<init>")
-                .allowBlockingCallsInside("sun.security.provider.NativePRNG$RandomIO", "implNextBytes"));
+                .allowBlockingCallsInside("sun.security.provider.NativePRNG$RandomIO", "implNextBytes")
+                // Netty's adaptive allocator briefly locks a shared magazine when it grows or frees one
+                // (contended only when several event loops allocate at once): an allocator detail, not I/O
+                .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines")
+                .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free"));
     }
 }

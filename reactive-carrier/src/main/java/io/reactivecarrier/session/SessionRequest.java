@@ -1,0 +1,20 @@
+package io.reactivecarrier.session;
+
+import io.reactivecarrier.core.UserId;
+import reactor.core.publisher.Mono;
+
+/** A friend asks for a stream: accept it or refuse it. */
+public interface SessionRequest {
+
+    /** The friend who asks. */
+    UserId peer();
+
+    /** The options the friend asked for (reliable or not, encrypted or not, windows). */
+    StreamOptions options();
+
+    /** Accepts: completes with the stream. Only the first answer counts. */
+    Mono<CarrierStream> accept();
+
+    /** Refuses with a reason the friend sees. */
+    Mono<Void> refuse(String reason);
+}

@@ -1,0 +1,172 @@
+package io.reactivecarrier.session;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a stream is opened: reliable or unreliable, encrypted (default) or plain, and its windows.
+ * Immutable; every setter returns a copy.
+ *
+ * <pre>{@code
+ * StreamOptions.reliable()                        // ordered, retransmitted, AES-256-GCM
+ * StreamOptions.unreliable().maxPacketSize(1280)  // datagrams, never retransmitted
+ * StreamOptions.reliable().plain()                // checksummed only: explicit opt-out of encryption
+ * }</pre>
+ */
+public final class StreamOptions {
+
+    /** The smallest packet a path must carry (also the first packet size of every stream). */
+    public static final int MIN_PACKET_SIZE = 1200;
+    /** The largest packet a stream ever sends (a loopback or jumbo-frame path, after probing). */
+    public static final int MAX_PACKET_SIZE = 65_000;
+
+    private final boolean reliable;
+    private final boolean encrypted;
+    private final int receiveWindow;
+    private final int datagramWindow;
+    private final int sendBuffer;
+    private final int initialPacketSize;
+    private final int maxPacketSize;
+    private final Duration idleTimeout;
+    private final int maxChannels;
+
+    private StreamOptions(boolean reliable, boolean encrypted, int receiveWindow, int datagramWindow, int sendBuffer,
+            int initialPacketSize, int maxPacketSize, Duration idleTimeout, int maxChannels) {
+        this.reliable = reliable;
+        this.encrypted = encrypted;
+        this.receiveWindow = receiveWindow;
+        this.datagramWindow = datagramWindow;
+        this.sendBuffer = sendBuffer;
+        this.initialPacketSize = initialPacketSize;
+        this.maxPacketSize = maxPacketSize;
+        this.idleTimeout = idleTimeout;
+        this.maxChannels = maxChannels;
+    }
+
+    /**
+     * A reliable, encrypted stream: 4 MiB windows, packets from 1280 bytes up to what probing finds
+     * (1472 on a network path, up to 65000 to this host).
+     */
+    public static StreamOptions reliable() {
+        return new StreamOptions(true, true, 4 << 20, 4096, 4 << 20, 1280, MAX_PACKET_SIZE, Duration.ofSeconds(30), 4096);
+    }
+
+    /** An unreliable (datagram), encrypted stream. */
+    public static StreamOptions unreliable() {
+        return reliable().reliable(false);
+    }
+
+    /** Reliable (ordered, retransmitted) or unreliable (datagrams, dropped when lost). */
+    public StreamOptions reliable(boolean value) {
+        return new StreamOptions(value, encrypted, receiveWindow, datagramWindow, sendBuffer, initialPacketSize,
+                maxPacketSize, idleTimeout, maxChannels);
+    }
+
+    /** Turns encryption off: packets are only checksummed (CRC32C). Use only where secrecy is not needed. */
+    public StreamOptions plain() {
+        return encrypted(false);
+    }
+
+    /** Encrypted with AES-256-GCM (default) or plain. */
+    public StreamOptions encrypted(boolean value) {
+        return new StreamOptions(reliable, value, receiveWindow, datagramWindow, sendBuffer, initialPacketSize,
+                maxPacketSize, idleTimeout, maxChannels);
+    }
+
+    /** How many received bytes one channel may buffer (its credit to the sender); 64 KiB..256 MiB. */
+    public StreamOptions receiveWindow(int bytes) {
+        check(bytes, 64 << 10, 256 << 20, "receiveWindow");
+        return new StreamOptions(reliable, encrypted, bytes, datagramWindow, sendBuffer, initialPacketSize,
+                maxPacketSize, idleTimeout, maxChannels);
+    }
+
+    /** How many received datagrams one unreliable channel may buffer; 16..1,000,000. */
+    public StreamOptions datagramWindow(int count) {
+        check(count, 16, 1_000_000, "datagramWindow");
+        return new StreamOptions(reliable, encrypted, receiveWindow, count, sendBuffer, initialPacketSize,
+                maxPacketSize, idleTimeout, maxChannels);
+    }
+
+    /** How many bytes one channel holds unacknowledged or unsent before it stops asking its publisher; 64 KiB..256 MiB. */
+    public StreamOptions sendBuffer(int bytes) {
+        check(bytes, 64 << 10, 256 << 20, "sendBuffer");
+        return new StreamOptions(reliable, encrypted, receiveWindow, datagramWindow, bytes, initialPacketSize,
+                maxPacketSize, idleTimeout, maxChannels);
+    }
+
+    /**
+     * The largest packet the stream may probe up to ({@value #MIN_PACKET_SIZE}..{@value #MAX_PACKET_SIZE}).
+     * Set it to 1280 to turn path MTU probing off.
+     */
+    public StreamOptions maxPacketSize(int bytes) {
+        check(bytes, MIN_PACKET_SIZE, MAX_PACKET_SIZE, "maxPacketSize");
+        return new StreamOptions(reliable, encrypted, receiveWindow, datagramWindow, sendBuffer,
+                Math.min(initialPacketSize, bytes), bytes, idleTimeout, maxChannels);
+    }
+
+    /** The stream closes with {@link StreamException.Reason#IDLE_TIMEOUT} after this long without a packet. */
+    public StreamOptions idleTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("idleTimeout must be positive: " + timeout);
+        }
+        return new StreamOptions(reliable, encrypted, receiveWindow, datagramWindow, sendBuffer, initialPacketSize,
+                maxPacketSize, timeout, maxChannels);
+    }
+
+    /** How many channels the peer may open on the stream; 1..65536. */
+    public StreamOptions maxChannels(int count) {
+        check(count, 1, 65_536, "maxChannels");
+        return new StreamOptions(reliable, encrypted, receiveWindow, datagramWindow, sendBuffer, initialPacketSize,
+                maxPacketSize, idleTimeout, count);
+    }
+
+    public boolean isReliable() {
+        return reliable;
+    }
+
+    public boolean isEncrypted() {
+        return encrypted;
+    }
+
+    public int receiveWindow() {
+        return receiveWindow;
+    }
+
+    public int datagramWindow() {
+        return datagramWindow;
+    }
+
+    public int sendBuffer() {
+        return sendBuffer;
+    }
+
+    /** The packet size every stream starts with (1280 bytes or less). */
+    public int initialPacketSize() {
+        return initialPacketSize;
+    }
+
+    public int maxPacketSize() {
+        return maxPacketSize;
+    }
+
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    public int maxChannels() {
+        return maxChannels;
+    }
+
+    private static void check(int v, int min, int max, String name) {
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(name + " must be in " + min + ".." + max + ": " + v);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "StreamOptions[" + (reliable ? "reliable" : "unreliable") + (encrypted ? ", encrypted" : ", PLAIN")
+                + ", window=" + receiveWindow + ", sendBuffer=" + sendBuffer + ", maxPacket=" + maxPacketSize + "]";
+    }
+}
