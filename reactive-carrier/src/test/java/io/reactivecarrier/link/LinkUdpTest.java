@@ -78,9 +78,10 @@ class LinkUdpTest {
         assertThat(ba.send(DATA, Unpooled.buffer(4).writeInt(1))).isTrue();
         await().atMost(TIMEOUT).until(() -> receivedByA.get() == 1);
 
-        // b's process moves to another socket with the same keys and reconnects
-        b.links.close().block(TIMEOUT);
+        // b's process dies (no goodbye: its socket goes first) and comes back on another socket
+        // with the same keys, then reconnects
         b.transport.close().block(TIMEOUT);
+        b.links.close().block(TIMEOUT);
         nodes.remove(b);
         Node b2 = node(bIdentity);
         b2.links.setAuthorizer(a.userId()::equals);
