@@ -25,6 +25,10 @@ public final class BenchmarkMain {
     /** The scenarios of the benchmark contract, in its order. Those not yet built are absent. */
     static final Map<String, Scenario> SCENARIOS = new LinkedHashMap<>();
 
+    static {
+        DhtScenarios.register(SCENARIOS);
+    }
+
     static final String[] CONTRACT = {
         "dht-sim", "dht-udp", "sybil-sim", "messages", "offline", "presence",
         "stream", "stream-compare", "stream-faults", "forward", "nat-lab"
