@@ -1,13 +1,16 @@
 package io.reactivecarrier.dht;
 
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import reactor.core.Disposable;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * A single-threaded virtual-time {@link Scheduler} for the DHT simulator: a binary heap of timed
- * tasks ordered by (time, sequence), cancelled tasks skipped lazily when they reach the top.
+ * A single-threaded virtual-time {@link Scheduler} for the DHT simulator, with a resolution of one
+ * millisecond: a timing wheel of one-millisecond slots for the next 8 s (where nearly every task
+ * of the DHT falls: RPC delivery, soft and hard timeouts) and a binary heap beyond. Cancelled
+ * tasks are skipped when their time comes.
  *
  * <p>Reactor-test's {@code VirtualTimeScheduler} removes a cancelled task from a
  * {@code PriorityBlockingQueue} (a linear scan under a lock); a DHT lookup cancels a timeout for
@@ -45,48 +48,102 @@ final class VirtualClock implements Scheduler {
         }
     }
 
-    private Task[] heap = new Task[1 << 16];
+    /** Slots of one virtual millisecond each: tasks due within the window wait in their slot. */
+    private static final int WHEEL = 1 << 13;
+    private static final int MASK = WHEEL - 1;
+
+    @SuppressWarnings("unchecked")
+    private final ArrayDeque<Task>[] wheel = new ArrayDeque[WHEEL];
+    private long inWheel;
+    /** Tasks due beyond the wheel's window, ordered by (time, sequence). */
+    private Task[] heap = new Task[1024];
     private int size;
     private long seq;
-    private long nowNanos;
+    private long nowMs;
     private long executed;
 
     /** Virtual milliseconds since the start. */
     long nowMs() {
-        return nowNanos / 1_000_000L;
+        return nowMs;
     }
 
     long executed() {
         return executed;
     }
 
-    int pending() {
-        return size;
+    long pending() {
+        return size + inWheel;
     }
 
-    /** Runs every task due up to now + {@code ms}, in time order, then sets the clock there. */
+    /**
+     * Runs every task due up to now + {@code ms}, in time order (tasks due in the same millisecond
+     * run in the order they were scheduled), then sets the clock there.
+     */
     void advance(long ms) {
-        long until = nowNanos + ms * 1_000_000L;
-        while (size > 0 && heap[0].nextAt <= until) {
-            Task t = poll();
-            if (t.cancelled || (t.owner != null && t.owner.isDisposed())) {
-                continue;
+        long until = nowMs + ms;
+        long t = nowMs;
+        while (t <= until) {
+            if (inWheel == 0) {
+                // nothing in the window: jump to the next far task
+                long next = size > 0 ? heap[0].nextAt : Long.MAX_VALUE;
+                if (next > until) {
+                    break;
+                }
+                t = Math.max(t, next);
             }
-            nowNanos = Math.max(nowNanos, t.nextAt);
-            executed++;
-            t.run.run();
-            if (t.period > 0 && !t.cancelled) {
-                t.nextAt = nowNanos + t.period;
-                push(t);
+            nowMs = t;
+            while (size > 0 && heap[0].nextAt <= t) {
+                run(poll());
             }
+            ArrayDeque<Task> slot = wheel[(int) (t & MASK)];
+            if (slot != null) {
+                Task task;
+                while ((task = slot.pollFirst()) != null) {
+                    inWheel--;
+                    run(task);
+                }
+            }
+            if (t == until) {
+                break;
+            }
+            t++;
         }
-        nowNanos = until;
+        nowMs = until;
+    }
+
+    private void run(Task t) {
+        if (t.cancelled || (t.owner != null && t.owner.isDisposed())) {
+            return;
+        }
+        executed++;
+        t.run.run();
+        if (t.period > 0 && !t.cancelled) {
+            t.nextAt = nowMs + t.period;
+            place(t);
+        }
     }
 
     private Task add(Runnable r, long delayNanos, long periodNanos, Worker owner) {
-        Task t = new Task(nowNanos + Math.max(0, delayNanos), seq++, r, periodNanos, owner);
-        push(t);
+        long delayMs = delayNanos <= 0 ? 0 : (delayNanos + 999_999L) / 1_000_000L;
+        long periodMs = periodNanos <= 0 ? 0 : Math.max(1, (periodNanos + 999_999L) / 1_000_000L);
+        Task t = new Task(nowMs + delayMs, seq++, r, periodMs, owner);
+        place(t);
         return t;
+    }
+
+    private void place(Task t) {
+        if (t.nextAt - nowMs < WHEEL) {
+            int i = (int) (t.nextAt & MASK);
+            ArrayDeque<Task> slot = wheel[i];
+            if (slot == null) {
+                slot = new ArrayDeque<>();
+                wheel[i] = slot;
+            }
+            slot.addLast(t);
+            inWheel++;
+        } else {
+            push(t);
+        }
     }
 
     private static boolean before(Task a, Task b) {
@@ -149,7 +206,7 @@ final class VirtualClock implements Scheduler {
 
     @Override
     public long now(TimeUnit unit) {
-        return unit.convert(nowNanos, TimeUnit.NANOSECONDS);
+        return unit.convert(nowMs, TimeUnit.MILLISECONDS);
     }
 
     @Override

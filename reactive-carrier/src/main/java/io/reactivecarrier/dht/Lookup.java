@@ -46,6 +46,8 @@ final class Lookup {
     private static final class Candidate {
         final NodeInfo node;
         final int depth;
+        /** The node's /24 or /64 (null for loopback), computed once. */
+        final RoutingTable.Prefix prefix;
         State state = State.NEW;
         byte[] token;
         int attempts;
@@ -54,6 +56,7 @@ final class Lookup {
         Candidate(NodeInfo node, int depth) {
             this.node = node;
             this.depth = depth;
+            this.prefix = RoutingTable.prefixOrNull(node);
         }
     }
 
@@ -163,11 +166,10 @@ final class Lookup {
      * shortlist and eclipse the target.
      */
     private boolean prefixAllowed(Candidate c, Map<RoutingTable.Prefix, Integer> counts) {
-        java.net.InetAddress a = c.node.address().getAddress();
-        if (perPrefix <= 0 || a.isLoopbackAddress()) {
+        if (perPrefix <= 0 || c.prefix == null) {
             return true;
         }
-        return counts.merge(RoutingTable.prefixOf(a), 1, Integer::sum) <= perPrefix;
+        return counts.merge(c.prefix, 1, Integer::sum) <= perPrefix;
     }
 
     private void send(Candidate c) {
