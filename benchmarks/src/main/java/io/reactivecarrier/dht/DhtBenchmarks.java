@@ -267,6 +267,7 @@ public final class DhtBenchmarks {
         out.put("build_wall_s", (built - t0) / 1e9);
         out.put("lookup_wall_s", (done - built) / 1e9);
         out.put("wall_s", (done - t0) / 1e9);
+        out.put("cpu_s", cpuSeconds());
         out.put("heap_mb", usedHeapMb());
         Arrays.asList(c).size(); // keep the cluster reachable until the heap was measured
         return out;
@@ -359,8 +360,15 @@ public final class DhtBenchmarks {
         out.putAll(rest);
         out.put("seed", seed);
         out.put("wall_s", (done - t0) / 1e9);
+        out.put("cpu_s", cpuSeconds());
         out.put("heap_mb", usedHeapMb());
         return out;
+    }
+
+    /** CPU time of this process so far (the machine may be shared: wall time alone says little). */
+    static double cpuSeconds() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() / 1e9 : Double.NaN;
     }
 
     static double usedHeapMb() {

@@ -62,6 +62,16 @@ final class RoutingTable {
     }
 
     record Prefix(int family, long bits) {
+        // explicit: the generated record methods showed up in lookup profiles
+        @Override
+        public int hashCode() {
+            return (int) (bits ^ (bits >>> 32)) * 31 + family;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Prefix p && p.bits == bits && p.family == family;
+        }
     }
 
     private final NodeId self;
