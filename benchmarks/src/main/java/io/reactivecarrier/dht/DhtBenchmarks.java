@@ -202,7 +202,7 @@ public final class DhtBenchmarks {
 
     private static DhtOptions simOptions(int k, int alpha) {
         // one registry for all simulated nodes: meters of the same name are shared, not repeated per node
-        return DhtOptions.defaults().k(k).alpha(alpha).wideBuckets(Integer.getInteger("dht.wideBuckets", DhtOptions.defaults().wideBuckets)).meterRegistry(new io.micrometer.core.instrument.composite.CompositeMeterRegistry());
+        return DhtOptions.defaults().k(k).alpha(alpha).meterRegistry(new io.micrometer.core.instrument.composite.CompositeMeterRegistry());
     }
 
     /**
@@ -261,7 +261,6 @@ public final class DhtBenchmarks {
         out.put("replaced", replaced);
         out.put("k", k);
         out.put("alpha", alpha);
-        out.put("wide_buckets", c.options.wideBuckets);
         out.put("seed", seed);
         out.put("datagrams_per_lookup_phase", c.net.datagrams - datagramsBefore);
         out.put("virtual_s", c.net.clock.nowMs() / 1000.0);

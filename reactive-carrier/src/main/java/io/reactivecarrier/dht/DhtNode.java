@@ -61,7 +61,7 @@ public final class DhtNode implements Dht {
         this.self = transport.self();
         this.random = random;
         long now = now();
-        this.table = new RoutingTable(self, options.k, options.wideBuckets, options.perBucketPrefix, options.perTablePrefix, now);
+        this.table = new RoutingTable(self, options.k, options.perBucketPrefix, options.perTablePrefix, now);
         this.store = new ValueStore(options.maxStoredBytes, options.maxEntriesPerSource,
                 options.maxValueTtl.toMillis(), this::now, options.persistence);
         this.tokens = new StoreTokens(random, options.tokenRotation.toMillis(), now);

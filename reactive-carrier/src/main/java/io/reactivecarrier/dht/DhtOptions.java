@@ -22,7 +22,6 @@ public final class DhtOptions {
 
     int k = 20;
     int alpha = 3;
-    int wideBuckets = 0;
     Duration rpcSoftTimeout = Duration.ofMillis(250);
     Duration rpcTimeout = Duration.ofSeconds(2);
     Duration bucketRefresh = Duration.ofMinutes(15);
@@ -45,7 +44,6 @@ public final class DhtOptions {
         DhtOptions o = new DhtOptions();
         o.k = k;
         o.alpha = alpha;
-        o.wideBuckets = wideBuckets;
         o.rpcSoftTimeout = rpcSoftTimeout;
         o.rpcTimeout = rpcTimeout;
         o.bucketRefresh = bucketRefresh;
@@ -85,20 +83,6 @@ public final class DhtOptions {
         }
         DhtOptions o = copy();
         o.alpha = alpha;
-        return o;
-    }
-
-    /**
-     * Larger far buckets (0 = plain Kademlia): bucket {@code i < levels} holds
-     * {@code k << (levels - i)} nodes, as libtorrent's routing table does, so the first hop of a
-     * lookup lands closer to the target.
-     */
-    public DhtOptions wideBuckets(int levels) {
-        if (levels < 0 || levels > 6) {
-            throw new IllegalArgumentException("wide bucket levels in 0..6, got " + levels);
-        }
-        DhtOptions o = copy();
-        o.wideBuckets = levels;
         return o;
     }
 

@@ -59,8 +59,6 @@ final class RoutingTable {
         /** Replacement cache, oldest first. */
         final ArrayList<Entry> replacements = new ArrayList<>();
         long lastTouched;
-        /** Live nodes it holds. */
-        int capacity;
     }
 
     record Prefix(int family, long bits) {
@@ -78,7 +76,6 @@ final class RoutingTable {
 
     private final NodeId self;
     private final int k;
-    private final int wideLevels;
     private final int perBucketPrefix;
     private final int perTablePrefix;
     private final int maxFailures;
@@ -90,26 +87,14 @@ final class RoutingTable {
     private int verifiedCount;
 
     RoutingTable(NodeId self, int k, int perBucketPrefix, int perTablePrefix, long now) {
-        this(self, k, 0, perBucketPrefix, perTablePrefix, now);
-    }
-
-    /**
-     * With {@code wideLevels > 0} the farthest buckets are larger (as in libtorrent's routing
-     * table): bucket {@code i < wideLevels} holds {@code k << (wideLevels - i)} nodes. A lookup's
-     * first hop then starts from a node that shares several more bits with the target, which
-     * saves about one hop in a network of thousands of nodes.
-     */
-    RoutingTable(NodeId self, int k, int wideLevels, int perBucketPrefix, int perTablePrefix, long now) {
         this.self = self;
         this.k = k;
-        this.wideLevels = wideLevels;
         this.perBucketPrefix = perBucketPrefix;
         this.perTablePrefix = perTablePrefix;
         this.maxFailures = 2;
         for (int i = 0; i < buckets.length; i++) {
             buckets[i] = new Bucket();
             buckets[i].lastTouched = now;
-            buckets[i].capacity = capacity(i);
         }
     }
 
@@ -119,11 +104,6 @@ final class RoutingTable {
 
     int k() {
         return k;
-    }
-
-    /** How many live nodes bucket {@code index} holds. */
-    int capacity(int index) {
-        return index < wideLevels ? k << (wideLevels - index) : k;
     }
 
     Flux<RoutingTableEvent> events() {
@@ -239,7 +219,7 @@ final class RoutingTable {
         if (!prefixAllowed(b, node, null)) {
             return Offer.REJECTED_PREFIX;
         }
-        if (b.live.size() < b.capacity) {
+        if (b.live.size() < k) {
             insert(b, new Entry(node, responded, now));
             return Offer.ADDED;
         }
@@ -302,7 +282,7 @@ final class RoutingTable {
      */
     NodeInfo evictionCandidate(NodeId id) {
         Bucket b = buckets[bucketIndex(id)];
-        return b.live.size() >= b.capacity ? b.live.get(0).node : null;
+        return b.live.size() >= k ? b.live.get(0).node : null;
     }
 
     /**
@@ -335,7 +315,7 @@ final class RoutingTable {
     }
 
     private void promote(Bucket b) {
-        while (b.live.size() < b.capacity && !b.replacements.isEmpty()) {
+        while (b.live.size() < k && !b.replacements.isEmpty()) {
             Entry best = null;
             for (Entry r : b.replacements) {
                 if (best == null || (r.verified && !best.verified)

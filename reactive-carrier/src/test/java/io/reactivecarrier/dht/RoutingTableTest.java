@@ -50,27 +50,6 @@ class RoutingTableTest {
     }
 
     @Test
-    void wideBucketsHoldMoreOfTheFarNodes() {
-        RoutingTable t = new RoutingTable(self, 4, 2, 2, 10, 0);
-        int[] expected = {16, 8, 4, 4};
-        for (int b = 0; b < expected.length; b++) {
-            assertThat(t.capacity(b)).isEqualTo(expected[b]);
-            for (int i = 0; i < expected[b]; i++) {
-                assertThat(t.offer(nodeIn(b), true, i)).isEqualTo(RoutingTable.Offer.ADDED);
-            }
-            assertThat(t.offer(nodeIn(b), true, 99)).isEqualTo(RoutingTable.Offer.REPLACEMENT);
-            assertThat(t.bucket(b).live).hasSize(expected[b]);
-        }
-        // closest() still walks the buckets in distance order
-        NodeId target = self.randomInBucket(0, random);
-        List<NodeInfo> all = t.closest(target, 1000);
-        assertThat(all).hasSize(32);
-        for (int i = 1; i < all.size(); i++) {
-            assertThat(target.compareDistance(all.get(i - 1).id(), all.get(i).id())).isNegative();
-        }
-    }
-
-    @Test
     void newNodesAreUnverifiedAndNotHandedOut() {
         RoutingTable t = new RoutingTable(self, 8, 2, 10, 0);
         NodeInfo n = nodeIn(0);
