@@ -22,7 +22,8 @@ import reactor.core.publisher.Mono;
  * {@code dht-udp}: {@code nodes} real DHT nodes in this JVM, each with its own UDP socket on
  * 127.0.0.1 (its own event loop) and the full RPC layer (X25519 keys, authenticated and encrypted
  * envelopes). They join one after the other, each from a random earlier node; then
- * {@code lookups} node lookups of random node ids from random nodes run, 16 at a time. Latency
+ * {@code lookups} node lookups of random node ids from random nodes run, 16 at a time, after
+ * {@code warmup} uncounted ones (default half as many: JIT and the RPC layer's key cache). Latency
  * is wall time from subscription to result.
  *
  * <p>All nodes share the address 127.0.0.1, so the per-source-IP request rate limit of the RPC
@@ -32,6 +33,16 @@ import reactor.core.publisher.Mono;
 public final class DhtUdpBenchmark {
 
     private DhtUdpBenchmark() {
+    }
+
+    private static List<int[]> pairs(SplittableRandom random, int nodes, int count) {
+        List<int[]> pairs = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int s = random.nextInt(nodes);
+            int d = random.nextInt(nodes - 1);
+            pairs.add(new int[] {s, d >= s ? d + 1 : d});
+        }
+        return pairs;
     }
 
     record UdpNode(UdpTransport transport, RpcEndpoint rpc, DhtNode dht, NodeInfo info) {
@@ -53,6 +64,11 @@ public final class DhtUdpBenchmark {
     }
 
     public static Map<String, Object> run(int nodes, int lookups, long seed) {
+        return run(nodes, lookups, lookups / 2, seed);
+    }
+
+    /** As {@link #run(int, int, long)}, after {@code warmup} uncounted lookups (JIT, key caches). */
+    public static Map<String, Object> run(int nodes, int lookups, int warmup, long seed) {
         if (nodes < 2) {
             throw new IllegalArgumentException("--nodes >= 2");
         }
@@ -70,12 +86,13 @@ public final class DhtUdpBenchmark {
             }
             long joined = System.nanoTime();
             double heapNodes = DhtBenchmarks.usedHeapMb();
-            List<int[]> pairs = new ArrayList<>();
-            for (int i = 0; i < lookups; i++) {
-                int s = random.nextInt(nodes);
-                int d = random.nextInt(nodes - 1);
-                pairs.add(new int[] {s, d >= s ? d + 1 : d});
+            if (warmup > 0) {
+                Flux.fromIterable(pairs(random, nodes, warmup))
+                        .flatMap(p -> all.get(p[0]).dht.findNode(all.get(p[1]).dht.id()).onErrorResume(e -> Mono.empty()), 16)
+                        .then().block(Duration.ofMinutes(10));
             }
+            long warm = System.nanoTime();
+            List<int[]> pairs = pairs(random, nodes, lookups);
             DhtBenchmarks.Tally tally = new DhtBenchmarks.Tally();
             List<Double> wallMs = Collections.synchronizedList(new ArrayList<>());
             List<Object[]> results = Flux.fromIterable(pairs)
@@ -107,7 +124,8 @@ public final class DhtUdpBenchmark {
             out.put("latency_ms_p90", DhtBenchmarks.Tally.pct(wallMs, 90));
             out.put("latency_ms_p99", DhtBenchmarks.Tally.pct(wallMs, 99));
             out.put("rpcs_per_lookup", tally.answered == 0 ? null : tally.rpcs / (double) tally.answered);
-            out.put("lookups_per_s", lookups / ((done - joined) / 1e9));
+            out.put("lookups_per_s", lookups / ((done - warm) / 1e9));
+            out.put("warmup_lookups", warmup);
             out.put("heap_mb", heapNodes);
             out.put("heap_kb_per_node", (heapNodes - heapBefore) * 1024.0 / nodes);
             out.put("join_wall_s", (joined - t0) / 1e9);
