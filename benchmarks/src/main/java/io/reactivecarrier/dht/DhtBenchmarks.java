@@ -4,8 +4,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +18,6 @@ import reactor.core.publisher.Mono;
  * their routing tables. Each method returns the fields of the result line, in order.
  */
 public final class DhtBenchmarks {
-
-    static final boolean DEBUG = Boolean.getBoolean("dht.debug");
 
     static {
         java.util.logging.Logger.getLogger("io.micrometer").setLevel(java.util.logging.Level.SEVERE);
@@ -41,7 +37,6 @@ public final class DhtBenchmarks {
         final SplittableRandom random;
         final List<Member> members = new ArrayList<>();
         int nextAddress;
-        final Map<Integer, Integer> boots = new java.util.HashMap<>();
 
         Cluster(long seed, long rttMs, double loss, DhtOptions options) {
             this.net = new SimDhtNetwork(seed, rttMs, loss);
@@ -56,28 +51,11 @@ public final class DhtBenchmarks {
             SimDhtNetwork.Transport t = net.join(NodeId.random(random), a);
             DhtOptions o = options;
             if (!members.isEmpty()) {
-                int b = random.nextInt(members.size());
-                boots.put(i, b);
-                o = o.bootstrap(List.of(members.get(b).transport.info));
+                o = o.bootstrap(List.of(members.get(random.nextInt(members.size())).transport.info));
             }
             Member m = new Member(DhtNode.create(t, o, new SplittableRandom(random.nextLong())), t);
             members.add(m);
             m.node.start().subscribe(v -> { }, e -> { });
-            if (i == Integer.getInteger("dht.watch", -1)) {
-                net.clock.schedulePeriodically(() -> {
-                    int holders = 0;
-                    for (Member x : members) {
-                        if (x.node.table().contains(m.node.id())) {
-                            holders++;
-                        }
-                    }
-                    StringBuilder sb = new StringBuilder();
-                    for (NodeInfo n : m.node.table().closestForLookup(m.node.id(), 1000)) {
-                        sb.append(members.indexOf(members.stream().filter(x -> x.node.id().equals(n.id())).findFirst().orElse(null))).append(m.node.table().isVerified(n.id()) ? "v " : "u ");
-                    }
-                    System.err.println("t=" + net.clock.nowMs() + " watch " + i + " holders " + holders + " table " + sb);
-                }, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
-            }
             return m;
         }
 
@@ -146,54 +124,18 @@ public final class DhtBenchmarks {
         }
     }
 
-    /** Issues {@code count} node lookups (random live source, random live target), {@code perStep} per 100 ms. */
+    /** Issues {@code count} node lookups (random live source, random other live target), 50 per 100 ms. */
     private static void lookups(Cluster c, int count, Tally tally, List<Member> sources, List<Member> targets) {
         for (int i = 0; i < count; i++) {
             DhtNode src = sources.get(c.random.nextInt(sources.size())).node;
-            Member dst0 = targets.get(c.random.nextInt(targets.size()));
-            while (dst0.node == src && targets.size() > 1) {
-                dst0 = targets.get(c.random.nextInt(targets.size()));
+            Member dst = targets.get(c.random.nextInt(targets.size()));
+            while (dst.node == src && targets.size() > 1) {
+                dst = targets.get(c.random.nextInt(targets.size()));
             }
-            Member dst = dst0;
             NodeId target = dst.node.id();
             tally.issued++;
             src.lookup(target, DhtCodec.FIND_NODE, DhtCodec.encodeTarget(target), null, true)
-                    .subscribe(o -> {
-                        tally.add(o, target);
-                        if (DEBUG && (o.result().closest().isEmpty() || !o.result().closest().get(0).id().equals(target))) {
-                            int holders = 0;
-                            for (Member m : c.members) {
-                                if (m.node.table().isVerified(target)) {
-                                    holders++;
-                                }
-                            }
-                            StringBuilder sb = new StringBuilder();
-                            for (NodeInfo n : o.result().closest()) {
-                                sb.append(target.commonPrefixLength(n.id())).append(' ');
-                            }
-                            System.err.println("failed: hops " + o.result().hops() + " rpcs " + o.result().rpcs() + " ms "
-                                    + o.latencyMs() + " holders " + holders + " targetTable " + dst.node.table().size()
-                                    + " srcTable " + src.table().size() + " closest cpl " + sb);
-                            if (src.table().size() < 10) {
-                                StringBuilder t = new StringBuilder();
-                                for (NodeInfo n : src.table().closestForLookup(src.id(), 100)) {
-                                    for (int j = 0; j < c.members.size(); j++) {
-                                        if (c.members.get(j).node.id().equals(n.id())) {
-                                            t.append(j).append("<-").append(c.boots.get(j)).append(':').append(c.members.get(j).node.table().size())
-                                                    .append(src.table().isVerified(n.id()) ? "v " : "u ");
-                                        }
-                                    }
-                                }
-                                int si = -1;
-                                for (int j = 0; j < c.members.size(); j++) {
-                                    if (c.members.get(j).node == src) {
-                                        si = j;
-                                    }
-                                }
-                                System.err.println("  src " + si + " table " + t);
-                            }
-                        }
-                    }, e -> { });
+                    .subscribe(o -> tally.add(o, target), e -> { });
             if (i % 50 == 49) {
                 c.net.advance(100);
             }
@@ -219,7 +161,7 @@ public final class DhtBenchmarks {
         }
         long t0 = System.nanoTime();
         Cluster c = new Cluster(seed, rttMs, loss, simOptions(k, alpha));
-        c.grow(nodes, Long.getLong("dht.joinGapMs", 10));
+        c.grow(nodes, 10);
         c.settle();
         long built = System.nanoTime();
         long datagramsBefore = c.net.datagrams;
@@ -269,7 +211,7 @@ public final class DhtBenchmarks {
         out.put("wall_s", (done - t0) / 1e9);
         out.put("cpu_s", cpuSeconds());
         out.put("heap_mb", usedHeapMb());
-        Arrays.asList(c).size(); // keep the cluster reachable until the heap was measured
+        java.lang.ref.Reference.reachabilityFence(c); // the nodes count in heap_mb
         return out;
     }
 
@@ -376,11 +318,5 @@ public final class DhtBenchmarks {
             System.gc();
         }
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0);
-    }
-
-    static Set<NodeId> ids(List<NodeInfo> nodes) {
-        Set<NodeId> s = new HashSet<>();
-        nodes.forEach(n -> s.add(n.id()));
-        return s;
     }
 }
