@@ -349,12 +349,12 @@ final class RoutingTable {
      * {@code d}, then the deeper buckets together, then {@code d-1} down to 0, each group sorted.
      */
     private List<NodeInfo> closest(NodeId target, int n, boolean verifiedOnly) {
-        ArrayList<NodeInfo> out = new ArrayList<>(Math.min(n, Math.max(16, live.size())));
+        ArrayList<NodeInfo> out = new ArrayList<>(Math.min(n, live.size()));
         if (n <= 0) {
             return out;
         }
         Comparator<NodeId> cmp = target.byDistance();
-        ArrayList<NodeInfo> group = new ArrayList<>();
+        ArrayList<NodeInfo> group = new ArrayList<>(live.size());
         int d = bucketIndex(target);
         collect(buckets[d], verifiedOnly, group);
         if (!takeSorted(group, cmp, out, n)) {
