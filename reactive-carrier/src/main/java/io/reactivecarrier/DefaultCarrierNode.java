@@ -110,7 +110,7 @@ final class DefaultCarrierNode implements CarrierNode {
         KeyValueMap nodeMap = store.map("node");
         return store.identityOrCreate(DefaultCarrierNode::newIdentity)
                 .zipWith(nodeMap.get(SNAPSHOT_KEY))
-                .zipWith(StorePersistence.load(store.map("dht.values")))
+                .zipWith(StorePersistence.load(store))
                 .publishOn(Schedulers.parallel())
                 .flatMap(t -> {
                     StoredIdentity id = t.getT1().getT1();

@@ -30,6 +30,7 @@ public final class BenchmarkMain {
         SCENARIOS.put("messages", new MessagesScenario());
         SCENARIOS.put("offline", new OfflineScenario());
         StreamBenchmarks.register(SCENARIOS);
+        DhtScenarios.register(SCENARIOS);
     }
 
     static final String[] CONTRACT = {

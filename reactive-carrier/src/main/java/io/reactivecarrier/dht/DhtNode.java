@@ -415,8 +415,16 @@ public final class DhtNode implements Dht {
                         }
                     }));
             List<NodeInfo> seeds = table.closestForLookup(target, options.k);
-            if (seeds.isEmpty()) {
-                seeds = options.bootstrap;
+            if (seeds.size() < options.k && !options.bootstrap.isEmpty()) {
+                // a thin table (just started, or cut off) also asks the configured bootstrap nodes:
+                // a node whose first ping to its bootstrap was lost and that only knows the few
+                // nodes that joined through it would otherwise stay an island with them
+                seeds = new ArrayList<>(seeds);
+                for (NodeInfo b : options.bootstrap) {
+                    if (!b.id().equals(self) && !table.contains(b.id())) {
+                        seeds.add(b);
+                    }
+                }
             }
             if (locate) {
                 l.locate();

@@ -46,6 +46,8 @@ final class Lookup {
     private static final class Candidate {
         final NodeInfo node;
         final int depth;
+        /** The node's /24 or /64 (null for loopback), computed once. */
+        final RoutingTable.Prefix prefix;
         State state = State.NEW;
         byte[] token;
         int attempts;
@@ -54,6 +56,7 @@ final class Lookup {
         Candidate(NodeInfo node, int depth) {
             this.node = node;
             this.depth = depth;
+            this.prefix = RoutingTable.prefixOrNull(node);
         }
     }
 
@@ -126,7 +129,7 @@ final class Lookup {
         }
         int seen = 0;
         boolean waiting = false;
-        Map<RoutingTable.Prefix, Integer> prefixes = new java.util.HashMap<>();
+        PrefixCounts prefixes = new PrefixCounts();
         List<Candidate> toAsk = new ArrayList<>();
         int slots = alpha - active;
         for (Candidate c : candidates.values()) {
@@ -162,12 +165,34 @@ final class Lookup {
      * at most {@code perPrefix} from one /24 or /64, so nodes from a few prefixes cannot crowd the
      * shortlist and eclipse the target.
      */
-    private boolean prefixAllowed(Candidate c, Map<RoutingTable.Prefix, Integer> counts) {
-        java.net.InetAddress a = c.node.address().getAddress();
-        if (perPrefix <= 0 || a.isLoopbackAddress()) {
+    private boolean prefixAllowed(Candidate c, PrefixCounts counts) {
+        if (perPrefix <= 0 || c.prefix == null) {
             return true;
         }
-        return counts.merge(RoutingTable.prefixOf(a), 1, Integer::sum) <= perPrefix;
+        return counts.increment(c.prefix) <= perPrefix;
+    }
+
+    /** Counts per prefix over one pass of the shortlist (a few dozen entries: a linear scan). */
+    private static final class PrefixCounts {
+        private RoutingTable.Prefix[] keys = new RoutingTable.Prefix[16];
+        private int[] counts = new int[16];
+        private int size;
+
+        int increment(RoutingTable.Prefix p) {
+            for (int i = 0; i < size; i++) {
+                if (keys[i].bits() == p.bits() && keys[i].family() == p.family()) {
+                    return ++counts[i];
+                }
+            }
+            if (size == keys.length) {
+                keys = java.util.Arrays.copyOf(keys, size * 2);
+                counts = java.util.Arrays.copyOf(counts, size * 2);
+            }
+            keys[size] = p;
+            counts[size] = 1;
+            size++;
+            return 1;
+        }
     }
 
     private void send(Candidate c) {
@@ -249,7 +274,7 @@ final class Lookup {
         List<NodeInfo> closest = new ArrayList<>();
         Map<NodeId, byte[]> tokens = new java.util.HashMap<>();
         int hops = 0;
-        Map<RoutingTable.Prefix, Integer> prefixes = new java.util.HashMap<>();
+        PrefixCounts prefixes = new PrefixCounts();
         for (Candidate c : candidates.values()) {
             if (c.state != State.ANSWERED || !prefixAllowed(c, prefixes)) {
                 continue;

@@ -18,12 +18,24 @@ public final class NodeId implements Comparable<NodeId> {
     /** Length of an id in bits. */
     public static final int BITS = 256;
 
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
     private final byte[] id;
     private final int hash;
+    /** The id as four big-endian 64-bit words: distance comparisons XOR whole words. */
+    private final long w0;
+    private final long w1;
+    private final long w2;
+    private final long w3;
 
     private NodeId(byte[] id) {
         this.id = id;
         this.hash = Arrays.hashCode(id);
+        this.w0 = (long) LONGS.get(id, 0);
+        this.w1 = (long) LONGS.get(id, 8);
+        this.w2 = (long) LONGS.get(id, 16);
+        this.w3 = (long) LONGS.get(id, 24);
     }
 
     /** The id of these 32 bytes (copied). */
@@ -78,13 +90,20 @@ public final class NodeId implements Comparable<NodeId> {
 
     /** The number of leading bits this id shares with {@code other} (256 when equal). */
     public int commonPrefixLength(NodeId other) {
-        for (int i = 0; i < LENGTH; i++) {
-            int x = (id[i] ^ other.id[i]) & 0xff;
-            if (x != 0) {
-                return i * 8 + Integer.numberOfLeadingZeros(x) - 24;
-            }
+        long x = w0 ^ other.w0;
+        if (x != 0) {
+            return Long.numberOfLeadingZeros(x);
         }
-        return BITS;
+        x = w1 ^ other.w1;
+        if (x != 0) {
+            return 64 + Long.numberOfLeadingZeros(x);
+        }
+        x = w2 ^ other.w2;
+        if (x != 0) {
+            return 128 + Long.numberOfLeadingZeros(x);
+        }
+        x = w3 ^ other.w3;
+        return x != 0 ? 192 + Long.numberOfLeadingZeros(x) : BITS;
     }
 
     /** The XOR distance to {@code other} as a new id. */
@@ -101,14 +120,21 @@ public final class NodeId implements Comparable<NodeId> {
      * is closer.
      */
     public int compareDistance(NodeId a, NodeId b) {
-        for (int i = 0; i < LENGTH; i++) {
-            int da = (a.id[i] ^ id[i]) & 0xff;
-            int db = (b.id[i] ^ id[i]) & 0xff;
-            if (da != db) {
-                return da < db ? -1 : 1;
+        long da = a.w0 ^ w0;
+        long db = b.w0 ^ w0;
+        if (da == db) {
+            da = a.w1 ^ w1;
+            db = b.w1 ^ w1;
+            if (da == db) {
+                da = a.w2 ^ w2;
+                db = b.w2 ^ w2;
+                if (da == db) {
+                    da = a.w3 ^ w3;
+                    db = b.w3 ^ w3;
+                }
             }
         }
-        return 0;
+        return Long.compareUnsigned(da, db);
     }
 
     /** A comparator ordering ids by their XOR distance to this id, closest first. */

@@ -38,8 +38,12 @@ final class RoutingTable {
         long lastSeen;
         int failures;
 
+        /** The node's /24 or /64, or null when exempt (loopback). */
+        Prefix prefix;
+
         Entry(NodeInfo node, boolean verified, long now) {
             this.node = node;
+            this.prefix = prefixOrNull(node);
             this.verified = verified;
             this.lastSeen = now;
         }
@@ -58,6 +62,16 @@ final class RoutingTable {
     }
 
     record Prefix(int family, long bits) {
+        // explicit: the generated record methods showed up in lookup profiles
+        @Override
+        public int hashCode() {
+            return (int) (bits ^ (bits >>> 32)) * 31 + family;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Prefix p && p.bits == bits && p.family == family;
+        }
     }
 
     private final NodeId self;
@@ -141,29 +155,31 @@ final class RoutingTable {
         return a.isLoopbackAddress();
     }
 
-    private boolean prefixAllowed(Bucket b, NodeInfo node, Entry ignoring) {
+    static Prefix prefixOrNull(NodeInfo node) {
         InetAddress a = node.address().getAddress();
-        if (exempt(a)) {
+        return exempt(a) ? null : prefixOf(a);
+    }
+
+    private boolean prefixAllowed(Bucket b, NodeInfo node, Entry ignoring) {
+        Prefix p = prefixOrNull(node);
+        if (p == null) {
             return true;
         }
-        Prefix p = prefixOf(a);
         if (prefixCounts.getOrDefault(p, 0) >= perTablePrefix) {
             return false;
         }
         int inBucket = 0;
         for (Entry e : b.live) {
-            if (e != ignoring && !exempt(e.node.address().getAddress())
-                    && prefixOf(e.node.address().getAddress()).equals(p)) {
+            if (e != ignoring && p.equals(e.prefix)) {
                 inBucket++;
             }
         }
         return inBucket < perBucketPrefix;
     }
 
-    private void countPrefix(NodeInfo node, int delta) {
-        InetAddress a = node.address().getAddress();
-        if (!exempt(a)) {
-            prefixCounts.merge(prefixOf(a), delta, (x, y) -> x + y == 0 ? null : x + y);
+    private void countPrefix(Entry e, int delta) {
+        if (e.prefix != null) {
+            prefixCounts.merge(e.prefix, delta, (x, y) -> x + y == 0 ? null : x + y);
         }
     }
 
@@ -182,9 +198,10 @@ final class RoutingTable {
             if (responded) {
                 if (!e.node.address().equals(node.address())) {
                     // the RPC layer authenticated the id: the node moved
-                    countPrefix(e.node, -1);
+                    countPrefix(e, -1);
                     e.node = node;
-                    countPrefix(e.node, +1);
+                    e.prefix = prefixOrNull(node);
+                    countPrefix(e, +1);
                 }
                 e.failures = 0;
                 e.lastSeen = now;
@@ -238,7 +255,7 @@ final class RoutingTable {
     private void insert(Bucket b, Entry e) {
         b.live.add(e);
         live.put(e.id(), e);
-        countPrefix(e.node, +1);
+        countPrefix(e, +1);
         if (e.verified) {
             verifiedCount++;
             b.lastTouched = e.lastSeen;
@@ -252,7 +269,7 @@ final class RoutingTable {
     private void removeLive(Bucket b, Entry e) {
         b.live.remove(e);
         live.remove(e.id());
-        countPrefix(e.node, -1);
+        countPrefix(e, -1);
         if (e.verified) {
             verifiedCount--;
         }
@@ -324,16 +341,62 @@ final class RoutingTable {
         return closest(target, n, false);
     }
 
+    /**
+     * Walks the buckets in distance order instead of sorting the whole table. With {@code d} the
+     * common prefix length of our id and the target: nodes of bucket {@code d} share more than
+     * {@code d} bits with the target (closest), nodes of every deeper bucket share exactly
+     * {@code d}, and nodes of bucket {@code i < d} share exactly {@code i}. So the order is bucket
+     * {@code d}, then the deeper buckets together, then {@code d-1} down to 0, each group sorted.
+     */
     private List<NodeInfo> closest(NodeId target, int n, boolean verifiedOnly) {
-        ArrayList<NodeInfo> all = new ArrayList<>(live.size());
-        for (Entry e : live.values()) {
-            if (!verifiedOnly || e.verified) {
-                all.add(e.node);
-            }
+        ArrayList<NodeInfo> out = new ArrayList<>(Math.min(n, live.size()));
+        if (n <= 0) {
+            return out;
         }
         Comparator<NodeId> cmp = target.byDistance();
-        all.sort((x, y) -> cmp.compare(x.id(), y.id()));
-        return all.size() > n ? new ArrayList<>(all.subList(0, n)) : all;
+        ArrayList<NodeInfo> group = new ArrayList<>(live.size());
+        int d = bucketIndex(target);
+        collect(buckets[d], verifiedOnly, group);
+        if (!takeSorted(group, cmp, out, n)) {
+            return out;
+        }
+        for (int i = d + 1; i < NodeId.BITS; i++) {
+            if (!buckets[i].live.isEmpty()) {
+                collect(buckets[i], verifiedOnly, group);
+            }
+        }
+        if (!takeSorted(group, cmp, out, n)) {
+            return out;
+        }
+        for (int i = d - 1; i >= 0; i--) {
+            collect(buckets[i], verifiedOnly, group);
+            if (!takeSorted(group, cmp, out, n)) {
+                return out;
+            }
+        }
+        return out;
+    }
+
+    private static void collect(Bucket b, boolean verifiedOnly, List<NodeInfo> into) {
+        ArrayList<Entry> l = b.live;
+        for (int i = 0, n = l.size(); i < n; i++) {
+            Entry e = l.get(i);
+            if (!verifiedOnly || e.verified) {
+                into.add(e.node);
+            }
+        }
+    }
+
+    /** Appends {@code group} in distance order to {@code out} up to {@code n}; false once full. */
+    private static boolean takeSorted(ArrayList<NodeInfo> group, Comparator<NodeId> cmp, List<NodeInfo> out, int n) {
+        if (!group.isEmpty()) {
+            group.sort((x, y) -> cmp.compare(x.id(), y.id()));
+            for (int i = 0; i < group.size() && out.size() < n; i++) {
+                out.add(group.get(i));
+            }
+            group.clear();
+        }
+        return out.size() < n;
     }
 
     /** Every verified node: the routing-table snapshot a restarted node pings first. */

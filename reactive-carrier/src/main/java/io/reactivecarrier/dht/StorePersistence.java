@@ -1,6 +1,7 @@
 package io.reactivecarrier.dht;
 
 import io.reactivecarrier.store.KeyValueMap;
+import io.reactivecarrier.store.NodeStore;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -11,8 +12,10 @@ import reactor.core.publisher.Mono;
 
 /**
  * Keeps the values a node agreed to hold in the node's durable store, so a restart does not
- * lose them. Writes are queued to the store's own thread (never blocking the event loop); what
- * was saved is read once, before the DHT starts.
+ * lose them. Writes are queued, in call order, to the store's own single thread (a thread where
+ * blocking disk I/O is allowed; never the event loop) and each is a durable commit; closing the
+ * store runs after the writes queued before it, so none is dropped. What was saved is read once,
+ * before the DHT starts.
  */
 public final class StorePersistence implements ValueStorePersistence {
 
@@ -26,7 +29,26 @@ public final class StorePersistence implements ValueStorePersistence {
         this.loaded = loaded;
     }
 
-    /** Reads the saved entries of {@code map} (unexpired ones) and persists to it from then on. */
+    /** Name of the map {@link #load(NodeStore)} uses. */
+    public static final String MAP_NAME = "dht.values";
+
+    /**
+     * Bound of that map: more entries than the default 64 MiB value budget can hold (every held
+     * entry weighs at least about 100 bytes), so no value the node agreed to hold is refused by
+     * the disk store while the memory store still takes it.
+     */
+    public static final int MAP_MAX_ENTRIES = 1 << 20;
+
+    /** {@link #load(KeyValueMap)} of the node store's {@value #MAP_NAME} map, bounded to {@link #MAP_MAX_ENTRIES}. */
+    public static Mono<StorePersistence> load(NodeStore store) {
+        return load(store.map(MAP_NAME, MAP_MAX_ENTRIES));
+    }
+
+    /**
+     * Reads the saved entries of {@code map} (unexpired ones) and persists to it from then on.
+     * Give the map a bound of at least as many entries as the value store can hold
+     * ({@link #MAP_MAX_ENTRIES} for the defaults), or a full map refuses (and logs) further values.
+     */
     public static Mono<StorePersistence> load(KeyValueMap map) {
         return map.scan()
                 .map(e -> decode(e.key(), e.value(), e.expiresAtMillis()))
