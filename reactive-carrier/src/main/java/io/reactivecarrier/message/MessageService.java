@@ -140,7 +140,14 @@ public final class MessageService implements Messages {
         this.mailbox = mailbox;
         this.friends = friends;
         this.o = options;
-        this.loop = Schedulers.newSingle("carrier-messages-" + links.userId().shortString(), true);
+        // a plain service thread (not a non-blocking one): it hands work to the store's executor, whose
+        // queue takes a lock; event loops only ever hand work to this thread
+        String name = "carrier-messages-" + links.userId().shortString();
+        this.loop = Schedulers.fromExecutorService(java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        }), name);
         this.inbox = store.map(INBOX, Math.max(NodeStore.DEFAULT_MAX_ENTRIES, options.inboxMaxMessages * 2 + BATCH));
         this.cursors = store.map(CURSORS);
         MeterRegistry r = options.meterRegistry != null ? options.meterRegistry : new SimpleMeterRegistry();
@@ -931,7 +938,11 @@ public final class MessageService implements Messages {
     private void complete(Peer p, MessageId id, long seq, long sentAt, byte[] body, boolean offline,
             MonoSink<Void> done) {
         int pending = persistQueue.size() + persistingCount;
-        if (inboxCount + pending >= o.inboxMaxMessages || inboxBytes + body.length > o.inboxMaxBytes) {
+        // a message before everything waiting in the inbox is always admitted: it fills the gap that
+        // holds the others back (otherwise a full inbox of later messages would wait for it for ever)
+        Long firstWaiting = p.inbox.higherKey(p.cursor);
+        boolean fillsGap = firstWaiting != null && seq < firstWaiting && pending < o.inboxMaxMessages;
+        if (!fillsGap && (inboxCount + pending >= o.inboxMaxMessages || inboxBytes + body.length > o.inboxMaxBytes)) {
             droppedFull.increment();
             if (done != null) {
                 done.error(new IllegalStateException("the inbox is full; keep the item and try again later"));
