@@ -30,7 +30,7 @@ final class MessagesScenario implements Scenario {
         Path dir = Files.createTempDirectory("carrier-messages-bench");
         MsgNode.DhtOnly boot = MsgNode.dhtOnly(List.of());
         MessageOptions options = MessageOptions.create().window(args.integer("window", 2048))
-                .inbox(65_536, 1L << 30).retransmitTimeout(Duration.ofMillis(500));
+                .inbox(65_536, 1L << 30).retransmitTimeout(Duration.ofSeconds(2));
         MsgNode alice = MsgNode.start(dir.resolve("alice"), List.of(boot.info()), options, 0);
         MsgNode bob = MsgNode.start(dir.resolve("bob"), List.of(boot.info()), options, 0);
         try {
@@ -82,12 +82,35 @@ final class MessagesScenario implements Scenario {
                     .put("msgs_per_s", delivered / seconds)
                     .put("latency_ms_p50", p50).put("latency_ms_p99", p99)
                     .put("lost", count - delivered).put("duplicated", duplicated.get())
-                    .put("concurrency", concurrency).put("seconds", seconds);
+                    .put("concurrency", concurrency)
+                    .put("retransmits", count(alice, "carrier.messages.retransmits"))
+                    .put("duplicates_dropped", count(bob, "carrier.messages.duplicates"))
+                    .put("receiver_link_drops", count(bob, "carrier.link.packets.dropped"))
+                    .put("receiver_udp_drops", count(bob, "carrier.transport.packets.dropped"))
+                    .put("sender_packets", count(alice, "carrier.transport.packets.sent"))
+                    .put("commits", commits(alice, bob)).put("seconds", seconds);
         } finally {
             alice.stop();
             bob.stop();
             boot.stop();
         }
+    }
+
+    private static Json commits(MsgNode alice, MsgNode bob) {
+        Json j = Json.object();
+        for (MsgNode n : List.of(alice, bob)) {
+            n.registry.find("carrier.messages.commits").timers().forEach(t -> {
+                if (t.count() > 0) {
+                    j.put(t.getId().getTag("stage") + "_n", t.count())
+                            .put(t.getId().getTag("stage") + "_ms_mean", t.mean(TimeUnit.MILLISECONDS));
+                }
+            });
+        }
+        return j;
+    }
+
+    private static double count(MsgNode n, String name) {
+        return n.registry.find(name).counters().stream().mapToDouble(c -> c.count()).sum();
     }
 
     private static byte[] body(long index, int size) {

@@ -78,6 +78,7 @@ final class OfflineScenario implements Scenario {
         return DhtOptions.defaults().bootstrap(boot).storage(256L << 20, 16_384, Duration.ofDays(7));
     }
 
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_IP = new java.util.concurrent.atomic.AtomicInteger();
     private static final java.util.Map<SimulatedTransport, PacketRouter> ROUTERS = new ConcurrentHashMap<>();
 
     private static PacketRouter routerOf(Dht d) {
@@ -112,9 +113,14 @@ final class OfflineScenario implements Scenario {
                 .subscribe(r -> storedOffline.incrementAndGet());
         Flux.range(0, count).concatMap(i -> alice.messages.send(bobId, "offline message " + i)).then()
                 .block(Duration.ofMinutes(5));
-        long deadline = System.currentTimeMillis() + 300_000;
+        long deadline = System.currentTimeMillis() + args.integer("deposit-wait-s", 300) * 1000L;
+        long lastReport = System.currentTimeMillis();
         while (storedOffline.get() < count && System.currentTimeMillis() < deadline) {
             Thread.sleep(100);
+            if (System.currentTimeMillis() - lastReport > 5000) {
+                lastReport = System.currentTimeMillis();
+                System.err.println("stored offline: " + storedOffline.get() + " of " + count);
+            }
         }
         alice.stop(); // the sender goes offline too: only the mailbox can deliver now
 
@@ -164,7 +170,15 @@ final class OfflineScenario implements Scenario {
     }
 
     private static Dht dhtKeyed(SimulatedNetwork net, X25519KeyPair key, List<NodeInfo> boot) {
-        SimulatedTransport t = Mono.fromCallable(net::addNode).subscribeOn(net.scheduler()).block(T);
+        // one node per /24: the DHT bounds how many nodes of one prefix it keeps (Sybil defence)
+        int n = NEXT_IP.incrementAndGet();
+        java.net.InetAddress ip;
+        try {
+            ip = java.net.InetAddress.getByAddress(new byte[] {10, (byte) (n >> 8), (byte) n, 1});
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+        SimulatedTransport t = Mono.fromCallable(() -> net.addNode(ip)).subscribeOn(net.scheduler()).block(T);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         PacketRouter router = PacketRouter.create(registry);
         ROUTERS.put(t, router);

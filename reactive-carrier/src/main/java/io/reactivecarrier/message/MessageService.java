@@ -69,7 +69,7 @@ public final class MessageService implements Messages {
     static final String INBOX = "message.inbox";
     static final String CURSORS = "message.cursor";
     static final String OFFLINE_STATE = "OFFLINE:";
-    private static final int BATCH = 512;
+    private static final int BATCH = 2048;
     /** Messages handed out per commit: also the most that are handed out again after a crash. */
     private static final int HAND_OUT_BATCH = 128;
     private static final int PACE_FRAMES = 256;
@@ -128,6 +128,10 @@ public final class MessageService implements Messages {
     private final Counter droppedMalformed;
     private final Counter retransmits;
     private final Timer latency;
+    private final Timer appendCommits;
+    private final Timer persistCommits;
+    private final Timer handOutCommits;
+    private final Timer removeCommits;
 
     private MessageService(NodeStore store, LinkManager links, Mailbox mailbox, FriendDirectory friends,
             MessageOptions options) {
@@ -136,7 +140,14 @@ public final class MessageService implements Messages {
         this.mailbox = mailbox;
         this.friends = friends;
         this.o = options;
-        this.loop = Schedulers.newSingle("carrier-messages-" + links.userId().shortString(), true);
+        // a plain service thread (not a non-blocking one): it hands work to the store's executor, whose
+        // queue takes a lock; event loops only ever hand work to this thread
+        String name = "carrier-messages-" + links.userId().shortString();
+        this.loop = Schedulers.fromExecutorService(java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        }), name);
         this.inbox = store.map(INBOX, Math.max(NodeStore.DEFAULT_MAX_ENTRIES, options.inboxMaxMessages * 2 + BATCH));
         this.cursors = store.map(CURSORS);
         MeterRegistry r = options.meterRegistry != null ? options.meterRegistry : new SimpleMeterRegistry();
@@ -158,6 +169,10 @@ public final class MessageService implements Messages {
         retransmits = Counter.builder("carrier.messages.retransmits").tag("node", node).register(r);
         latency = Timer.builder("carrier.messages.delivery.latency").tag("node", node)
                 .description("from send to the recipient's receipt").register(r);
+        appendCommits = Timer.builder("carrier.messages.commits").tag("node", node).tag("stage", "outbox").register(r);
+        persistCommits = Timer.builder("carrier.messages.commits").tag("node", node).tag("stage", "inbox").register(r);
+        handOutCommits = Timer.builder("carrier.messages.commits").tag("node", node).tag("stage", "hand_out").register(r);
+        removeCommits = Timer.builder("carrier.messages.commits").tag("node", node).tag("stage", "delivered").register(r);
         Gauge.builder("carrier.messages.outbox.size", this, s -> s.outboxSize).tag("node", node)
                 .description("messages in the outbox").register(r);
         this.startOnce = Mono.defer(this::doStart).cache();
@@ -445,18 +460,29 @@ public final class MessageService implements Messages {
             batch.add(a);
             bytes += a.body.length;
         }
+        // delivered messages leave the outbox in the same commit (one fsync for both)
+        List<byte[]> delivered = removing || removals.isEmpty() ? List.of() : new ArrayList<>(removals);
+        if (!delivered.isEmpty()) {
+            removals.clear();
+        }
         appending = true;
+        long t0 = System.nanoTime();
         store.transaction(tx -> {
+            delivered.forEach(tx::removeOutbox);
             List<OutboxEntry> out = new ArrayList<>(batch.size());
             for (Append a : batch) {
                 out.add(tx.appendOutbox(a.id.raw(), a.friend.toBytes(), a.createdAt, a.body));
             }
             return out;
-        }).subscribe(entries -> run(() -> appended(batch, entries)), e -> run(() -> {
+        }).subscribe(entries -> run(() -> {
+            appendCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+            appended(batch, entries);
+        }), e -> run(() -> {
             appending = false;
             queuedSends.addAndGet(-batch.size());
             batch.forEach(a -> a.sink.error(e));
             drainAppends();
+            drainRemovals();
         }));
     }
 
@@ -489,6 +515,7 @@ public final class MessageService implements Messages {
             maybeConnect(p);
         }
         drainAppends();
+        drainRemovals();
     }
 
     private boolean hasRoom(Peer p, int size) {
@@ -620,16 +647,18 @@ public final class MessageService implements Messages {
     }
 
     private void drainRemovals() {
-        if (removing || removals.isEmpty()) {
+        if (removing || removals.isEmpty() || appending) { // an append commit in flight takes them next
             return;
         }
         List<byte[]> batch = new ArrayList<>(removals);
         removals.clear();
         removing = true;
+        long t0 = System.nanoTime();
         store.transaction(tx -> {
             batch.forEach(tx::removeOutbox);
             return batch.size();
         }).subscribe(n -> run(() -> {
+            removeCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             removing = false;
             drainRemovals();
         }), e -> run(() -> {
@@ -909,7 +938,11 @@ public final class MessageService implements Messages {
     private void complete(Peer p, MessageId id, long seq, long sentAt, byte[] body, boolean offline,
             MonoSink<Void> done) {
         int pending = persistQueue.size() + persistingCount;
-        if (inboxCount + pending >= o.inboxMaxMessages || inboxBytes + body.length > o.inboxMaxBytes) {
+        // a message before everything waiting in the inbox is always admitted: it fills the gap that
+        // holds the others back (otherwise a full inbox of later messages would wait for it for ever)
+        Long firstWaiting = p.inbox.higherKey(p.cursor);
+        boolean fillsGap = firstWaiting != null && seq < firstWaiting && pending < o.inboxMaxMessages;
+        if (!fillsGap && (inboxCount + pending >= o.inboxMaxMessages || inboxBytes + body.length > o.inboxMaxBytes)) {
             droppedFull.increment();
             if (done != null) {
                 done.error(new IllegalStateException("the inbox is full; keep the item and try again later"));
@@ -936,6 +969,7 @@ public final class MessageService implements Messages {
         persisting = true;
         persistingCount = batch.size();
         long expires = System.currentTimeMillis() + o.dedupeTtl.toMillis();
+        long t0 = System.nanoTime();
         store.transaction(tx -> {
             boolean[] fresh = new boolean[batch.size()];
             for (int i = 0; i < fresh.length; i++) {
@@ -947,7 +981,10 @@ public final class MessageService implements Messages {
                 }
             }
             return fresh;
-        }).subscribe(fresh -> run(() -> persisted(batch, fresh)), e -> run(() -> {
+        }).subscribe(fresh -> run(() -> {
+            persistCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+            persisted(batch, fresh);
+        }), e -> run(() -> {
             log.warn("could not store {} received messages (not acknowledged; the senders retry): {}",
                     batch.size(), e.toString());
             persisting = false;
@@ -1071,13 +1108,17 @@ public final class MessageService implements Messages {
         picks.forEach(pk -> pickKeys.add(MessageCodec.inboxKey(pk.peer.userBytes, pk.seq)));
         Map<byte[], byte[]> cursorWrites = new LinkedHashMap<>();
         newCursor.forEach((p, c) -> cursorWrites.put(p.userBytes, MessageCodec.longBytes(c)));
+        long t0 = System.nanoTime();
         store.transaction(tx -> {
             removeKeys.forEach(k -> tx.remove(inbox, k));
             cursorWrites.forEach((k, v) -> tx.put(cursors, k, v, Long.MAX_VALUE));
             List<byte[]> values = new ArrayList<>(pickKeys.size());
             pickKeys.forEach(k -> values.add(tx.get(inbox, k).orElse(null)));
             return values;
-        }).subscribe(values -> run(() -> pumped(picks, values, removePeers, removeRefs, newCursor)), e -> run(() -> {
+        }).subscribe(values -> run(() -> {
+            handOutCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+            pumped(picks, values, removePeers, removeRefs, newCursor);
+        }), e -> run(() -> {
             log.warn("could not read the inbox: {}", e.toString());
             pumping = false;
         }));

@@ -51,6 +51,7 @@ public final class MsgNode {
     public final Mailbox mailbox;
     public final TestFriends friends;
     public final MessageService messages;
+    public io.micrometer.core.instrument.MeterRegistry registry;
 
     private MsgNode(NodeStore store, Ed25519KeyPair identity, X25519KeyPair nodeKey, UdpTransport transport,
             RpcEndpoint rpc, DhtNode dht, LinkManager links, Mailbox mailbox, TestFriends friends,
@@ -91,8 +92,9 @@ public final class MsgNode {
                 X25519KeyPair.generate().privateKey(), new SecureRandom().nextInt())).block(T);
         Ed25519KeyPair identity = Ed25519KeyPair.fromSeed(id.ed25519Seed());
         X25519KeyPair nodeKey = X25519KeyPair.fromPrivateKey(id.x25519Private());
-        UdpTransport transport = UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(port)).block(T);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        UdpTransport transport = UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(port)
+                .meterRegistry(registry)).block(T);
         PacketRouter router = PacketRouter.create(registry);
         transport.receive(router);
         RpcEndpoint rpc = RpcEndpoint.create(transport, router, nodeKey, RpcOptions.create().meterRegistry(registry));
@@ -113,6 +115,7 @@ public final class MsgNode {
         MessageService messages = MessageService.create(store, links, mailbox, friends,
                 options.meterRegistry(registry));
         MsgNode node = new MsgNode(store, identity, nodeKey, transport, rpc, dht, links, mailbox, friends, messages);
+        node.registry = registry;
         node.announce();
         messages.start().block(T);
         return node;
