@@ -8,40 +8,23 @@ import io.reactivecarrier.dht.NodeInfo;
 import io.reactivecarrier.dht.PeerRecord;
 import io.reactivecarrier.store.StoreLockedException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 /** Whole nodes on real UDP sockets on loopback. */
 class CarrierNodeTest {
 
     private static final Duration T = Duration.ofSeconds(30);
 
-    @TempDir
-    Path dir;
-
-    private final List<CarrierNode> nodes = new ArrayList<>();
-
-    @AfterEach
-    void stopAll() {
-        Flux.fromIterable(nodes).flatMap(n -> n.stop().onErrorResume(e -> Mono.empty())).then().block(T);
-    }
+    @RegisterExtension
+    final TestNodes nodes = new TestNodes(T);
 
     private CarrierNode start(String name, CarrierNode... bootstrap) {
-        CarrierBuilder b = Carrier.builder().dataDir(dir.resolve(name)).bindHost("127.0.0.1");
-        for (CarrierNode n : bootstrap) {
-            b = b.bootstrap(n.bootstrapInfo());
-        }
-        CarrierNode node = b.build();
-        nodes.add(node);
-        node.start().block(T);
-        return node;
+        return nodes.start(name, bootstrap);
     }
 
     @Test
@@ -140,7 +123,7 @@ class CarrierNodeTest {
     @Test
     void aDataDirectoryHeldByARunningNodeIsRefused() {
         start("held");
-        CarrierNode second = Carrier.builder().dataDir(dir.resolve("held")).bindHost("127.0.0.1").build();
+        CarrierNode second = Carrier.builder().dataDir(nodes.dir().resolve("held")).bindHost("127.0.0.1").build();
         assertThatThrownBy(() -> second.start().block(T))
                 .isInstanceOf(StoreLockedException.class)
                 .hasMessageContaining("held");
@@ -148,7 +131,7 @@ class CarrierNodeTest {
 
     @Test
     void apiMisuseFailsFastWithAnExplanation() {
-        CarrierNode node = Carrier.builder().dataDir(dir.resolve("x")).build();
+        CarrierNode node = Carrier.builder().dataDir(nodes.dir().resolve("x")).build();
         assertThatThrownBy(node::address).hasMessageContaining("start()");
         assertThatThrownBy(() -> Carrier.builder().bootstrap("127.0.0.1:1"))
                 .hasMessageContaining("host:port/nodeIdHex");

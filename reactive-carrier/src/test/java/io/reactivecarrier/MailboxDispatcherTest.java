@@ -6,16 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.reactivecarrier.dht.Mailbox;
 import io.reactivecarrier.friend.MailboxDispatcher;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import reactor.core.publisher.Flux;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Mono;
 
 /** The node's mailbox dispatcher over real UDP: dispatch by type, delete only after the handler. */
@@ -23,25 +19,11 @@ class MailboxDispatcherTest {
 
     private static final Duration T = Duration.ofSeconds(60);
 
-    @TempDir
-    Path dir;
-
-    private final List<CarrierNode> nodes = new ArrayList<>();
-
-    @AfterEach
-    void stopAll() {
-        Flux.fromIterable(nodes).flatMap(n -> n.stop().onErrorResume(e -> Mono.empty())).then().block(T);
-    }
+    @RegisterExtension
+    final TestNodes nodes = new TestNodes(T);
 
     private DefaultCarrierNode start(String name, CarrierNode... bootstrap) {
-        CarrierBuilder b = Carrier.builder().dataDir(dir.resolve(name)).bindHost("127.0.0.1");
-        for (CarrierNode n : bootstrap) {
-            b = b.bootstrap(n.bootstrapInfo());
-        }
-        CarrierNode node = b.build();
-        nodes.add(node);
-        node.start().block(T);
-        return (DefaultCarrierNode) node;
+        return (DefaultCarrierNode) nodes.start(name, bootstrap);
     }
 
     private static String text(byte[] b) {

@@ -10,14 +10,11 @@ import io.reactivecarrier.message.Message;
 import io.reactivecarrier.message.MessageId;
 import io.reactivecarrier.message.MessageOptions;
 import io.reactivecarrier.message.Receipt;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import reactor.core.publisher.Flux;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Mono;
 
 /**
@@ -28,35 +25,14 @@ class NodeMessagesTest {
 
     private static final Duration T = Duration.ofSeconds(60);
 
-    @TempDir
-    Path dir;
-
-    private final List<CarrierNode> nodes = new ArrayList<>();
-
-    @AfterEach
-    void stopAll() {
-        Flux.fromIterable(nodes).flatMap(n -> n.stop().onErrorResume(e -> Mono.empty())).then().block(T);
-    }
+    @RegisterExtension
+    final TestNodes nodes = new TestNodes(T, b -> b
+            .friendOptions(FriendOptions.create().mailboxPollInterval(Duration.ofSeconds(2))
+                    .reconnectBackoff(Duration.ofMillis(500), Duration.ofSeconds(4)))
+            .messageOptions(MessageOptions.create().offlineAfter(Duration.ofSeconds(2))));
 
     private CarrierNode start(String name, CarrierNode... bootstrap) {
-        CarrierBuilder b = Carrier.builder().dataDir(dir.resolve(name)).bindHost("127.0.0.1")
-                .friendOptions(FriendOptions.create().mailboxPollInterval(Duration.ofSeconds(2))
-                        .reconnectBackoff(Duration.ofMillis(500), Duration.ofSeconds(4)))
-                .messageOptions(MessageOptions.create().offlineAfter(Duration.ofSeconds(2)));
-        for (CarrierNode n : bootstrap) {
-            b = b.bootstrap(n.bootstrapInfo());
-        }
-        CarrierNode node = b.build();
-        nodes.add(node);
-        node.start().block(T);
-        return node;
-    }
-
-    private void befriend(CarrierNode a, CarrierNode b) {
-        a.friends().request(b.address(), "hi").block(T);
-        b.friends().accept(a.userId()).block(T);
-        await().atMost(T).until(() -> a.friends().isFriend(b.userId())
-                && a.friends().presence(b.userId()).isOnline() && b.friends().presence(a.userId()).isOnline());
+        return nodes.start(name, bootstrap);
     }
 
     @Test
@@ -65,7 +41,7 @@ class NodeMessagesTest {
         CarrierNode alice = start("alice", boot);
         CarrierNode bob = start("bob", boot);
         CarrierNode stranger = start("stranger", boot);
-        befriend(alice, bob);
+        nodes.befriend(alice, bob);
 
         Mono<List<Message>> atBob = bob.messages().incoming().take(3).collectList().cache();
         atBob.subscribe();
@@ -98,11 +74,10 @@ class NodeMessagesTest {
         }
         CarrierNode alice = start("alice", boot);
         CarrierNode bob = start("bob", boot);
-        befriend(alice, bob);
+        nodes.befriend(alice, bob);
         io.reactivecarrier.core.UserId bobId = bob.userId();
         io.reactivecarrier.core.UserId aliceId = alice.userId();
-        bob.stop().block(T);
-        nodes.remove(bob);
+        nodes.stop(bob);
         await().atMost(T).until(() -> !alice.friends().presence(bobId).isOnline());
 
         Mono<Receipt> storedOffline = alice.messages().receipts()
@@ -112,8 +87,7 @@ class NodeMessagesTest {
         assertThat(storedOffline.block(T).id()).isEqualTo(id);
 
         // alice goes offline too: the DHT alone holds the message
-        alice.stop().block(T);
-        nodes.remove(alice);
+        nodes.stop(alice);
         CarrierNode bobAgain = start("bob", boot);
         Message got = bobAgain.messages().incoming().next().block(T);
         assertThat(got.text()).isEqualTo("while you were away");

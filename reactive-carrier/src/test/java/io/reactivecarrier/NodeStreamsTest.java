@@ -1,7 +1,6 @@
 package io.reactivecarrier;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -9,15 +8,11 @@ import io.reactivecarrier.friend.FriendOptions;
 import io.reactivecarrier.session.CarrierStream;
 import io.reactivecarrier.session.SessionRequest;
 import io.reactivecarrier.session.StreamOptions;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -27,27 +22,9 @@ class NodeStreamsTest {
     private static final Duration T = Duration.ofSeconds(90);
     private static final int CHUNK = 16 * 1024;
 
-    @TempDir
-    Path dir;
-
-    private final List<CarrierNode> nodes = new ArrayList<>();
-
-    @AfterEach
-    void stopAll() {
-        Flux.fromIterable(nodes).flatMap(n -> n.stop().onErrorResume(e -> Mono.empty())).then().block(T);
-    }
-
-    private CarrierNode start(String name, CarrierNode... bootstrap) {
-        CarrierBuilder b = Carrier.builder().dataDir(dir.resolve(name)).bindHost("127.0.0.1")
-                .friendOptions(FriendOptions.create().reconnectBackoff(Duration.ofMillis(500), Duration.ofSeconds(4)));
-        for (CarrierNode n : bootstrap) {
-            b = b.bootstrap(n.bootstrapInfo());
-        }
-        CarrierNode node = b.build();
-        nodes.add(node);
-        node.start().block(T);
-        return node;
-    }
+    @RegisterExtension
+    final TestNodes nodes = new TestNodes(T, b -> b
+            .friendOptions(FriendOptions.create().reconnectBackoff(Duration.ofMillis(500), Duration.ofSeconds(4))));
 
     private static Flux<ByteBuf> data(long bytes, long seed) {
         Random r = new Random(seed);
@@ -87,12 +64,10 @@ class NodeStreamsTest {
 
     @Test
     void friendsStream32MiBEncryptedAndIntact() throws Exception {
-        CarrierNode boot = start("boot");
-        CarrierNode alice = start("alice", boot);
-        CarrierNode bob = start("bob", boot);
-        alice.friends().request(bob.address(), "hi").block(T);
-        bob.friends().accept(alice.userId()).block(T);
-        await().atMost(T).until(() -> alice.friends().presence(bob.userId()).isOnline());
+        CarrierNode boot = nodes.start("boot");
+        CarrierNode alice = nodes.start("alice", boot);
+        CarrierNode bob = nodes.start("bob", boot);
+        nodes.befriend(alice, bob);
 
         Mono<Object[]> received = bob.sessions().requests().next().flatMap(SessionRequest::accept)
                 .flatMap(s -> hashOf(s.receive())).cache();
