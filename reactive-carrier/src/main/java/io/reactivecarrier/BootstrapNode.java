@@ -8,6 +8,11 @@ import java.net.InetSocketAddress;
  * A node to join the network through: its UDP endpoint and its node id. The text form, which
  * {@link CarrierNode#bootstrapInfo()} prints and {@link #parse} reads, is
  * {@code host:port/nodeIdHex} (IPv6 hosts in brackets: {@code [::1]:33445/...}).
+ *
+ * <pre>{@code
+ * node.bootstrapInfo().toString()                // "203.0.113.5:33445/5f1c...e9", print it for others
+ * Carrier.builder().bootstrap(BootstrapNode.parse(text))
+ * }</pre>
  */
 public record BootstrapNode(InetSocketAddress address, NodeId nodeId) {
 

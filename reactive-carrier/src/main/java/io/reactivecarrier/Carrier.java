@@ -2,6 +2,11 @@ package io.reactivecarrier;
 
 /**
  * Entry point: {@code Carrier.builder()...build()} makes a {@link CarrierNode}.
+ *
+ * <pre>{@code
+ * CarrierNode node = Carrier.builder().dataDir(Path.of("alice")).build();
+ * node.start().block(Duration.ofSeconds(30));
+ * }</pre>
  */
 public final class Carrier {
 

@@ -3,6 +3,14 @@ package io.reactivecarrier.core;
 /**
  * A user id or address text could not be parsed. {@link #reason()} says why, and the message
  * says what to do (ask the friend to share the address again, copy it whole).
+ *
+ * <pre>{@code
+ * try {
+ *     Address.parse(text);
+ * } catch (InvalidAddressException e) {
+ *     System.err.println(e.getMessage());          // says what is wrong and what to do
+ * }
+ * }</pre>
  */
 public final class InvalidAddressException extends CarrierException {
 

@@ -1,6 +1,13 @@
 package io.reactivecarrier.core;
 
-/** A message is larger than the limit of the messaging layer; split it, or send it over a stream. */
+/**
+ * A message is larger than the limit of the messaging layer; split it, or send it over a stream.
+ *
+ * <pre>{@code
+ * node.messages().send(friend, hugeBody)
+ *         .onErrorResume(MessageTooLargeException.class, e -> sendOverStream(friend, hugeBody));
+ * }</pre>
+ */
 public final class MessageTooLargeException extends CarrierException {
 
     private static final long serialVersionUID = 1L;

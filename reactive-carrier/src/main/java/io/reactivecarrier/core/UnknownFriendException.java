@@ -3,6 +3,11 @@ package io.reactivecarrier.core;
 /**
  * An operation named a user who is not a friend of this node (for example sending a message).
  * Add the friend first: send a friend request and wait until it is accepted.
+ *
+ * <pre>{@code
+ * node.messages().send(stranger, "hi")           // fails: befriend them first
+ *         .onErrorResume(UnknownFriendException.class, e -> Mono.empty());
+ * }</pre>
  */
 public final class UnknownFriendException extends CarrierException {
 

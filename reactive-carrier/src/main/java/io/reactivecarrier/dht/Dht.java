@@ -8,6 +8,11 @@ import reactor.core.publisher.Mono;
 /**
  * The DHT as the rest of the node uses it ({@code node.dht()}). Every lookup is cancellable:
  * cancelling the returned Mono stops its RPCs.
+ *
+ * <pre>{@code
+ * node.dht().findPeer(friend.toBytes())          // the friend's signed peer record
+ *         .subscribe(record -> log.info("{} is at {}", friend, record.endpoints()));
+ * }</pre>
  */
 public interface Dht {
 

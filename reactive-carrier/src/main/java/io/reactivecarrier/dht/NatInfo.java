@@ -6,6 +6,13 @@ import java.net.InetSocketAddress;
  * What this node knows about its NAT, from the addresses other DHT nodes saw it at
  * ({@link DhtNode#natInfo()}).
  *
+ * <pre>{@code
+ * NatInfo nat = node.natInfo();
+ * if (nat.type() == NatInfo.Type.SYMMETRIC) {
+ *     log.info("behind a symmetric NAT at {}: friends may need a relay", nat.external());
+ * }
+ * }</pre>
+ *
  * @param external the external address at least {@link NatDetector#QUORUM} distinct nodes agree on,
  *        or {@code null} while they do not (yet)
  * @param type the mapping behaviour: {@link Type#CONE} when distinct nodes see the same address,

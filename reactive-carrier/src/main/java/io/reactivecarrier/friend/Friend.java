@@ -7,6 +7,10 @@ import java.util.Objects;
 /**
  * A friend as this node knows it: a snapshot, immutable.
  *
+ * <pre>{@code
+ * node.friends().list().subscribe(f -> log.info("{} {} last seen {}", f.id().shortString(), f.name(), f.lastSeen()));
+ * }</pre>
+ *
  * @param id the friend's user id
  * @param label the local label this node gave the friend (empty when none)
  * @param name the display name the friend last sent (empty until it sent one)

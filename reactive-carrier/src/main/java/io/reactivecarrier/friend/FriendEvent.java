@@ -6,6 +6,12 @@ import java.util.Objects;
 /**
  * A change of the friend list or of a friend, from {@link Friends#events()}.
  *
+ * <pre>{@code
+ * node.friends().events()
+ *         .filter(e -> e.type() == FriendEvent.Type.ONLINE)
+ *         .subscribe(e -> log.info("{} is online", e.id()));
+ * }</pre>
+ *
  * @param type what happened
  * @param friend the friend after the change (for {@link Type#REMOVED}: its last state)
  */

@@ -4,6 +4,14 @@ import io.reactivecarrier.core.CarrierException;
 
 /**
  * A friend operation that cannot be done. {@link #reason()} says why; the message says what to do.
+ *
+ * <pre>{@code
+ * node.friends().request(address, "hi")
+ *         .onErrorResume(FriendException.class, e -> {
+ *             log.warn("request failed ({}): {}", e.reason(), e.getMessage());
+ *             return Mono.empty();
+ *         });
+ * }</pre>
  */
 public final class FriendException extends CarrierException {
 

@@ -8,6 +8,13 @@ import reactor.core.publisher.Mono;
 /**
  * A friend request this node received, from {@link Friends#requests()}. It stays pending (and
  * persisted) until it is accepted or refused, across restarts.
+ *
+ * <pre>{@code
+ * node.friends().requests()
+ *         .filter(r -> r.hello().contains("Alice"))
+ *         .flatMap(FriendRequest::accept)
+ *         .subscribe(friend -> log.info("now friends with {}", friend.id()));
+ * }</pre>
  */
 public final class FriendRequest {
 

@@ -1,6 +1,13 @@
 package io.reactivecarrier.friend;
 
-/** A friend's presence as this node sees it, and the status a node shows its friends. */
+/**
+ * A friend's presence as this node sees it, and the status a node shows its friends.
+ *
+ * <pre>{@code
+ * node.friends().setStatus(Presence.AWAY).subscribe();
+ * boolean online = node.friends().presence(friendId) != Presence.OFFLINE;
+ * }</pre>
+ */
 public enum Presence {
     /** No link to the friend (it stopped, or it is unreachable). */
     OFFLINE,

@@ -7,6 +7,11 @@ import java.util.Objects;
 /**
  * A message received from a friend, from {@link Messages#incoming()}.
  *
+ * <pre>{@code
+ * node.messages().incoming()
+ *         .subscribe(m -> log.info("{} says {}{}", m.sender().shortString(), m.text(), m.offline() ? " (offline)" : ""));
+ * }</pre>
+ *
  * @param sender the friend who sent it (authenticated by the link or by the mailbox signature)
  * @param id the message id the sender chose
  * @param sequence the sender's sequence number for this recipient (messages of one sender arrive in this order)

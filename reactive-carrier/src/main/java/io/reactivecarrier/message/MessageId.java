@@ -4,7 +4,14 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
 
-/** The id of a message: 16 random bytes chosen by the sender, the key of dedupe and receipts. */
+/**
+ * The id of a message: 16 random bytes chosen by the sender, the key of dedupe and receipts.
+ *
+ * <pre>{@code
+ * MessageId id = node.messages().send(friend, "hello").block();
+ * node.messages().delivered(id).subscribe(receipt -> log.info("delivered at {}", receipt.atMillis()));
+ * }</pre>
+ */
 public final class MessageId {
 
     /** Length of an id in bytes. */

@@ -6,6 +6,12 @@ import java.util.Objects;
 /**
  * What happened to a sent message.
  *
+ * <pre>{@code
+ * node.messages().receipts()
+ *         .filter(r -> r.status() == Receipt.Status.DELIVERED)
+ *         .subscribe(r -> log.info("{} read by {}", r.id(), r.friend()));
+ * }</pre>
+ *
  * @param id the message id ({@link Messages#send} returned it)
  * @param friend the recipient
  * @param status {@link Status#STORED_OFFLINE} or {@link Status#DELIVERED}

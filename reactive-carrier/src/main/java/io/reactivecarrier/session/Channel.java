@@ -11,6 +11,14 @@ import reactor.core.publisher.Mono;
  *
  * <p>Buffers: {@link #send} takes ownership of every buffer it is given; the subscriber of
  * {@link #receive()} owns every buffer it is handed and must release it.
+ *
+ * <pre>{@code
+ * stream.openChannel("chat")
+ *         .flatMap(ch -> ch.sendBytes(Flux.just("hello".getBytes(StandardCharsets.UTF_8))));
+ * channel.receive()
+ *         .doOnNext(buf -> { handle(buf); buf.release(); })
+ *         .subscribe();
+ * }</pre>
  */
 public interface Channel {
 

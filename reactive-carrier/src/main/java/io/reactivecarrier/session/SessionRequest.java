@@ -3,7 +3,15 @@ package io.reactivecarrier.session;
 import io.reactivecarrier.core.UserId;
 import reactor.core.publisher.Mono;
 
-/** A friend asks for a stream: accept it or refuse it. */
+/**
+ * A friend asks for a stream: accept it or refuse it.
+ *
+ * <pre>{@code
+ * node.sessions().requests()
+ *         .flatMap(r -> r.options().isEncrypted() ? r.accept() : r.refuse("encrypted only").then(Mono.empty()))
+ *         .subscribe(stream -> handle(stream));
+ * }</pre>
+ */
 public interface SessionRequest {
 
     /** The friend who asks. */

@@ -2,7 +2,15 @@ package io.reactivecarrier.session;
 
 import io.reactivecarrier.core.CarrierException;
 
-/** A stream or channel failed or was closed; {@link #reason()} says why. */
+/**
+ * A stream or channel failed or was closed; {@link #reason()} says why.
+ *
+ * <pre>{@code
+ * node.sessions().open(friend, StreamOptions.reliable())
+ *         .onErrorResume(StreamException.class, e -> e.reason() == StreamException.Reason.REFUSED
+ *                 ? Mono.empty() : Mono.error(e));
+ * }</pre>
+ */
 public final class StreamException extends CarrierException {
 
     private static final long serialVersionUID = 1L;

@@ -3,6 +3,11 @@ package io.reactivecarrier.session;
 /**
  * A snapshot of a stream's counters.
  *
+ * <pre>{@code
+ * StreamStats s = stream.stats();
+ * log.info("{} bytes sent, rtt {} us, retransmitted {}", s.bytesSent(), s.smoothedRttMicros(), s.retransmitRatio());
+ * }</pre>
+ *
  * @param packetsSent packets sent (first transmissions and retransmissions)
  * @param packetsReceived packets received and authenticated
  * @param packetsLost packets declared lost by loss detection

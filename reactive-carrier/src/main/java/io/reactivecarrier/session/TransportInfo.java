@@ -6,6 +6,11 @@ import java.net.InetSocketAddress;
 /**
  * How a stream's packets travel.
  *
+ * <pre>{@code
+ * TransportInfo info = stream.transportInfo();
+ * log.info("{} path to {}, packets up to {} bytes", info.path(), info.remoteAddress(), info.maxPacketSize());
+ * }</pre>
+ *
  * @param path direct, punched or relayed
  * @param localAddress this node's socket address
  * @param remoteAddress where the packets currently go
