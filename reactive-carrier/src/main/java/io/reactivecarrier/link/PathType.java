@@ -4,8 +4,8 @@ package io.reactivecarrier.link;
 public enum PathType {
     /** Straight to the friend's address (public, LAN, or a NAT mapping it already had). */
     DIRECT,
-    /** Through a hole punched in both NATs (reserved: a later issue). */
+    /** Through a hole punched in both NATs ({@link NatTraversal}). */
     PUNCHED,
-    /** Through a relay node (reserved: a later issue). */
+    /** Through a relay circuit: the relay forwards ciphertext it cannot read ({@link RelayServer}). */
     RELAYED
 }

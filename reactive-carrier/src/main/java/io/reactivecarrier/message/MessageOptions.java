@@ -129,8 +129,9 @@ public final class MessageOptions {
     }
 
     /**
-     * How long after a deposit an undelivered message is deposited again (default 12 h, half the
-     * DHT's default largest value lifetime of 24 h).
+     * How long after a deposit an undelivered message is deposited again (default 12 h): storage
+     * nodes come and go, so twice a day the message is stored again on the nodes then closest to
+     * the mailbox key, until it is delivered or {@link #offlineTtl(Duration) offlineTtl} ends.
      */
     public MessageOptions redepositAfter(Duration d) {
         MessageOptions o = copy();
