@@ -39,6 +39,11 @@ public class IncomingMessages implements SmartLifecycle {
 
     @Override
     public void start() {
+        if (!node.isRunning()) {
+            // carrier.auto-startup=false: the application starts the node itself, later
+            log.warn("the Carrier node is not running: /messages/events shows no messages");
+            return;
+        }
         subscription = node.messages().incoming().subscribe(
                 m -> {
                     // one emitter (incoming() is serial); a replay sink never overflows
