@@ -159,6 +159,6 @@ public final class CarrierBuilder {
     @Override
     public String toString() {
         return "CarrierBuilder[dataDir=" + dataDir + ", bind=" + bindHost + ":" + bindPort + ", bootstrap="
-                + bootstrap + "]";
+                + bootstrap + ", relay=" + relay + ", lanDiscovery=" + lanDiscovery + ", " + friendOptions + "]";
     }
 }

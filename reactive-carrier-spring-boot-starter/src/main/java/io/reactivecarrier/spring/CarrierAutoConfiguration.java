@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.reactivecarrier.Carrier;
 import io.reactivecarrier.CarrierBuilder;
 import io.reactivecarrier.CarrierNode;
+import io.reactivecarrier.friend.FriendOptions;
+import io.reactivecarrier.message.MessageOptions;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -42,7 +44,11 @@ public class CarrierAutoConfiguration {
                 .dataDir(properties.dataDir())
                 .bindHost(properties.bindHost())
                 .bindPort(properties.port())
-                .startTimeout(properties.startTimeout());
+                .startTimeout(properties.startTimeout())
+                .relay(properties.relay())
+                .lanDiscovery(properties.lanDiscovery())
+                .friendOptions(properties.friends().applyTo(FriendOptions.create()))
+                .messageOptions(properties.messages().applyTo(MessageOptions.create()));
         for (var node : properties.bootstrapNodes()) {
             builder = builder.bootstrap(node);
         }

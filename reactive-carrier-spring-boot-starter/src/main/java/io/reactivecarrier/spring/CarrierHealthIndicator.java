@@ -13,7 +13,8 @@ import reactor.core.publisher.Mono;
  * Health of a {@link CarrierNode}: {@code UP} while it runs, {@code DOWN} before it started and
  * after it stopped. Details: the user id, the node id, the bound UDP endpoint, the bootstrap
  * line other nodes can join through, the number of verified nodes in the routing table and
- * whether the node is connected to the DHT (it knows at least one other node).
+ * whether the node is connected to the DHT (it knows at least one other node), the number of
+ * friends and how many of them are online (linked) now.
  *
  * <p>A node that runs alone (no other node in its routing table) is still {@code UP}: it may be the
  * first node of a network. Watch {@code dhtConnected} or the gauge {@code carrier.dht.routing.size}
@@ -43,7 +44,16 @@ public final class CarrierHealthIndicator implements ReactiveHealthIndicator {
                     .withDetail("nodeId", node.nodeId().toHex())
                     .withDetail("localAddress", node.localAddress().toString())
                     .withDetail("bootstrap", node.bootstrapInfo().toString());
-            return routingTableSize()
+            return node.friends().list()
+                    .reduce(new int[2], (counts, friend) -> {
+                        counts[0]++;
+                        if (friend.presence().isOnline()) {
+                            counts[1]++;
+                        }
+                        return counts;
+                    })
+                    .doOnNext(counts -> up.withDetail("friends", counts[0]).withDetail("friendsOnline", counts[1]))
+                    .then(routingTableSize())
                     .map(size -> up.withDetail("routingTableSize", size).withDetail("dhtConnected", size > 0).build())
                     .defaultIfEmpty(up.build());
         }).onErrorResume(e -> Mono.just(Health.down(e).build()));

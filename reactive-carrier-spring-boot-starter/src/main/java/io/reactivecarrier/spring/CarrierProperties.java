@@ -1,12 +1,15 @@
 package io.reactivecarrier.spring;
 
 import io.reactivecarrier.BootstrapNode;
+import io.reactivecarrier.friend.FriendOptions;
+import io.reactivecarrier.message.MessageOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration of the auto-configured {@code CarrierNode}, under the prefix {@code carrier}.
@@ -30,6 +33,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *        application's shutdown goes on without waiting.
  * @param autoStartup Whether the node starts with the application context. When false, subscribe to
  *        CarrierNode.start() yourself.
+ * @param relay Whether the node relays for nodes behind NATs: it serves introductions, forwards relayed link
+ *        packets and announces itself in the DHT's relay directory. Only for a publicly reachable node.
+ * @param lanDiscovery Whether the node finds other nodes on the same LAN by multicast, without a bootstrap node.
+ * @param friends Friend requests, mailbox polling and reconnects to offline friends.
+ * @param messages Size limits and the offline path (the friend's DHT mailbox) of messages.
  */
 @ConfigurationProperties("carrier")
 public record CarrierProperties(
@@ -40,7 +48,11 @@ public record CarrierProperties(
         @DefaultValue List<String> bootstrap,
         @DefaultValue("30s") Duration startTimeout,
         @DefaultValue("10s") Duration stopTimeout,
-        @DefaultValue("true") boolean autoStartup) {
+        @DefaultValue("true") boolean autoStartup,
+        @DefaultValue("false") boolean relay,
+        @DefaultValue("false") boolean lanDiscovery,
+        @DefaultValue Friends friends,
+        @DefaultValue Messages messages) {
 
     /** Checks every value, so that a bad one fails the binding with the property's name. */
     public CarrierProperties {
@@ -55,6 +67,109 @@ public record CarrierProperties(
         }
         bootstrap = bootstrap == null ? List.of() : List.copyOf(bootstrap);
         bootstrapNodes(bootstrap);
+        friends = friends == null ? Friends.DEFAULTS : friends;
+        messages = messages == null ? Messages.DEFAULTS : messages;
+    }
+
+    /**
+     * Friend settings, under {@code carrier.friends}.
+     *
+     * @param mailboxPollInterval How often the node reads its DHT mailbox (friend requests, accepts and offline
+     *        messages), besides at start.
+     * @param requestTtl How long a friend request or notice waits in the DHT for an offline recipient.
+     * @param maxPendingRequests Most incoming friend requests kept pending; more are refused until some are
+     *        accepted or refused.
+     * @param reconnectMin First wait before redialling an offline friend after a failed attempt; it doubles per
+     *        failure.
+     * @param reconnectMax Longest wait between attempts to reach an offline friend.
+     */
+    public record Friends(
+            @DefaultValue("60s") Duration mailboxPollInterval,
+            @DefaultValue("7d") Duration requestTtl,
+            @DefaultValue("1024") int maxPendingRequests,
+            @DefaultValue("1s") Duration reconnectMin,
+            @DefaultValue("60s") Duration reconnectMax) {
+
+        static final Friends DEFAULTS = new Friends(Duration.ofSeconds(60), Duration.ofDays(7), 1024,
+                Duration.ofSeconds(1), Duration.ofSeconds(60));
+
+        /** Checks every value, naming the property. */
+        public Friends {
+            positive(mailboxPollInterval, "carrier.friends.mailbox-poll-interval", "60s");
+            positive(requestTtl, "carrier.friends.request-ttl", "7d");
+            positive(reconnectMin, "carrier.friends.reconnect-min", "1s");
+            positive(reconnectMax, "carrier.friends.reconnect-max", "60s");
+            if (reconnectMax.compareTo(reconnectMin) < 0) {
+                throw new IllegalArgumentException("carrier.friends.reconnect-max (" + reconnectMax
+                        + ") must not be below carrier.friends.reconnect-min (" + reconnectMin + ")");
+            }
+            if (maxPendingRequests < 1) {
+                throw new IllegalArgumentException("carrier.friends.max-pending-requests must be positive, got "
+                        + maxPendingRequests);
+            }
+        }
+
+        /** These settings applied to {@code base}. */
+        public FriendOptions applyTo(FriendOptions base) {
+            return base.mailboxPollInterval(mailboxPollInterval).requestTtl(requestTtl)
+                    .maxPendingRequests(maxPendingRequests).reconnectBackoff(reconnectMin, reconnectMax);
+        }
+    }
+
+    /**
+     * Message settings, under {@code carrier.messages}.
+     *
+     * @param maxMessageSize Largest message this node sends; larger sends fail at once. At most 64MB.
+     * @param maxOfflineMessageSize Largest message that goes into an offline friend's DHT mailbox; larger ones wait
+     *        until the friend is online.
+     * @param offlineAfter How long a message waits for a link to its friend before it goes to the friend's DHT
+     *        mailbox.
+     * @param offlineTtl How long the DHT is asked to keep a message for an offline friend (DHT nodes may keep it
+     *        for less; undelivered messages are deposited again).
+     * @param offlineReplicas How many DHT nodes must store a message for an offline friend before it counts as
+     *        stored offline.
+     */
+    public record Messages(
+            @DefaultValue("5MB") DataSize maxMessageSize,
+            @DefaultValue("64KB") DataSize maxOfflineMessageSize,
+            @DefaultValue("5s") Duration offlineAfter,
+            @DefaultValue("7d") Duration offlineTtl,
+            @DefaultValue("3") int offlineReplicas) {
+
+        static final Messages DEFAULTS = new Messages(DataSize.ofMegabytes(5), DataSize.ofKilobytes(64),
+                Duration.ofSeconds(5), Duration.ofDays(7), 3);
+
+        /** Checks every value, naming the property. */
+        public Messages {
+            if (maxMessageSize == null || maxMessageSize.toBytes() < 1 || maxMessageSize.toBytes() > (64L << 20)) {
+                throw new IllegalArgumentException("carrier.messages.max-message-size must be 1B..64MB, got "
+                        + maxMessageSize);
+            }
+            if (maxOfflineMessageSize == null || maxOfflineMessageSize.isNegative()
+                    || maxOfflineMessageSize.toBytes() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("carrier.messages.max-offline-message-size must be 0B..2GB, got "
+                        + maxOfflineMessageSize);
+            }
+            positive(offlineAfter, "carrier.messages.offline-after", "5s");
+            positive(offlineTtl, "carrier.messages.offline-ttl", "7d");
+            if (offlineReplicas < 1) {
+                throw new IllegalArgumentException("carrier.messages.offline-replicas must be positive, got "
+                        + offlineReplicas);
+            }
+        }
+
+        /** These settings applied to {@code base}. */
+        public MessageOptions applyTo(MessageOptions base) {
+            return base.maxMessageBytes((int) maxMessageSize.toBytes())
+                    .maxOfflineMessageBytes((int) maxOfflineMessageSize.toBytes())
+                    .offlineAfter(offlineAfter).offlineTtl(offlineTtl).offlineReplicas(offlineReplicas);
+        }
+    }
+
+    private static void positive(Duration d, String property, String example) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(property + " must be positive, e.g. " + example + ", got " + d);
+        }
     }
 
     /** The {@link #bootstrap()} entries parsed. */

@@ -1,12 +1,15 @@
 package io.reactivecarrier.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reactivecarrier.Carrier;
 import io.reactivecarrier.CarrierBuilder;
 import io.reactivecarrier.CarrierNode;
+import io.reactivecarrier.friend.FriendOptions;
+import io.reactivecarrier.message.MessageOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
@@ -69,6 +72,99 @@ class CarrierAutoConfigurationTest {
                     assertThat(ctx.getBean(CarrierBuilder.class).toString())
                             .contains("/tmp/x", "127.0.0.1:33445", "127.0.0.1:33446/" + NODE_ID);
                 });
+    }
+
+    @Test
+    void friendMessageRelayAndLanPropertiesBindAndDefaultToTheLibrarysDefaults() {
+        idle().run(ctx -> {
+            CarrierProperties p = ctx.getBean(CarrierProperties.class);
+            assertThat(p.relay()).isFalse();
+            assertThat(p.lanDiscovery()).isFalse();
+            FriendOptions library = FriendOptions.create();
+            FriendOptions bound = p.friends().applyTo(FriendOptions.create());
+            assertThat(bound.toString()).isEqualTo(library.toString());
+            MessageOptions messages = p.messages().applyTo(MessageOptions.create());
+            MessageOptions defaults = MessageOptions.create();
+            assertThat(messages.maxMessageBytes()).isEqualTo(defaults.maxMessageBytes());
+            assertThat(messages.maxOfflineMessageBytes()).isEqualTo(defaults.maxOfflineMessageBytes());
+            assertThat(messages.offlineAfter()).isEqualTo(defaults.offlineAfter());
+            assertThat(messages.offlineTtl()).isEqualTo(defaults.offlineTtl());
+            assertThat(messages.offlineReplicas()).isEqualTo(defaults.offlineReplicas());
+            assertThat(ctx.getBean(CarrierBuilder.class).toString()).contains("relay=false", "lanDiscovery=false",
+                    library.toString());
+        });
+        idle().withPropertyValues("carrier.relay=true", "carrier.lan-discovery=true",
+                        "carrier.friends.mailbox-poll-interval=15s", "carrier.friends.request-ttl=2d",
+                        "carrier.friends.max-pending-requests=10", "carrier.friends.reconnect-min=2s",
+                        "carrier.friends.reconnect-max=30s", "carrier.messages.max-message-size=1MB",
+                        "carrier.messages.max-offline-message-size=16KB", "carrier.messages.offline-after=3s",
+                        "carrier.messages.offline-ttl=1d", "carrier.messages.offline-replicas=5")
+                .run(ctx -> {
+                    CarrierProperties p = ctx.getBean(CarrierProperties.class);
+                    FriendOptions f = p.friends().applyTo(FriendOptions.create());
+                    assertThat(f.mailboxPollInterval()).isEqualTo(Duration.ofSeconds(15));
+                    assertThat(f.requestTtl()).isEqualTo(Duration.ofDays(2));
+                    assertThat(f.maxPendingRequests()).isEqualTo(10);
+                    assertThat(f.reconnectMin()).isEqualTo(Duration.ofSeconds(2));
+                    assertThat(f.reconnectMax()).isEqualTo(Duration.ofSeconds(30));
+                    MessageOptions m = p.messages().applyTo(MessageOptions.create());
+                    assertThat(m.maxMessageBytes()).isEqualTo(1 << 20);
+                    assertThat(m.maxOfflineMessageBytes()).isEqualTo(16 << 10);
+                    assertThat(m.offlineAfter()).isEqualTo(Duration.ofSeconds(3));
+                    assertThat(m.offlineTtl()).isEqualTo(Duration.ofDays(1));
+                    assertThat(m.offlineReplicas()).isEqualTo(5);
+                    assertThat(ctx.getBean(CarrierBuilder.class).toString()).contains("relay=true",
+                            "lanDiscovery=true", f.toString());
+                });
+    }
+
+    @Test
+    void badFriendAndMessageValuesFailNamingTheProperty() {
+        runner.withPropertyValues("carrier.friends.reconnect-min=10s", "carrier.friends.reconnect-max=1s")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("carrier.friends.reconnect-max (PT1S) must not be below"));
+        runner.withPropertyValues("carrier.messages.max-message-size=100MB")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("carrier.messages.max-message-size must be 1B..64MB"));
+        runner.withPropertyValues("carrier.friends.mailbox-poll-interval=0s")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("carrier.friends.mailbox-poll-interval must be positive"));
+    }
+
+    @Test
+    void healthCountsFriendsAndThoseOnline() {
+        // both announce their peer records to a bootstrap node, where the other one looks them up
+        CarrierNode boot = Carrier.builder().bindHost("127.0.0.1").dataDir(dir.resolve("boot")).build();
+        boot.start().block(T);
+        CarrierNode friend = null;
+        try {
+            friend = Carrier.builder().bindHost("127.0.0.1").dataDir(dir.resolve("friend"))
+                    .bootstrap(boot.bootstrapInfo())
+                    .friendOptions(FriendOptions.create().reconnectBackoff(Duration.ofMillis(500), Duration.ofSeconds(4))
+                            .mailboxPollInterval(Duration.ofSeconds(2)))
+                    .build();
+            friend.start().block(T);
+            CarrierNode other = friend;
+            runner.withPropertyValues("carrier.data-dir=" + dir.resolve("app"), "carrier.bind-host=127.0.0.1",
+                            "carrier.bootstrap[0]=" + boot.bootstrapInfo(), "carrier.friends.reconnect-min=500ms",
+                            "carrier.friends.reconnect-max=4s", "carrier.friends.mailbox-poll-interval=2s")
+                    .run(ctx -> {
+                        CarrierNode node = ctx.getBean(CarrierNode.class);
+                        CarrierHealthIndicator indicator = ctx.getBean(CarrierHealthIndicator.class);
+                        assertThat(indicator.health().block(T).getDetails()).containsEntry("friends", 0)
+                                .containsEntry("friendsOnline", 0);
+                        node.friends().request(other.address(), "hi").block(T);
+                        other.friends().requests().filter(r -> r.from().equals(node.userId())).next()
+                                .flatMap(r -> r.accept()).block(T);
+                        await().atMost(T).untilAsserted(() -> assertThat(indicator.health().block(T).getDetails())
+                                .containsEntry("friends", 1).containsEntry("friendsOnline", 1));
+                    });
+        } finally {
+            if (friend != null) {
+                friend.stop().block(T);
+            }
+            boot.stop().block(T);
+        }
     }
 
     @Test
@@ -155,6 +251,8 @@ class CarrierAutoConfigurationTest {
                             .containsEntry("userId", node.userId().toString())
                             .containsEntry("nodeId", node.nodeId().toHex())
                             .containsEntry("localAddress", node.localAddress().toString())
+                            .containsEntry("friends", 0)
+                            .containsEntry("friendsOnline", 0)
                             .containsEntry("routingTableSize", 0)
                             .containsEntry("dhtConnected", false);
                 });

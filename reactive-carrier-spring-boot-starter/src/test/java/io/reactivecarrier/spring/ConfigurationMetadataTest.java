@@ -23,7 +23,11 @@ class ConfigurationMetadataTest {
         List<Map<String, Object>> properties = JsonPath.read(json, "$.properties");
         assertThat(properties).extracting(p -> p.get("name")).contains("carrier.enabled", "carrier.data-dir",
                 "carrier.bind-host", "carrier.port", "carrier.bootstrap", "carrier.start-timeout",
-                "carrier.stop-timeout", "carrier.auto-startup", "management.health.carrier.enabled");
+                "carrier.stop-timeout", "carrier.auto-startup", "management.health.carrier.enabled", "carrier.relay",
+                "carrier.lan-discovery", "carrier.friends.mailbox-poll-interval", "carrier.friends.request-ttl",
+                "carrier.friends.max-pending-requests", "carrier.friends.reconnect-min", "carrier.friends.reconnect-max",
+                "carrier.messages.max-message-size", "carrier.messages.max-offline-message-size",
+                "carrier.messages.offline-after", "carrier.messages.offline-ttl", "carrier.messages.offline-replicas");
         for (Map<String, Object> p : properties) {
             String description = (String) p.get("description");
             assertThat(description).as("description of %s", p.get("name"))
@@ -33,6 +37,11 @@ class ConfigurationMetadataTest {
                 .singleElement().satisfies(p -> {
                     assertThat(p.get("type")).isEqualTo("java.time.Duration");
                     assertThat(p.get("defaultValue")).isEqualTo("30s");
+                });
+        assertThat(properties).filteredOn(p -> p.get("name").equals("carrier.messages.max-message-size"))
+                .singleElement().satisfies(p -> {
+                    assertThat(p.get("type")).isEqualTo("org.springframework.util.unit.DataSize");
+                    assertThat(p.get("defaultValue")).isEqualTo("5MB");
                 });
         List<Object> hints = JsonPath.read(json, "$.hints[?(@.name == 'carrier.bind-host')].values[*].value");
         assertThat(hints).contains("0.0.0.0", "::", "127.0.0.1");

@@ -307,6 +307,15 @@ public final class FriendService implements Friends {
                 FriendService::boundedSet);
     }
 
+    @Override
+    public Flux<FriendRequest> pending() {
+        return Flux.defer(() -> {
+            checkRunning();
+            return store.friendRequests(true).map(this::toRequest)
+                    .sort(java.util.Comparator.comparing(FriendRequest::receivedAt));
+        });
+    }
+
     private static Set<String> boundedSet() {
         return Collections.newSetFromMap(new LinkedHashMap<>() {
             @Override

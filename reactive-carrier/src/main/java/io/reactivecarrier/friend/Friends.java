@@ -52,6 +52,12 @@ public interface Friends {
     Flux<FriendRequest> requests();
 
     /**
+     * The requests pending now (received, not yet accepted or refused), oldest first; completes.
+     * Unlike {@link #requests()} it does not wait for new ones.
+     */
+    Flux<FriendRequest> pending();
+
+    /**
      * Accepts the pending request of {@code from}: both become friends. Completes with the new
      * friend once it is stored; the requester is told over a link, or through the DHT mailbox
      * when it is offline. Fails with {@code NO_SUCH_REQUEST} when there is none.

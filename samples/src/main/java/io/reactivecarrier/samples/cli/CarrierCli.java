@@ -17,6 +17,7 @@ import picocli.CommandLine.TypeConversionException;
  *
  * <pre>
  * java -jar samples/target/carrier.jar node --data-dir /var/lib/carrier --port 33445
+ * java -jar samples/target/carrier.jar chat --data-dir alice --bootstrap 203.0.113.7:33445/&lt;nodeIdHex&gt;
  * java -jar samples/target/carrier.jar id --data-dir alice
  * source &lt;(java -jar samples/target/carrier.jar generate-completion)
  * </pre>
@@ -25,8 +26,8 @@ import picocli.CommandLine.TypeConversionException;
  * 3 no bootstrap node answered.
  */
 @Command(name = "carrier", mixinStandardHelpOptions = true, versionProvider = CarrierCli.Version.class,
-        description = "reactive-carrier: run a node, show an identity.",
-        subcommands = {NodeCommand.class, IdCommand.class, AutoComplete.GenerateCompletion.class},
+        description = "reactive-carrier: run a node, chat with friends, show an identity.",
+        subcommands = {NodeCommand.class, ChatCommand.class, IdCommand.class, AutoComplete.GenerateCompletion.class},
         footer = {"", "Shell completion (bash, zsh): source <(carrier generate-completion)"})
 public final class CarrierCli implements Runnable {
 
@@ -38,7 +39,7 @@ public final class CarrierCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "say which command to run: node, id");
+        throw new CommandLine.ParameterException(spec.commandLine(), "say which command to run: node, chat, id");
     }
 
     public static void main(String[] args) {
@@ -47,7 +48,12 @@ public final class CarrierCli implements Runnable {
 
     /** Runs the command line with these streams; returns the exit code. */
     static int run(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cl = commandLine();
+        return run(null, out, err, args);
+    }
+
+    /** Runs the command line with these streams, {@code in} (when not null) as {@code chat}'s input. */
+    static int run(java.io.Reader in, PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = commandLine(in);
         cl.setOut(out);
         cl.setErr(err);
         try {
@@ -66,7 +72,20 @@ public final class CarrierCli implements Runnable {
      * failure prints one line, never a stack trace.
      */
     static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new CarrierCli());
+        return commandLine(null);
+    }
+
+    private static CommandLine commandLine(java.io.Reader chatInput) {
+        CommandLine.IFactory defaults = CommandLine.defaultFactory();
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K> K create(Class<K> cls) throws Exception {
+                return cls == ChatCommand.class && chatInput != null ? (K) new ChatCommand(chatInput)
+                        : defaults.create(cls);
+            }
+        };
+        CommandLine cl = new CommandLine(new CarrierCli(), factory);
         cl.registerConverter(BootstrapNode.class, new BootstrapConverter());
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();

@@ -208,7 +208,7 @@ final class NodeCommand implements Callable<Integer> {
         }
     }
 
-    private static int routingSize(CarrierNode node) {
+    static int routingSize(CarrierNode node) {
         if (node.dht() instanceof DhtNode dht) {
             List<?> verified = dht.snapshot().block(Duration.ofSeconds(10));
             return verified == null ? 0 : verified.size();

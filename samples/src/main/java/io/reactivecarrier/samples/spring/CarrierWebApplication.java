@@ -6,12 +6,15 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 
 /**
  * A Spring Boot WebFlux application that uses the starter: the auto-configured {@code CarrierNode}
- * starts with the application, and {@link NodeController} serves its address and DHT lookups.
+ * starts with the application, {@link NodeController} serves its address and DHT lookups, and
+ * {@link FriendsController} friend requests, the friend list, messages and their event streams.
  *
  * <pre>
  * ./mvnw -B -q -pl samples exec:java -Dexec.mainClass=io.reactivecarrier.samples.spring.CarrierWebApplication \
  *     -Dexec.args="--carrier.port=33447 --carrier.bootstrap[0]=127.0.0.1:33445/&lt;nodeIdHex&gt;"
  * curl localhost:8080/node
+ * curl -H 'Content-Type: application/json' -d '{"address":"...","hello":"hi"}' localhost:8080/friends/requests
+ * curl -N localhost:8080/messages/events
  * curl localhost:8080/actuator/health
  * curl localhost:8080/actuator/prometheus
  * </pre>

@@ -29,9 +29,7 @@ import reactor.core.publisher.Mono;
  * The node over HTTP: its identity, and DHT lookups. Every handler returns the node's reactive
  * results directly; nothing blocks the server's event loop.
  *
- * <p>The friends and messages endpoints ({@code POST /friends/requests}, {@code POST /messages},
- * server-sent events of incoming messages and friend events, shaped like {@link #routingEvents()})
- * go in sibling controllers once the library has {@code node.friends()} and {@code node.messages()}.
+ * <p>Friends and messages are in {@link FriendsController}.
  */
 @RestController
 @RequestMapping(produces = MediaType.APPLICATION_JSON_VALUE)
