@@ -431,21 +431,26 @@ public final class MessageService implements Messages {
         }
         return mailbox.fetch()
                 .filter(i -> i.type() >= 0x10 && i.type() <= 0x1f)
-                .concatMap(i -> (i.type() == MessageCodec.MAILBOX_MSG ? onMailboxItem(UserId.of(i.sender()), i.body())
+                .flatMap(i -> (i.type() == MessageCodec.MAILBOX_MSG ? onMailboxItem(UserId.of(i.sender()), i.body())
                         : Mono.<Void>empty())
                         .then(mailbox.delete(i.entryId()).onErrorResume(e -> Mono.just(0)))
                         .thenReturn(1)
                         .onErrorResume(e -> {
                             log.debug("mailbox item not handled yet: {}", e.toString());
                             return Mono.just(0);
-                        }))
+                        }), 16) // items are stored in group commits; deletes overlap
                 .reduce(0, Integer::sum);
     }
 
     private void pollMailbox() {
-        fetchMailbox().subscribe(n -> log.debug("mailbox fetch handled {} items", n),
+        if (!fetching.compareAndSet(false, true)) {
+            return; // the last fetch is still running: never pile fetches of the same items up
+        }
+        fetchMailbox().doFinally(s -> fetching.set(false)).subscribe(n -> log.debug("mailbox fetch handled {} items", n),
                 e -> log.debug("mailbox fetch failed: {}", e.toString()));
     }
+
+    private final java.util.concurrent.atomic.AtomicBoolean fetching = new java.util.concurrent.atomic.AtomicBoolean();
 
     // =====================================================================================
     // sending
