@@ -27,6 +27,7 @@ public final class BenchmarkMain {
 
     static {
         StreamBenchmarks.register(SCENARIOS);
+        ForwardBenchmarks.register(SCENARIOS);
     }
 
     static final String[] CONTRACT = {

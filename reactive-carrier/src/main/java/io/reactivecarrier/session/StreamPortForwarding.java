@@ -96,12 +96,13 @@ final class StreamPortForwarding implements PortForwarding {
 
     private void serveChannel(CarrierStream stream, String name, Channel ch) {
         InetSocketAddress target = services.get(name);
+        log.debug("{} opened channel {} to {}", stream.peer(), ch.id(), name);
         String label = "forward " + stream.peer() + " -> " + name + " #" + ch.id();
         if (target == null) {
             ch.close("service " + name + " was removed").subscribe();
             return;
         }
-        TcpClient.create()
+        TcpClient.newConnection()
                 .host(target.getHostString())
                 .port(target.getPort())
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -198,6 +199,7 @@ final class StreamPortForwarding implements PortForwarding {
                     + " #" + connectionIds.incrementAndGet();
             return stream()
                     .flatMap(s -> s.openChannel("tcp"))
+                    .doOnNext(ch -> log.debug("{}: channel {}", label, ch.id()))
                     .flatMap(ch -> TcpPipe.pipe(tcp, ch, idleTimeout, label))
                     .onErrorResume(e -> {
                         log.warn("{}: {}", label, e.getMessage());

@@ -1,7 +1,6 @@
 package io.reactivecarrier.session;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -28,25 +27,101 @@ final class TcpPipe {
     /** How long a channel whose both directions ended stays open so the peer sees its last ACKs. */
     static final Duration LINGER = Duration.ofSeconds(5);
 
-    /** Marks the peer's FIN in the inbound flux (ALLOW_HALF_CLOSURE turns it into an event, not a close). */
-    static final ByteBuf EOF = Unpooled.unreleasableBuffer(Unpooled.directBuffer(0, 0));
-
-    private TcpPipe() {
-    }
-
-    /** Installs the half-close marker on a fresh TCP channel (before Reactor Netty's bridge). */
+    /** Installs the reader on a fresh TCP channel, before Reactor Netty's bridge (which then sees no data). */
     static void install(io.netty.channel.Channel ch) {
-        ch.pipeline().addFirst("carrier.halfClose", new HalfClose());
+        ch.pipeline().addFirst("carrier.source", new TcpSource(ch));
     }
 
-    static final class HalfClose extends ChannelInboundHandlerAdapter {
+    /**
+     * Reads the TCP connection itself: buffers go to one subscriber through a bounded queue, and
+     * reading stops (auto-read off) while {@value #PAUSE_AT} buffers wait for demand. The peer's
+     * FIN (half-closure allowed) completes the flux; a reset or an error fails it.
+     */
+    static final class TcpSource extends ChannelInboundHandlerAdapter {
+        static final int PAUSE_AT = 16;
+        final io.netty.channel.Channel channel;
+        final reactor.core.publisher.Sinks.Many<ByteBuf> sink =
+                reactor.core.publisher.Sinks.many().unicast().onBackpressureBuffer(reactor.util.concurrent.Queues.<ByteBuf>get(256).get());
+        final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+        volatile boolean paused;
+        boolean done;
+
+        TcpSource(io.netty.channel.Channel channel) {
+            this.channel = channel;
+        }
+
+        /** The bytes read; subscribing turns reading on (Reactor Netty's bridge turned auto-read off). */
+        Flux<ByteBuf> flux() {
+            return sink.asFlux().doOnSubscribe(s -> channel.eventLoop().execute(() -> {
+                if (!paused) {
+                    channel.config().setAutoRead(true);
+                    channel.read();
+                }
+            })).doOnNext(b -> {
+                if (waiting.decrementAndGet() < PAUSE_AT / 2 && paused) {
+                    channel.eventLoop().execute(this::unpause);
+                }
+            });
+        }
+
+        private void unpause() {
+            if (paused && waiting.get() < PAUSE_AT / 2) {
+                paused = false;
+                channel.config().setAutoRead(true);
+                channel.read();
+            }
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof ByteBuf b) || done) {
+                io.netty.util.ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (waiting.incrementAndGet() >= PAUSE_AT && !paused) {
+                paused = true;
+                channel.config().setAutoRead(false);
+            }
+            if (sink.tryEmitNext(b).isFailure()) {
+                b.release();
+                waiting.decrementAndGet();
+                fail(new java.io.IOException("TCP read overflowed its queue"));
+                channel.close();
+            }
+        }
+
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
             if (evt instanceof ChannelInputShutdownEvent) {
-                ctx.fireChannelRead(EOF);
+                finish();
                 return;
             }
             super.userEventTriggered(ctx, evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            finish();
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            fail(cause);
+        }
+
+        private void finish() {
+            if (!done) {
+                done = true;
+                sink.tryEmitComplete();
+            }
+        }
+
+        private void fail(Throwable e) {
+            if (!done) {
+                done = true;
+                sink.tryEmitError(e);
+            }
         }
     }
 
@@ -56,18 +131,16 @@ final class TcpPipe {
      */
     static Mono<Void> pipe(Connection tcp, Channel ch, Duration idle, String label) {
         AtomicLong last = new AtomicLong(System.nanoTime());
-        Flux<ByteBuf> fromTcp = tcp.inbound().receive().handle((b, sink) -> {
-            if (b == EOF) {
-                sink.complete();
-            } else {
-                last.set(System.nanoTime());
-                sink.next(b.retain());
-            }
-        });
+        TcpSource source = tcp.channel().pipeline().get(TcpSource.class);
+        if (source == null) {
+            return Mono.error(new IllegalStateException("TcpPipe.install was not called on " + tcp.channel()));
+        }
+        Flux<ByteBuf> fromTcp = source.flux().doOnNext(b -> last.set(System.nanoTime()))
+                .doOnDiscard(ByteBuf.class, io.netty.util.ReferenceCountUtil::safeRelease);
         Mono<Void> up = ch.send(fromTcp);
         Mono<Void> down = tcp.outbound().send(ch.receive().doOnNext(b -> last.set(System.nanoTime())))
                 .then()
-                .then(Mono.fromRunnable(() -> shutdownOutput(tcp)));
+                .then(Mono.defer(() -> shutdownOutput(tcp)));
         IdleWatch idleWatch = new IdleWatch(tcp.channel().eventLoop(), last, idle);
         return Mono.when(up, down)
                 .or(idleWatch.expired())
@@ -131,10 +204,19 @@ final class TcpPipe {
         }
     }
 
-    static void shutdownOutput(Connection tcp) {
-        if (tcp.channel() instanceof DuplexChannel d && d.isActive()) {
-            d.shutdownOutput();
-        }
+    /**
+     * Sends FIN after everything written before it: shutting the output down at once would drop
+     * writes still queued in the channel, so an empty write goes first and the FIN follows it.
+     */
+    static Mono<Void> shutdownOutput(Connection tcp) {
+        io.netty.channel.Channel c = tcp.channel();
+        return Mono.create(sink -> c.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(written -> {
+            if (c instanceof DuplexChannel d && d.isActive() && !d.isOutputShutdown()) {
+                d.shutdownOutput().addListener(done -> sink.success());
+            } else {
+                sink.success();
+            }
+        }));
     }
 
     /** Closes with RST (SO_LINGER 0) so the TCP peer sees a reset, as it would have from the far end. */

@@ -100,7 +100,11 @@ class PortForwardingUdpTest {
                 md.update(buf, 0, n);
                 got += n;
             }
-            return got == bytes && MessageDigest.isEqual(md.digest(), sent.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+            boolean ok = got == bytes && MessageDigest.isEqual(md.digest(), sent.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+            if (!ok) {
+                System.err.println("round trip " + seed + ": " + got + " of " + bytes + " bytes came back");
+            }
+            return ok;
         }
     }
 
@@ -176,6 +180,59 @@ class PortForwardingUdpTest {
         }
         assertThat(intact).isEqualTo(connections);
         Awaitility.await().atMost(TIMEOUT).until(() -> f.activeConnections() == 0);
+    }
+
+    /** A service that answers only after the client's FIN: the SHA-256 of everything it read. */
+    InetSocketAddress hashService() throws IOException {
+        ServerSocket server = new ServerSocket(0, 200, java.net.InetAddress.getLoopbackAddress());
+        closeables.add(server);
+        threads.submit(() -> {
+            while (!server.isClosed()) {
+                Socket s = server.accept();
+                threads.submit(() -> {
+                    try (s) {
+                        MessageDigest md = MessageDigest.getInstance("SHA-256");
+                        byte[] buf = new byte[64 << 10];
+                        int n;
+                        while ((n = s.getInputStream().read(buf)) > 0) {
+                            md.update(buf, 0, n);
+                        }
+                        s.getOutputStream().write(md.digest());
+                        s.shutdownOutput();
+                    }
+                    return null;
+                });
+            }
+            return null;
+        });
+        return (InetSocketAddress) server.getLocalSocketAddress();
+    }
+
+    @Test
+    void anAnswerAfterTheHalfCloseComesBack() throws Exception {
+        Friends.Node[] n = friends.pair();
+        PortForwarding.Forwarding f = forwarding(n, "hash", hashService(), PortForwarding.DEFAULT_IDLE_TIMEOUT);
+        List<Future<byte[]>> answers = new ArrayList<>();
+        List<byte[]> expected = new ArrayList<>();
+        int connections = Integer.getInteger("forward.hash.connections", 20);
+        int size = Integer.getInteger("forward.hash.bytes", 1 << 20);
+        for (int i = 0; i < connections; i++) {
+            byte[] data = new byte[size + i];
+            new Random(i).nextBytes(data);
+            expected.add(MessageDigest.getInstance("SHA-256").digest(data));
+            answers.add(threads.submit(() -> {
+                try (Socket s = new Socket("127.0.0.1", f.localAddress().getPort())) {
+                    s.setSoTimeout((int) TIMEOUT.toMillis());
+                    s.getOutputStream().write(data);
+                    s.shutdownOutput();
+                    return s.getInputStream().readAllBytes();
+                }
+            }));
+        }
+        for (int i = 0; i < answers.size(); i++) {
+            assertThat(answers.get(i).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).as("connection " + i)
+                    .isEqualTo(expected.get(i));
+        }
     }
 
     @Test

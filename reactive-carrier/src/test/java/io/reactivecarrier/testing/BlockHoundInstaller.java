@@ -25,6 +25,9 @@ public final class BlockHoundInstaller implements LauncherSessionListener {
                 // SecureRandom may read /dev/urandom once when seeding; it never blocks after that
                 .allowBlockingCallsInside("java.security.SecureRandom", "nextBytes")
                 .allowBlockingCallsInside("java.security.SecureRandom", "<init>")
-                .allowBlockingCallsInside("sun.security.provider.NativePRNG$RandomIO", "implNextBytes"));
+                .allowBlockingCallsInside("sun.security.provider.NativePRNG$RandomIO", "implNextBytes")
+                // Netty 4.2's adaptive allocator takes a short internal lock when it grows its magazines
+                // (TCP reads on an event loop, e.g. port forwarding); Netty's own integration misses it
+                .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines"));
     }
 }
