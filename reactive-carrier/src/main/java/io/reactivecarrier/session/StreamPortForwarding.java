@@ -103,6 +103,7 @@ final class StreamPortForwarding implements PortForwarding {
             return;
         }
         TcpClient.newConnection()
+                .runOn(reactor.netty.tcp.TcpResources.get(), false)
                 .host(target.getHostString())
                 .port(target.getPort())
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -129,6 +130,9 @@ final class StreamPortForwarding implements PortForwarding {
         LocalForwarding f = new LocalForwarding(friend, service);
         return f.stream().then(TcpServer.create()
                         .bindAddress(() -> localBindAddress)
+                        // NIO: with epoll, a FIN that arrives while auto-read is off sometimes closed an
+                        // accepted connection outright (half-close lost); NIO keeps it half-open
+                        .runOn(reactor.netty.tcp.TcpResources.get(), false)
                         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .doOnChannelInit((observer, c, remote) -> TcpPipe.install(c))
