@@ -164,7 +164,7 @@ class PortForwardingUdpTest {
     @Test
     void concurrentConnectionsAreByteExactWithHalfClose() throws Exception {
         int connections = Integer.getInteger("forward.connections", 100);
-        long bytes = Long.getLong("forward.bytes", 2L << 20);
+        long bytes = Long.getLong("forward.bytes", 10L << 20);
         Friends.Node[] n = friends.pair();
         PortForwarding.Forwarding f = forwarding(n, "echo", echoService(), PortForwarding.DEFAULT_IDLE_TIMEOUT);
         List<Future<Boolean>> results = new ArrayList<>();
