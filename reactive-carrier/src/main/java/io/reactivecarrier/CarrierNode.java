@@ -60,4 +60,15 @@ public interface CarrierNode {
 
     /** The DHT: lookups, values, peer records. */
     Dht dht();
+
+    /**
+     * Streams to friends: reliable or unreliable, encrypted by default, multiplexed
+     * ({@code sessions().open(friend, StreamOptions.reliable())}, {@code sessions().requests()}).
+     * They run over the node's friend links ({@code Sessions.create(links, transport, router)});
+     * a node without friend links fails here with {@link UnsupportedOperationException}.
+     */
+    default io.reactivecarrier.session.Sessions sessions() {
+        throw new UnsupportedOperationException("this node runs no friend links yet, and streams need them: "
+                + "create io.reactivecarrier.session.Sessions over a LinkManager (Sessions.create(links, transport, router))");
+    }
 }

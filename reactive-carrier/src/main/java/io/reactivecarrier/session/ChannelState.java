@@ -32,7 +32,7 @@ final class ChannelState implements Channel {
     boolean closed;
 
     // ------------------------------------------------------------ send side
-    final TreeMap<Long, ByteBuf> sendBuf = new TreeMap<>();
+    final SendQueue sendBuf = new SendQueue();
     long buffered;
     long writeOffset;
     long sentOffset;
@@ -136,7 +136,7 @@ final class ChannelState implements Channel {
                 if (len == 0) {
                     buf.release();
                 } else {
-                    sendBuf.put(writeOffset, buf);
+                    sendBuf.add(writeOffset, buf);
                     writeOffset += len;
                     buffered += len;
                 }
@@ -158,7 +158,7 @@ final class ChannelState implements Channel {
         protected void hookOnComplete() {
             sendDone = true;
             if (!reliable) {
-                datagramFinQueued = false;
+                conn.queueDatagramFin(ChannelState.this); // when every datagram already went out
             }
             conn.markSendable(ChannelState.this);
         }
@@ -203,7 +203,7 @@ final class ChannelState implements Channel {
         }
         if (reliable) {
             return !lost.isEmpty() || (sentOffset < writeOffset && sentOffset < sendMax)
-                    || (sendDone && (!finSent || finLost) && sentOffset == writeOffset);
+                    || (sendDone && !finAcked && (!finSent || finLost) && sentOffset == writeOffset);
         }
         return !datagrams.isEmpty() && datagramsAcked + datagramsInFlight < sendMax;
     }
@@ -228,12 +228,7 @@ final class ChannelState implements Channel {
     }
 
     private void releaseAcked() {
-        Map.Entry<Long, ByteBuf> e;
-        while ((e = sendBuf.firstEntry()) != null && e.getKey() + e.getValue().readableBytes() <= ackedPrefix) {
-            sendBuf.pollFirstEntry();
-            buffered -= e.getValue().readableBytes();
-            e.getValue().release();
-        }
+        buffered -= sendBuf.releaseBelow(ackedPrefix);
         lost.removeBelow(ackedPrefix);
         requestMore();
     }
@@ -253,15 +248,7 @@ final class ChannelState implements Channel {
 
     /** Copies {@code [offset, offset+n)} of the send buffer into {@code out}. */
     void copyData(long offset, int n, ByteBuf out) {
-        while (n > 0) {
-            Map.Entry<Long, ByteBuf> e = sendBuf.floorEntry(offset);
-            ByteBuf b = e.getValue();
-            int within = (int) (offset - e.getKey());
-            int take = Math.min(n, b.readableBytes() - within);
-            out.writeBytes(b, b.readerIndex() + within, take);
-            offset += take;
-            n -= take;
-        }
+        sendBuf.copy(offset, n, out);
     }
 
     // ================================================================== receive
@@ -335,6 +322,10 @@ final class ChannelState implements Channel {
 
     void onDatagram(ByteBuf data) {
         datagramsReceived++;
+        if (peerFinished || inbound.done) {
+            conn.stats.datagramsDropped++; // arrived after the sender's DATAGRAM_FIN: too late
+            return;
+        }
         if (inbound.cancelled || closed) {
             consumed++;
             return;
@@ -370,10 +361,7 @@ final class ChannelState implements Channel {
     }
 
     void releaseAll() {
-        for (ByteBuf b : sendBuf.values()) {
-            b.release();
-        }
-        sendBuf.clear();
+        sendBuf.releaseAll();
         for (ByteBuf b : datagrams) {
             b.release();
         }
@@ -490,6 +478,7 @@ final class ChannelState implements Channel {
         void drain() {
             CoreSubscriber<? super ByteBuf> a = actual;
             if (done) {
+                releaseReady();
                 return;
             }
             if (a == null || cancelled) {

@@ -53,6 +53,8 @@ final class LinkSessions implements Sessions {
     static final Duration OPEN_RETRY = Duration.ofMillis(500);
     static final int OPEN_ATTEMPTS = 12;
     static final int MAX_INCOMING = 1024;
+    /** A UDP payload that fits a 1500-byte Ethernet MTU over IPv4. */
+    static final int ETHERNET_PACKET = 1472;
     static final long ANSWER_KEPT_MS = 60_000;
 
     private final LinkManager links;
@@ -69,12 +71,16 @@ final class LinkSessions implements Sessions {
     static final int MAX_SERVICE = 255;
     private volatile boolean closed;
 
-    LinkSessions(LinkManager links, DatagramTransport transport, PacketRouter router) {
+    private final StreamMetrics metrics;
+
+    LinkSessions(LinkManager links, DatagramTransport transport, PacketRouter router,
+            io.micrometer.core.instrument.MeterRegistry registry) {
         this.links = Objects.requireNonNull(links, "links");
         this.transport = Objects.requireNonNull(transport, "transport");
         this.router = Objects.requireNonNull(router, "router");
         this.scheduler = transport.scheduler();
         this.self = links.userId();
+        this.metrics = new StreamMetrics(Objects.requireNonNull(registry, "registry"), connections.values(), self.shortString());
         links.handle(FRAME_CONTROL, this::onControl);
         router.route(PacketKind.STREAM, this::onStreamPacket);
     }
@@ -394,7 +400,11 @@ final class LinkSessions implements Sessions {
             opener = PacketProtection.plain();
         }
         StreamConnection c = new StreamConnection(new LinkPath(link), options, link.peer(), remoteId, initiator,
-                sealer, opener, closedConn -> connections.remove(localId, closedConn));
+                sealer, opener, closedConn -> {
+                    if (connections.remove(localId, closedConn)) {
+                        metrics.closed(closedConn);
+                    }
+                });
         connections.put(localId, c);
         return c;
     }
@@ -413,7 +423,7 @@ final class LinkSessions implements Sessions {
         }
         StreamConnection c = connections.get(buf.getInt(buf.readerIndex() + 2));
         if (c != null) {
-            c.onPacket(buf);
+            c.onPacket(buf, sender);
         }
     }
 
@@ -473,9 +483,30 @@ final class LinkSessions implements Sessions {
     /** Sends stream packets on the node's socket to wherever the link currently reaches the friend. */
     final class LinkPath implements StreamPath {
         final Link link;
+        /** Where the peer's authenticated stream packets last came from, and the link address then. */
+        private volatile InetSocketAddress observed;
+        private volatile InetSocketAddress linkAtObservation;
 
         LinkPath(Link link) {
             this.link = link;
+        }
+
+        @Override
+        public void observed(InetSocketAddress from) {
+            if (!from.equals(observed)) {
+                linkAtObservation = link.remoteAddress();
+                observed = from;
+            }
+        }
+
+        /** The peer's stream address: where its packets come from, unless the link has moved since. */
+        private InetSocketAddress destination() {
+            InetSocketAddress l = link.remoteAddress();
+            InetSocketAddress o = observed;
+            if (o == null || (l != null && !l.equals(linkAtObservation))) {
+                return l;
+            }
+            return o;
         }
 
         @Override
@@ -490,7 +521,7 @@ final class LinkSessions implements Sessions {
 
         @Override
         public void send(ByteBuf packet) {
-            InetSocketAddress to = link.remoteAddress();
+            InetSocketAddress to = destination();
             if (to == null) {
                 packet.release();
                 return;
@@ -499,8 +530,15 @@ final class LinkSessions implements Sessions {
         }
 
         @Override
+        public int maxPacketCap() {
+            InetSocketAddress to = destination();
+            return to != null && to.getAddress() != null && to.getAddress().isLoopbackAddress()
+                    ? StreamOptions.MAX_PACKET_SIZE : ETHERNET_PACKET;
+        }
+
+        @Override
         public TransportInfo info() {
-            return new TransportInfo(link.path(), transport.localAddress(), link.remoteAddress(), false, false, 0);
+            return new TransportInfo(link.path(), transport.localAddress(), destination(), false, false, 0);
         }
     }
 

@@ -31,7 +31,17 @@ public interface Sessions {
      * {@code router} (it registers {@code PacketKind.STREAM} there and link frame type {@link #FRAME_CONTROL}).
      */
     static Sessions create(LinkManager links, DatagramTransport transport, PacketRouter router) {
-        return new LinkSessions(links, transport, router);
+        return create(links, transport, router, io.micrometer.core.instrument.Metrics.globalRegistry);
+    }
+
+    /**
+     * As {@link #create(LinkManager, DatagramTransport, PacketRouter)}, with the stream metrics
+     * ({@code carrier.streams.bytes}, {@code .packets}, {@code .retransmitted.bytes}, {@code .packets.lost},
+     * {@code .packets.rejected}, {@code .open}, {@code .rtt.max.us}, {@code .cwnd.bytes}) in {@code registry}.
+     */
+    static Sessions create(LinkManager links, DatagramTransport transport, PacketRouter router,
+            io.micrometer.core.instrument.MeterRegistry registry) {
+        return new LinkSessions(links, transport, router, registry);
     }
 
     /**

@@ -39,6 +39,8 @@ final class StreamConnection implements CarrierStream {
     static final long GRANULARITY_NS = TimeUnit.MILLISECONDS.toNanos(1);
     static final int PACKET_THRESHOLD = 3;
     static final int MAX_PACKETS_PER_PUMP = 512;
+    /** A probe size is given up after this many lost probes (RFC 8899 MAX_PROBES). */
+    static final int MAX_PROBES = 3;
     static final int[] PROBE_SIZES = {1472, 4096, 8192, 16_384, 32_768, 65_000};
 
     final StreamPath path;
@@ -77,7 +79,9 @@ final class StreamConnection implements CarrierStream {
     int maxPacket;
     private int probeIndex;
     private boolean probeInFlight;
+    private int probeFailures;
     private ByteBuf scratch;
+    private ByteBuf inScratch;
 
     // -------------------------------------------------- RTT
     private long latestRtt;
@@ -161,7 +165,11 @@ final class StreamConnection implements CarrierStream {
 
     private void flush() {
         flushScheduled = false;
-        pump();
+        try {
+            pump();
+        } catch (RuntimeException e) {
+            log.warn("stream to {}: send loop failed", peer, e);
+        }
     }
 
     // ================================================================== public API
@@ -203,7 +211,7 @@ final class StreamConnection implements CarrierStream {
     @Override
     public int maxDatagramSize() {
         return Math.min(StreamOptions.MIN_PACKET_SIZE, maxPacket) - Frames.PACKET_HEADER - sealer.overhead()
-                - Frames.DATAGRAM_HEADER - 64;
+                - Frames.DATAGRAM_HEADER;
     }
 
     @Override
@@ -327,6 +335,11 @@ final class StreamConnection implements CarrierStream {
 
     /** One inbound packet for this stream (header at the reader index). Borrowed. On the loop. */
     void onPacket(ByteBuf pkt) {
+        onPacket(pkt, null);
+    }
+
+    /** As {@link #onPacket(ByteBuf)}, from {@code from} (followed when the packet authenticates). */
+    void onPacket(ByteBuf pkt, java.net.InetSocketAddress from) {
         if (closed) {
             return;
         }
@@ -336,15 +349,32 @@ final class StreamConnection implements CarrierStream {
             return;
         }
         long pn = pkt.getLong(pkt.readerIndex() + 6);
-        ByteBuf plain = path.alloc().directBuffer(len);
+        boolean heap = opener.encrypted();
+        ByteBuf plain = heap ? path.alloc().heapBuffer(len) : path.alloc().directBuffer(len);
         try {
-            if (!opener.open(pn, pkt, Frames.PACKET_HEADER, plain)) {
+            ByteBuf src = pkt;
+            if (heap && !pkt.hasArray()) {
+                // the JDK's AES-GCM is several times faster on heap arrays than on direct buffers
+                if (inScratch == null || inScratch.capacity() < len) {
+                    if (inScratch != null) {
+                        inScratch.release();
+                    }
+                    // an array of its own: the JCE copies when input and output share one (pooled) array
+                    inScratch = io.netty.buffer.Unpooled.buffer(Math.max(len, maxPacket));
+                }
+                inScratch.clear().writeBytes(pkt, pkt.readerIndex(), len);
+                src = inScratch;
+            }
+            if (!opener.open(pn, src, Frames.PACKET_HEADER, plain)) {
                 stats.rejected++;
                 return;
             }
             if (!received.add(pn)) {
                 stats.rejected++;
                 return;
+            }
+            if (from != null && opener.encrypted()) {
+                path.observed(from);
             }
             long now = path.nanoTime();
             boolean newest = received.largest() == pn;
@@ -591,6 +621,7 @@ final class StreamConnection implements CarrierStream {
     private void onPacketAcked(SentPacket p) {
         if (p.mtuProbe) {
             probeInFlight = false;
+            probeFailures = 0;
             if (p.size > maxPacket) {
                 maxPacket = p.size;
                 cc.maxPacketSize(p.size);
@@ -686,7 +717,9 @@ final class StreamConnection implements CarrierStream {
     private void onPacketLost(SentPacket p) {
         if (p.mtuProbe) {
             probeInFlight = false;
-            probeIndex = PROBE_SIZES.length; // stop probing: the path does not carry this size
+            if (++probeFailures >= MAX_PROBES) {
+                probeIndex = PROBE_SIZES.length; // stop probing: the path does not carry this size
+            }
             return;
         }
         stats.packetsLost++;
@@ -772,9 +805,20 @@ final class StreamConnection implements CarrierStream {
         long delay = Math.max(0, deadline - path.nanoTime());
         timerAt = deadline;
         try {
-            timer = scheduler.schedule(this::onTimer, delay, TimeUnit.NANOSECONDS);
+            timer = scheduler.schedule(this::onTimerSafely, delay, TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException gone) {
             timer = null;
+        }
+    }
+
+    private void onTimerSafely() {
+        try {
+            onTimer();
+        } catch (RuntimeException e) {
+            log.warn("stream to {}: timer failed", peer, e);
+            timer = null;
+            timerAt = Long.MAX_VALUE;
+            armTimer();
         }
     }
 
@@ -871,7 +915,8 @@ final class StreamConnection implements CarrierStream {
 
     private boolean shouldProbeMtu() {
         return !probeInFlight && probeIndex < PROBE_SIZES.length && largestAcked >= 0
-                && PROBE_SIZES[probeIndex] <= options.maxPacketSize() && PROBE_SIZES[probeIndex] > maxPacket;
+                && PROBE_SIZES[probeIndex] <= Math.min(options.maxPacketSize(), path.maxPacketCap())
+                && PROBE_SIZES[probeIndex] > maxPacket;
     }
 
     private void sendMtuProbe(long now) {
@@ -890,7 +935,9 @@ final class StreamConnection implements CarrierStream {
             if (scratch != null) {
                 scratch.release();
             }
-            scratch = path.alloc().directBuffer(Math.max(size, maxPacket));
+            int cap = Math.max(size, maxPacket);
+            // encrypted: an array of its own (the JCE copies when input and output share a pooled array)
+            scratch = sealer.encrypted() ? io.netty.buffer.Unpooled.buffer(cap) : path.alloc().directBuffer(cap);
         }
         scratch.clear();
         return scratch;
@@ -989,14 +1036,7 @@ final class StreamConnection implements CarrierStream {
                 ch.requestMore();
                 wrote = true;
             }
-            if (ch.sendDone && ch.datagrams.isEmpty() && !ch.datagramFinQueued) {
-                ch.datagramFinQueued = true;
-                byte[] f = new byte[Frames.DATAGRAM_FIN_SIZE];
-                f[0] = Frames.DATAGRAM_FIN;
-                putInt(f, 1, ch.id);
-                putLong(f, 5, ch.datagramsSent);
-                controls.add(new SentPacket.ControlFrame(ch, f));
-            }
+            queueDatagramFin(ch);
             return wrote;
         }
         // retransmissions first
@@ -1043,6 +1083,19 @@ final class StreamConnection implements CarrierStream {
         return wrote;
     }
 
+    /** Queues an unreliable channel's DATAGRAM_FIN once its publisher completed and every datagram went out. */
+    void queueDatagramFin(ChannelState ch) {
+        if (!ch.reliable && ch.sendDone && ch.datagrams.isEmpty() && !ch.datagramFinQueued && !ch.closed) {
+            ch.datagramFinQueued = true;
+            byte[] f = new byte[Frames.DATAGRAM_FIN_SIZE];
+            f[0] = Frames.DATAGRAM_FIN;
+            putInt(f, 1, ch.id);
+            putLong(f, 5, ch.datagramsSent);
+            controls.add(new SentPacket.ControlFrame(ch, f));
+            requestFlush();
+        }
+    }
+
     private void writeStream(ChannelState ch, ByteBuf plain, long offset, int n, boolean fin, SentPacket p) {
         plain.writeByte(fin ? Frames.STREAM_FIN : Frames.STREAM).writeInt(ch.id).writeLong(offset).writeShort(n);
         if (n > 0) {
@@ -1055,13 +1108,19 @@ final class StreamConnection implements CarrierStream {
     private void emit(SentPacket p, ByteBuf plain, long now) {
         long pn = nextPn++;
         int size = p.size;
-        ByteBuf out = path.alloc().directBuffer(size);
+        ByteBuf out = null;
         try {
+            out = sealer.encrypted() ? path.alloc().heapBuffer(size) : path.alloc().directBuffer(size);
             out.writeByte(PACKET_KIND).writeByte(Limits.PROTOCOL_VERSION).writeInt(remoteId).writeLong(pn);
             sealer.seal(pn, out, out.readerIndex(), Frames.PACKET_HEADER, plain);
         } catch (RuntimeException e) {
-            out.release();
-            throw e;
+            // the frames are already accounted to this packet: let it count as lost on the wire, so
+            // loss detection sends them again, rather than lose track of them
+            if (out != null) {
+                out.release();
+                out = null;
+            }
+            log.debug("stream packet {} could not be built; it counts as lost", pn, e);
         }
         if (p.ackEliciting) {
             record(p);
@@ -1073,7 +1132,9 @@ final class StreamConnection implements CarrierStream {
         }
         stats.packetsSent++;
         lastSentAt = now;
-        path.send(out);
+        if (out != null) {
+            path.send(out);
+        }
     }
 
     private void record(SentPacket p) {
@@ -1125,6 +1186,10 @@ final class StreamConnection implements CarrierStream {
         if (scratch != null) {
             scratch.release();
             scratch = null;
+        }
+        if (inScratch != null) {
+            inScratch.release();
+            inScratch = null;
         }
         incomingChannels.tryEmitComplete();
         closeSink.tryEmitEmpty();

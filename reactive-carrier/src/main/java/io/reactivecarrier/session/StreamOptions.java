@@ -43,9 +43,12 @@ public final class StreamOptions {
         this.maxChannels = maxChannels;
     }
 
-    /** A reliable, encrypted stream: 4 MiB windows, packets from 1280 bytes up to 16 KiB where probing allows. */
+    /**
+     * A reliable, encrypted stream: 4 MiB windows, packets from 1280 bytes up to what probing finds
+     * (1472 on a network path, up to 65000 to this host).
+     */
     public static StreamOptions reliable() {
-        return new StreamOptions(true, true, 4 << 20, 4096, 4 << 20, 1280, 16_384, Duration.ofSeconds(30), 4096);
+        return new StreamOptions(true, true, 4 << 20, 4096, 4 << 20, 1280, MAX_PACKET_SIZE, Duration.ofSeconds(30), 4096);
     }
 
     /** An unreliable (datagram), encrypted stream. */

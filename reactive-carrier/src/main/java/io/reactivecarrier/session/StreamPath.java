@@ -26,6 +26,22 @@ interface StreamPath {
         return System.nanoTime();
     }
 
+    /**
+     * The largest packet worth probing for on this path. Above the link MTU IP would fragment a
+     * packet (and one lost fragment loses it), so only a path to this host goes beyond 1472 bytes.
+     */
+    default int maxPacketCap() {
+        return StreamOptions.MAX_PACKET_SIZE;
+    }
+
+    /**
+     * An authenticated, new (not replayed) packet of the stream arrived from {@code from}: the
+     * peer's current address, which the path may prefer for what it sends next (connection
+     * migration: a NAT rebinding or a new network does not stall the stream).
+     */
+    default void observed(java.net.InetSocketAddress from) {
+    }
+
     /** The path as {@link TransportInfo} sees it (encrypted, reliable and packet size are filled in by the stream). */
     TransportInfo info();
 }

@@ -15,6 +15,9 @@ import java.util.concurrent.TimeUnit;
 final class FaultProxy implements AutoCloseable {
 
     final UdpTransport socket;
+    /** The socket the proxy forwards from: after {@link #rebind()} a new one (a NAT that moved the mapping). */
+    volatile UdpTransport out;
+    final java.util.List<UdpTransport> extra = new java.util.concurrent.CopyOnWriteArrayList<>();
     final Faults faults;
     volatile InetSocketAddress a;
     volatile InetSocketAddress b;
@@ -22,8 +25,22 @@ final class FaultProxy implements AutoCloseable {
 
     private FaultProxy(UdpTransport socket, Faults faults) {
         this.socket = socket;
+        this.out = socket;
         this.faults = faults;
         socket.receive(this::onDatagram);
+    }
+
+    /**
+     * From now on forwards from a new socket (a new port), as a NAT does when it drops a mapping:
+     * each side sees the other's packets come from a new address. The old socket keeps
+     * forwarding what still arrives there.
+     */
+    void rebind() {
+        UdpTransport t = UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(0)
+                .receiveBufferSize(8 << 20).sendBufferSize(8 << 20)).block(Duration.ofSeconds(30));
+        t.receive(this::onDatagram);
+        extra.add(t);
+        out = t;
     }
 
     static FaultProxy start(Faults faults) {
@@ -49,11 +66,12 @@ final class FaultProxy implements AutoCloseable {
             return;
         }
         forwarded++;
+        UdpTransport via = out;
         for (Faults.Delivery d : faults.apply(data.retain())) {
             if (d.delayNanos() == 0) {
-                socket.send(to, d.packet());
+                via.send(to, d.packet());
             } else {
-                socket.scheduler().schedule(() -> socket.send(to, d.packet()), d.delayNanos(), TimeUnit.NANOSECONDS);
+                via.scheduler().schedule(() -> via.send(to, d.packet()), d.delayNanos(), TimeUnit.NANOSECONDS);
             }
         }
     }
@@ -61,5 +79,6 @@ final class FaultProxy implements AutoCloseable {
     @Override
     public void close() {
         socket.close().block(Duration.ofSeconds(30));
+        extra.forEach(t -> t.close().block(Duration.ofSeconds(30)));
     }
 }

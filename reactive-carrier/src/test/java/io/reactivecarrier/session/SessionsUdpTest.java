@@ -48,14 +48,14 @@ class SessionsUdpTest {
         final PacketRouter router;
         final LinkManager links;
         final Sessions sessions;
+        final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
         Node(PeerResolver resolver) {
             transport = UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(0)).block(TIMEOUT);
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
             router = PacketRouter.create(registry);
             transport.receive(router);
             links = LinkManager.create(transport, router, identity, resolver, LinkOptions.create().meterRegistry(registry));
-            sessions = Sessions.create(links, transport, router);
+            sessions = Sessions.create(links, transport, router, registry);
         }
 
         UserId id() {
@@ -122,7 +122,16 @@ class SessionsUdpTest {
         assertThat((Long) r[1]).isEqualTo(bytes);
         assertThat((byte[]) r[0]).isEqualTo(StreamEngineTest.sha256(bytes, 1200, 11));
         assertThat(s.stats().maxPacketSize()).isGreaterThan(1280); // loopback carries probed larger packets
+        assertThat(n[0].registry.get("carrier.streams.bytes").tag("direction", "sent").functionCounter().count())
+                .isGreaterThanOrEqualTo(bytes);
+        assertThat(n[1].registry.get("carrier.streams.bytes").tag("direction", "received").functionCounter().count())
+                .isGreaterThanOrEqualTo(bytes);
+        assertThat(n[0].registry.get("carrier.streams.open").gauge().value()).isEqualTo(1);
         s.close().block(TIMEOUT);
+        org.awaitility.Awaitility.await().atMost(TIMEOUT)
+                .until(() -> n[0].registry.get("carrier.streams.open").gauge().value() == 0);
+        assertThat(n[0].registry.get("carrier.streams.bytes").tag("direction", "sent").functionCounter().count())
+                .isGreaterThanOrEqualTo(bytes); // closed streams keep counting in the totals
     }
 
     @Test
@@ -177,6 +186,58 @@ class SessionsUdpTest {
         assertThat(faults.dropped).isPositive();
         assertThat(faults.corrupted).isPositive();
         assertThat(s.stats().retransmittedBytes()).isPositive();
+    }
+
+    @Test
+    void aTwoSecondBlackholeInMidStreamLosesNothing() throws Exception {
+        Faults faults = new Faults(0, 0, 0, 0, 0, 0, 2);
+        Node[] n = friends(FaultProxy.start(faults));
+        long bytes = 32L << 20;
+        AtomicLong seen = new AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean holed = new java.util.concurrent.atomic.AtomicBoolean();
+        Mono<Object[]> received = n[1].sessions.requests().next().flatMap(SessionRequest::accept)
+                .flatMap(s -> StreamEngineTest.hashOf(s.receive().doOnNext(b -> {
+                    if (seen.addAndGet(b.readableBytes()) > bytes / 4 && holed.compareAndSet(false, true)) {
+                        faults.blackhole = true;
+                        Mono.delay(Duration.ofSeconds(2)).subscribe(x -> faults.blackhole = false);
+                    }
+                }))).cache();
+        received.subscribe();
+        CarrierStream s = n[0].sessions.open(n[1].id(), StreamOptions.reliable()).block(TIMEOUT);
+        s.send(StreamEngineTest.data(bytes, 1200, 14)).block(TIMEOUT);
+        Object[] r = received.block(TIMEOUT);
+        assertThat(holed).isTrue();
+        assertThat(faults.dropped).isPositive();
+        assertThat((Long) r[1]).isEqualTo(bytes);
+        assertThat((byte[]) r[0]).isEqualTo(StreamEngineTest.sha256(bytes, 1200, 14));
+    }
+
+    @Test
+    void aPathChangeInMidStreamLosesNothing() throws Exception {
+        FaultProxy proxy = FaultProxy.start(Faults.none());
+        Node[] n = friends(proxy);
+        long bytes = 32L << 20;
+        AtomicLong seen = new AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean moved = new java.util.concurrent.atomic.AtomicBoolean();
+        Mono<CarrierStream> accepted = n[1].sessions.requests().next().flatMap(SessionRequest::accept).cache();
+        Mono<Object[]> received = accepted
+                .flatMap(s -> StreamEngineTest.hashOf(s.receive().doOnNext(b -> {
+                    if (seen.addAndGet(b.readableBytes()) > bytes / 4 && moved.compareAndSet(false, true)) {
+                        reactor.core.scheduler.Schedulers.boundedElastic().schedule(proxy::rebind);
+                    }
+                }))).cache();
+        received.subscribe();
+        CarrierStream s = n[0].sessions.open(n[1].id(), StreamOptions.reliable()).block(TIMEOUT);
+        InetSocketAddress before = s.transportInfo().remoteAddress();
+        s.send(StreamEngineTest.data(bytes, 1200, 15)).block(TIMEOUT);
+        Object[] r = received.block(TIMEOUT);
+        assertThat(moved).isTrue();
+        assertThat((Long) r[1]).isEqualTo(bytes);
+        assertThat((byte[]) r[0]).isEqualTo(StreamEngineTest.sha256(bytes, 1200, 15));
+        // both ends now send to the new address
+        assertThat(before).isEqualTo(proxy.address());
+        assertThat(s.transportInfo().remoteAddress()).isEqualTo(proxy.out.localAddress()).isNotEqualTo(before);
+        assertThat(accepted.block(TIMEOUT).transportInfo().remoteAddress()).isEqualTo(proxy.out.localAddress());
     }
 
     @Test

@@ -26,8 +26,9 @@ public final class BlockHoundInstaller implements LauncherSessionListener {
                 .allowBlockingCallsInside("java.security.SecureRandom", "nextBytes")
                 .allowBlockingCallsInside("java.security.SecureRandom", "<init>")
                 .allowBlockingCallsInside("sun.security.provider.NativePRNG$RandomIO", "implNextBytes")
-                // Netty 4.2's adaptive allocator takes a short internal lock when it grows its magazines
-                // (TCP reads on an event loop, e.g. port forwarding); Netty's own integration misses it
-                .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines"));
+                // Netty's adaptive allocator briefly locks a shared magazine when it grows or frees one
+                // (contended only when several event loops allocate at once): an allocator detail, not I/O
+                .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines")
+                .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free"));
     }
 }
