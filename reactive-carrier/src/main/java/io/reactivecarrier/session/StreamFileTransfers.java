@@ -520,7 +520,8 @@ final class StreamFileTransfers implements FileTransfers {
                                 .switchIfEmpty(Mono.error(() -> new FileTransferException(
                                         FileTransferException.Reason.INTERRUPTED, "the stream ended before any data")))
                                 .flatMap(ch -> write(ch, offset))
-                                .then(Mono.defer(this::verify));
+                                .then(Mono.defer(this::verify))
+                                .or(brokenOff(s));
                     })
                     .onErrorMap(e -> interrupted(e, CANCELLED_BY_SENDER))
                     .doOnError(e -> {
@@ -532,6 +533,18 @@ final class StreamFileTransfers implements FileTransfers {
                                 ? answersSent : Mono.empty();
                         said.then(s.close(String.valueOf(e.getMessage()))).subscribe(null, x -> { });
                     });
+        }
+
+        /**
+         * Fails when the stream closes before the transfer ended (this node's sessions closed, the
+         * peer vanished), a little after the close so that the channel's own reason wins when it has one.
+         */
+        private Mono<Void> brokenOff(CarrierStream s) {
+            return s.onClose().onErrorResume(e -> Mono.empty())
+                    .then(Mono.delay(Duration.ofSeconds(2)))
+                    .then(Mono.error(() -> new FileTransferException(FileTransferException.Reason.INTERRUPTED,
+                            "the stream closed at " + bytes.get() + " of " + size()
+                                    + " bytes (send again and accept to the same path to resume)")));
         }
 
         private Mono<Void> write(Channel ch, long offset) {
