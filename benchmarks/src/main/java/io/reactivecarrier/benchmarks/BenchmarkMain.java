@@ -31,6 +31,7 @@ public final class BenchmarkMain {
         SCENARIOS.put("offline", new OfflineScenario());
         StreamBenchmarks.register(SCENARIOS);
         DhtScenarios.register(SCENARIOS);
+        ForwardBenchmarks.register(SCENARIOS);
     }
 
     static final String[] CONTRACT = {

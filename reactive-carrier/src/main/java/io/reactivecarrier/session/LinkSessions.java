@@ -67,6 +67,8 @@ final class LinkSessions implements Sessions {
     private final java.util.Set<Integer> reserved = new java.util.HashSet<>();
     private final Map<String, Incoming> incoming = new HashMap<>();
     private final Sinks.Many<SessionRequest> requests = Sinks.many().multicast().onBackpressureBuffer(64, false);
+    private final Map<String, Sinks.Many<SessionRequest>> services = new ConcurrentHashMap<>();
+    static final int MAX_SERVICE = 255;
     private volatile boolean closed;
 
     private final StreamMetrics metrics;
@@ -87,6 +89,16 @@ final class LinkSessions implements Sessions {
 
     @Override
     public Mono<CarrierStream> open(UserId friend, StreamOptions options) {
+        return open(friend, "", options);
+    }
+
+    @Override
+    public Mono<CarrierStream> open(UserId friend, String service, StreamOptions options) {
+        Objects.requireNonNull(service, "service");
+        byte[] serviceBytes = service.getBytes(StandardCharsets.UTF_8);
+        if (serviceBytes.length > MAX_SERVICE || (!service.isEmpty() && serviceName(service).isEmpty())) {
+            throw new IllegalArgumentException("service must be 'name' or 'name/detail' in at most 255 bytes of UTF-8: " + service);
+        }
         Objects.requireNonNull(friend, "friend");
         Objects.requireNonNull(options, "options");
         return Mono.fromCallable(() -> java.util.Optional.ofNullable(options.isEncrypted() ? X25519KeyPair.generate() : null))
@@ -94,10 +106,10 @@ final class LinkSessions implements Sessions {
                 .flatMap(eph -> links.connect(friend)
                         .onErrorMap(e -> !(e instanceof StreamException), e -> new StreamException(
                                 StreamException.Reason.UNREACHABLE, "cannot reach " + friend + ": " + e.getMessage(), e))
-                        .flatMap(link -> Mono.<CarrierStream>create(sink -> runOnLoop(() -> startOpen(link, options, eph.orElse(null), sink)))));
+                        .flatMap(link -> Mono.<CarrierStream>create(sink -> runOnLoop(() -> startOpen(link, options, eph.orElse(null), serviceBytes, sink)))));
     }
 
-    private void startOpen(Link link, StreamOptions options, X25519KeyPair eph, MonoSink<CarrierStream> sink) {
+    private void startOpen(Link link, StreamOptions options, X25519KeyPair eph, byte[] service, MonoSink<CarrierStream> sink) {
         if (closed) {
             sink.error(new StreamException(StreamException.Reason.CLOSED, "sessions are closed"));
             return;
@@ -108,13 +120,16 @@ final class LinkSessions implements Sessions {
         } while (pending.containsKey(reqId));
         int connId = newConnectionId();
         reserved.add(connId);
-        ByteBuf f = Unpooled.buffer(OPEN_BASE + 32);
+        ByteBuf f = Unpooled.buffer(OPEN_BASE + 32 + 1 + service.length);
         f.writeByte(OPEN).writeInt(reqId).writeInt(connId)
                 .writeByte((options.isReliable() ? FLAG_RELIABLE : 0) | (options.isEncrypted() ? FLAG_ENCRYPTED : 0))
                 .writeInt(options.receiveWindow()).writeInt(options.datagramWindow()).writeInt(options.maxPacketSize())
                 .writeInt((int) Math.min(Integer.MAX_VALUE, options.idleTimeout().toMillis()));
         if (eph != null) {
             f.writeBytes(eph.publicKey());
+        }
+        if (service.length > 0) {
+            f.writeByte(service.length).writeBytes(service);
         }
         byte[] frame = new byte[f.readableBytes()];
         f.readBytes(frame);
@@ -208,7 +223,17 @@ final class LinkSessions implements Sessions {
         int maxPacket = b.readInt();
         int idleMs = b.readInt();
         boolean encrypted = (flags & FLAG_ENCRYPTED) != 0;
-        if (b.readableBytes() != (encrypted ? 32 : 0)) {
+        int keyLength = encrypted ? 32 : 0;
+        String service = "";
+        if (b.readableBytes() > keyLength) {
+            int n = b.getUnsignedByte(b.readerIndex() + keyLength);
+            if (n == 0 || b.readableBytes() != keyLength + 1 + n) {
+                return;
+            }
+            service = b.toString(b.readerIndex() + keyLength + 1, n, StandardCharsets.UTF_8);
+            b.writerIndex(b.readerIndex() + keyLength);
+        }
+        if (b.readableBytes() != keyLength) {
             return;
         }
         String key = link.peer() + "/" + reqId;
@@ -237,11 +262,16 @@ final class LinkSessions implements Sessions {
             peerEph = new byte[32];
             b.readBytes(peerEph);
         }
-        in = new Incoming(link, reqId, remoteConn, options, peerEph);
+        Sinks.Many<SessionRequest> target = service.isEmpty() ? requests : services.get(serviceName(service));
+        if (target == null) {
+            refuse(link, reqId, "no such service: " + serviceName(service));
+            return;
+        }
+        in = new Incoming(link, reqId, remoteConn, options, peerEph, service);
         incoming.put(key, in);
         Incoming forget = in;
         scheduler.schedule(() -> incoming.remove(key, forget), ANSWER_KEPT_MS, TimeUnit.MILLISECONDS);
-        if (requests.tryEmitNext(in).isFailure()) {
+        if (target.tryEmitNext(in).isFailure()) {
             in.answered = true;
             refuse(link, reqId, "busy: too many unanswered stream requests");
         }
@@ -265,10 +295,12 @@ final class LinkSessions implements Sessions {
         final int remoteConn;
         final StreamOptions options;
         final byte[] peerEph;
+        final String service;
         boolean answered;
         byte[] answer;
 
-        Incoming(Link link, int reqId, int remoteConn, StreamOptions options, byte[] peerEph) {
+        Incoming(Link link, int reqId, int remoteConn, StreamOptions options, byte[] peerEph, String service) {
+            this.service = service;
             this.link = link;
             this.reqId = reqId;
             this.remoteConn = remoteConn;
@@ -284,6 +316,11 @@ final class LinkSessions implements Sessions {
         @Override
         public StreamOptions options() {
             return options;
+        }
+
+        @Override
+        public String service() {
+            return service;
         }
 
         @Override
@@ -408,6 +445,20 @@ final class LinkSessions implements Sessions {
     }
 
     @Override
+    public Flux<SessionRequest> requests(String name) {
+        Objects.requireNonNull(name, "name");
+        if (name.isEmpty() || name.indexOf('/') >= 0 || name.getBytes(StandardCharsets.UTF_8).length > MAX_SERVICE) {
+            throw new IllegalArgumentException("a service name is 1..255 bytes of UTF-8 without '/': " + name);
+        }
+        return services.computeIfAbsent(name, k -> Sinks.many().multicast().onBackpressureBuffer(64, false)).asFlux();
+    }
+
+    static String serviceName(String service) {
+        int slash = service.indexOf('/');
+        return slash < 0 ? service : service.substring(0, slash);
+    }
+
+    @Override
     public Mono<Void> close() {
         return Mono.defer(() -> {
             closed = true;
@@ -416,6 +467,7 @@ final class LinkSessions implements Sessions {
                     .then(Mono.fromRunnable(() -> {
                         router.remove(PacketKind.STREAM);
                         requests.tryEmitComplete();
+                        services.values().forEach(Sinks.Many::tryEmitComplete);
                     }));
         });
     }

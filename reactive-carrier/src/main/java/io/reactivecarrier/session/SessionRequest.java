@@ -20,6 +20,11 @@ public interface SessionRequest {
     /** The options the friend asked for (reliable or not, encrypted or not, windows). */
     StreamOptions options();
 
+    /** The service the friend asked for ({@code ""} for a plain stream from {@link Sessions#open(UserId, StreamOptions)}). */
+    default String service() {
+        return "";
+    }
+
     /** Accepts: completes with the stream. Only the first answer counts. */
     Mono<CarrierStream> accept();
 

@@ -52,10 +52,27 @@ public interface Sessions {
     Mono<CarrierStream> open(UserId friend, StreamOptions options);
 
     /**
+     * Opens a stream for a service of the friend's node (port forwarding, file transfer, an
+     * application protocol): the friend's node hands it to {@link #requests(String)} of the
+     * service's name instead of {@link #requests()}, and refuses it ("no such service") when
+     * nothing subscribes there. {@code service} is {@code name} or {@code name/detail}
+     * (1..255 bytes of UTF-8); only the {@code name} part routes, the whole string is
+     * {@link SessionRequest#service()} at the friend.
+     */
+    Mono<CarrierStream> open(UserId friend, String service, StreamOptions options);
+
+    /**
      * Streams friends ask for. Hot; up to 64 requests wait for a subscriber, more are refused.
      * Each must be accepted or refused (an unanswered request times out at the opener).
      */
     Flux<SessionRequest> requests();
+
+    /**
+     * Streams friends open for the service {@code name} (see {@link #open(UserId, String, StreamOptions)}).
+     * Hot; up to 64 requests wait, more are refused. While no subscriber is (or was) attached for
+     * a name, requests for it are refused with "no such service".
+     */
+    Flux<SessionRequest> requests(String name);
 
     /** Closes every stream and stops answering. */
     Mono<Void> close();

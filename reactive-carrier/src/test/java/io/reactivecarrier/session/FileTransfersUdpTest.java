@@ -1,0 +1,263 @@
+package io.reactivecarrier.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/** File transfers between two friends on real loopback UDP. */
+class FileTransfersUdpTest {
+
+    static final Duration TIMEOUT = Friends.TIMEOUT;
+
+    @TempDir
+    Path dir;
+
+    final Friends friends = new Friends();
+
+    @AfterEach
+    void tearDown() {
+        friends.close();
+    }
+
+    static Path randomFile(Path file, long size, int seed) throws IOException {
+        Random r = new Random(seed);
+        byte[] chunk = new byte[1 << 20];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (long left = size; left > 0; ) {
+                r.nextBytes(chunk);
+                int n = (int) Math.min(chunk.length, left);
+                out.write(chunk, 0, n);
+                left -= n;
+            }
+        }
+        return file;
+    }
+
+    static byte[] sha(Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(file)) {
+            byte[] b = new byte[1 << 20];
+            int n;
+            while ((n = in.read(b)) > 0) {
+                md.update(b, 0, n);
+            }
+        }
+        return md.digest();
+    }
+
+    static FileTransferException.Reason reasonOf(Throwable e) {
+        return e instanceof FileTransferException f ? f.reason() : null;
+    }
+
+    @Test
+    void aLargeFileArrivesByteExact() throws Exception {
+        long size = Long.getLong("files.bytes", 256L << 20);
+        Friends.Node[] n = friends.pair();
+        FileTransfers sender = FileTransfers.create(n[0].sessions);
+        FileTransfers receiver = FileTransfers.create(n[1].sessions);
+        Path src = randomFile(dir.resolve("big.bin"), size, 1);
+        Path dst = dir.resolve("in").resolve("big.bin");
+        List<TransferProgress> seen = new ArrayList<>();
+        Mono<TransferProgress> received = receiver.incoming().next()
+                .doOnNext(f -> {
+                    assertThat(f.name()).isEqualTo("big.bin");
+                    assertThat(f.size()).isEqualTo(size);
+                })
+                .flatMap(f -> f.accept(dst).last())
+                .cache();
+        received.subscribe();
+        TransferProgress last = sender.send(n[1].id(), src).doOnNext(seen::add).blockLast(TIMEOUT.multipliedBy(3));
+        assertThat(last.done()).isTrue();
+        assertThat(last.bytes()).isEqualTo(size);
+        assertThat(last.total()).isEqualTo(size);
+        assertThat(seen).hasSizeGreaterThan(1);
+        assertThat(received.block(TIMEOUT).done()).isTrue();
+        assertThat(Files.size(dst)).isEqualTo(size);
+        assertThat(sha(dst)).isEqualTo(sha(src));
+        assertThat(dst.resolveSibling("big.bin.part")).doesNotExist();
+        assertThat(dst.resolveSibling("big.bin.part.meta")).doesNotExist();
+    }
+
+    @Test
+    void anInterruptedTransferResumesFromTheReceivedOffsetAfterARestart() throws Exception {
+        long size = 64L << 20;
+        Friends.Node[] n = friends.pair();
+        FileTransfers sender = FileTransfers.create(n[0].sessions);
+        FileTransfers receiver = FileTransfers.create(n[1].sessions);
+        Path src = randomFile(dir.resolve("movie.bin"), size, 2);
+        Path dst = dir.resolve("movie.bin.received");
+        AtomicReference<Throwable> receiverError = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        receiver.incoming().next()
+                .flatMapMany(f -> f.accept(dst))
+                .doOnNext(p -> {
+                    if (p.bytes() >= 8 << 20 && stopping.compareAndSet(false, true)) {
+                        Schedulers.boundedElastic().schedule(n[1]::stop); // the receiving process goes away mid-transfer
+                    }
+                })
+                .subscribe(null, receiverError::set);
+        assertThatThrownBy(() -> sender.send(n[1].id(), src).blockLast(TIMEOUT))
+                .matches(e -> reasonOf(e) == FileTransferException.Reason.INTERRUPTED, "interrupted");
+        Path part = dst.resolveSibling("movie.bin.received.part");
+        assertThat(part).exists();
+        assertThat(dst.resolveSibling("movie.bin.received.part.meta")).exists();
+        long had = Files.size(part);
+        Awaitility.await().atMost(TIMEOUT).until(() -> receiverError.get() != null);
+        assertThat(reasonOf(receiverError.get())).isEqualTo(FileTransferException.Reason.INTERRUPTED);
+        assertThat(had).isGreaterThanOrEqualTo(8 << 20).isLessThan(size);
+
+        Friends.Node b2 = n[1].restart();
+        FileTransfers receiver2 = FileTransfers.create(b2.sessions);
+        b2.links.connect(n[0].id()).block(TIMEOUT); // a restarted node links up with its friends again
+        Mono<TransferProgress> resumed = receiver2.incoming().next().flatMap(f -> f.accept(dst).last()).cache();
+        resumed.subscribe();
+        TransferProgress last = sender.send(b2.id(), src).blockLast(TIMEOUT);
+        assertThat(last.done()).isTrue();
+        assertThat(last.resumedFrom()).isPositive().isLessThanOrEqualTo(had);
+        assertThat(resumed.block(TIMEOUT).resumedFrom()).isEqualTo(last.resumedFrom());
+        assertThat(sha(dst)).isEqualTo(sha(src));
+        assertThat(part).doesNotExist();
+    }
+
+    @Test
+    void pausedOnBothSidesAndResumedStillCompletes() throws Exception {
+        long size = 24L << 20;
+        Friends.Node[] n = friends.pair();
+        FileTransfers sender = FileTransfers.create(n[0].sessions);
+        FileTransfers receiver = FileTransfers.create(n[1].sessions);
+        Path src = randomFile(dir.resolve("p.bin"), size, 3);
+        Path dst = dir.resolve("p.out");
+        AtomicReference<FileTransfers.IncomingFile> in = new AtomicReference<>();
+        Mono<TransferProgress> received = receiver.incoming().next().doOnNext(in::set)
+                .flatMap(f -> f.accept(dst).last()).cache();
+        received.subscribe();
+        FileTransfers.FileTransfer out = sender.transfer(n[1].id(), src);
+        out.pause(); // paused before it starts: nothing is read until resumed
+        Mono<TransferProgress> sent = out.progress().last().cache();
+        sent.subscribe();
+        Awaitility.await().atMost(TIMEOUT).until(() -> in.get() != null);
+        in.get().pause();
+        out.resume();
+        Awaitility.await().pollDelay(Duration.ofMillis(500)).atMost(TIMEOUT).until(() -> true);
+        assertThat(Files.exists(dst)).isFalse();
+        in.get().resume();
+        assertThat(sent.block(TIMEOUT).done()).isTrue();
+        assertThat(received.block(TIMEOUT).done()).isTrue();
+        assertThat(sha(dst)).isEqualTo(sha(src));
+    }
+
+    @Test
+    void theSenderCancels() throws Exception {
+        Friends.Node[] n = friends.pair();
+        FileTransfers sender = FileTransfers.create(n[0].sessions);
+        FileTransfers receiver = FileTransfers.create(n[1].sessions);
+        Path src = randomFile(dir.resolve("c.bin"), 64L << 20, 4);
+        Path dst = dir.resolve("c.out");
+        Mono<TransferProgress> received = receiver.incoming().next().flatMap(f -> f.accept(dst).last()).cache();
+        received.subscribe(null, e -> { });
+        FileTransfers.FileTransfer out = sender.transfer(n[1].id(), src);
+        out.progress().filter(p -> p.bytes() >= 4 << 20).next().doOnNext(p -> out.cancel()).subscribe(null, e -> { });
+        assertThatThrownBy(() -> received.block(TIMEOUT))
+                .matches(e -> reasonOf(e) == FileTransferException.Reason.CANCELLED, "cancelled")
+                .hasMessageContaining("cancelled by the sender");
+        Awaitility.await().atMost(TIMEOUT).until(() -> !Files.exists(dst.resolveSibling("c.out.part")));
+        assertThat(dst).doesNotExist();
+    }
+
+    @Test
+    void theReceiverCancels() throws Exception {
+        Friends.Node[] n = friends.pair();
+        FileTransfers sender = FileTransfers.create(n[0].sessions);
+        FileTransfers receiver = FileTransfers.create(n[1].sessions);
+        Path src = randomFile(dir.resolve("r.bin"), 64L << 20, 5);
+        Path dst = dir.resolve("r.out");
+        receiver.incoming().next()
+                .flatMap(f -> f.accept(dst).filter(p -> p.bytes() >= 4 << 20).next().doOnNext(p -> f.cancel()))
+                .subscribe(null, e -> { });
+        assertThatThrownBy(() -> sender.send(n[1].id(), src).blockLast(TIMEOUT))
+                .matches(e -> reasonOf(e) == FileTransferException.Reason.CANCELLED, "cancelled")
+                .hasMessageContaining("cancelled by the receiver");
+        Awaitility.await().atMost(TIMEOUT).until(() -> !Files.exists(dst.resolveSibling("r.out.part")));
+        assertThat(dst).doesNotExist();
+    }
+
+    @Test
+    void aRefusedTransferFailsWithTheReason() throws Exception {
+        Friends.Node[] n = friends.pair();
+        FileTransfers sender = FileTransfers.create(n[0].sessions);
+        FileTransfers receiver = FileTransfers.create(n[1].sessions);
+        Path src = randomFile(dir.resolve("x.bin"), 1 << 20, 6);
+        receiver.incoming().flatMap(f -> f.refuse("no thanks")).subscribe();
+        assertThatThrownBy(() -> sender.send(n[1].id(), src).blockLast(TIMEOUT))
+                .matches(e -> reasonOf(e) == FileTransferException.Reason.REFUSED, "refused")
+                .hasMessageContaining("no thanks");
+    }
+
+    @Test
+    void aHashMismatchFailsAndKeepsNothingUnderTheFinalName() throws Exception {
+        long size = 4L << 20;
+        Friends.Node[] n = friends.pair();
+        FileTransfers sender = FileTransfers.create(n[0].sessions);
+        FileTransfers receiver = FileTransfers.create(n[1].sessions);
+        Path src = randomFile(dir.resolve("h.bin"), size, 7);
+        Path dst = dir.resolve("h.out");
+        // a partial file that claims to be this file but holds other bytes
+        randomFile(dst.resolveSibling("h.out.part"), 1 << 20, 99);
+        Properties p = new Properties();
+        p.setProperty("sha256", HexFormat.of().formatHex(sha(src)));
+        p.setProperty("size", String.valueOf(size));
+        try (var w = Files.newBufferedWriter(dst.resolveSibling("h.out.part.meta"))) {
+            p.store(w, null);
+        }
+        Mono<TransferProgress> received = receiver.incoming().next().flatMap(f -> f.accept(dst).last()).cache();
+        received.subscribe(null, e -> { });
+        assertThatThrownBy(() -> sender.send(n[1].id(), src).blockLast(TIMEOUT))
+                .matches(e -> reasonOf(e) == FileTransferException.Reason.CORRUPTED, "corrupted");
+        assertThatThrownBy(() -> received.block(TIMEOUT))
+                .matches(e -> reasonOf(e) == FileTransferException.Reason.CORRUPTED, "corrupted");
+        assertThat(dst).doesNotExist();
+        assertThat(dst.resolveSibling("h.out.part")).doesNotExist();
+    }
+
+    @Test
+    void severalTransfersAtOnce() throws Exception {
+        Friends.Node[] n = friends.pair();
+        FileTransfers sender = FileTransfers.create(n[0].sessions);
+        FileTransfers receiver = FileTransfers.create(n[1].sessions);
+        int count = 4;
+        List<Path> srcs = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            srcs.add(randomFile(dir.resolve("m" + i + ".bin"), (3L << 20) + i * 12_345, 10 + i));
+        }
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Mono<List<TransferProgress>> received = receiver.incoming().take(count)
+                .flatMap(f -> f.accept(out.resolve(f.name())).last()).collectList().cache();
+        received.subscribe();
+        List<TransferProgress> sent = Flux.fromIterable(srcs).flatMap(s -> sender.send(n[1].id(), s).last())
+                .collectList().block(TIMEOUT);
+        assertThat(sent).hasSize(count).allMatch(TransferProgress::done);
+        assertThat(received.block(TIMEOUT)).hasSize(count).allMatch(TransferProgress::done);
+        for (Path s : srcs) {
+            assertThat(sha(out.resolve(s.getFileName()))).isEqualTo(sha(s));
+        }
+    }
+}
