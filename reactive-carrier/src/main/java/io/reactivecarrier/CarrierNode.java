@@ -7,6 +7,8 @@ import io.reactivecarrier.dht.NatInfo;
 import io.reactivecarrier.dht.NodeId;
 import io.reactivecarrier.friend.Friends;
 import io.reactivecarrier.message.Messages;
+import io.reactivecarrier.session.FileTransfers;
+import io.reactivecarrier.session.PortForwarding;
 import io.reactivecarrier.session.Sessions;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -90,4 +92,17 @@ public interface CarrierNode {
      * over the node's friend links and its UDP socket.
      */
     Sessions sessions();
+
+    /**
+     * Port forwarding over streams: {@code forwarding().addService("web", "127.0.0.1", 8080)} makes
+     * a local service reachable to friends; {@code forwarding().forward(friend, "web", localBind)}
+     * makes a friend's service appear on a local TCP port.
+     */
+    PortForwarding forwarding();
+
+    /**
+     * File transfer over streams: {@code files().send(friend, path)} with progress,
+     * {@code files().incoming()} to accept or refuse, resumable and verified by SHA-256.
+     */
+    FileTransfers files();
 }

@@ -29,6 +29,8 @@ import io.reactivecarrier.friend.FriendEvent;
 import io.reactivecarrier.message.FriendDirectory;
 import io.reactivecarrier.message.MessageService;
 import io.reactivecarrier.message.Messages;
+import io.reactivecarrier.session.FileTransfers;
+import io.reactivecarrier.session.PortForwarding;
 import io.reactivecarrier.session.Sessions;
 import io.reactivecarrier.store.KeyValueMap;
 import io.reactivecarrier.store.NodeStore;
@@ -81,7 +83,8 @@ final class DefaultCarrierNode implements CarrierNode {
     /** Everything a started node holds. */
     private record Running(NodeStore store, Ed25519KeyPair identity, X25519KeyPair nodeKey, int nospam,
             UdpTransport transport, RpcEndpoint rpc, DhtNode dht, KeyValueMap nodeMap, Disposable announcer,
-            LinkManager links, FriendService friends, NatTraversal nat, MessageService messages, Sessions sessions) {
+            LinkManager links, FriendService friends, NatTraversal nat, MessageService messages, Sessions sessions,
+            PortForwarding forwarding, FileTransfers files) {
     }
 
     DefaultCarrierNode(CarrierBuilder config) {
@@ -149,6 +152,8 @@ final class DefaultCarrierNode implements CarrierNode {
                                                 .meterRegistry(config.meterRegistry));
                                 Sessions sessions = Sessions.create(links, nat.linkTransport(), nat.linkRouter(),
                                         config.meterRegistry);
+                                PortForwarding forwarding = PortForwarding.create(sessions);
+                                FileTransfers files = FileTransfers.create(sessions);
                                 for (int type = MESSAGE_ITEMS_FROM; type <= MESSAGE_ITEMS_TO; type++) {
                                     friends.mailbox().register(type, messages::onMailboxItem);
                                 }
@@ -157,15 +162,16 @@ final class DefaultCarrierNode implements CarrierNode {
                                         .then(friends.start())
                                         .then(Mono.fromSupplier(() -> new Running(store, identity, nodeKey,
                                                 id.nospam(), transport, rpc, dht, nodeMap, null, links, friends, nat,
-                                                messages, sessions)))
-                                        .onErrorResume(e -> sessions.close().then(messages.close()).then(friends.stop()).then(nat.close())
+                                                messages, sessions, forwarding, files)))
+                                        .onErrorResume(e -> files.close().then(forwarding.close())
+                                                .then(sessions.close()).then(messages.close()).then(friends.stop()).then(nat.close())
                                                 .then(links.close()).then(rpc.close())
                                                 .then(transport.close()).then(Mono.error(e)));
                             });
                 })
                 .flatMap(r -> {
                     Running withAnnouncer = new Running(r.store, r.identity, r.nodeKey, r.nospam, r.transport, r.rpc,
-                            r.dht, r.nodeMap, scheduleAnnouncements(r), r.links, r.friends, r.nat, r.messages, r.sessions);
+                            r.dht, r.nodeMap, scheduleAnnouncements(r), r.links, r.friends, r.nat, r.messages, r.sessions, r.forwarding, r.files);
                     running = withAnnouncer;
                     startNatRoles(withAnnouncer);
                     log.info("node {} started on {} (node id {})", UserId.of(r.identity.publicKey()).shortString(),
@@ -284,21 +290,25 @@ final class DefaultCarrierNode implements CarrierNode {
                 r.announcer.dispose();
             }
             stopNatRoles();
-            return r.sessions.close()
-                    .then(r.messages.close())
-                    .then(r.friends.stop())
-                    .then(r.nat.close())
-                    .then(r.links.close())
-                    .then(r.dht.snapshot())
+            // each step is deferred: some close() methods act when called, and the transport must
+            // stay open until the links have said goodbye
+            return Mono.defer(() -> r.files.close())
+                    .then(Mono.defer(() -> r.forwarding.close()))
+                    .then(Mono.defer(() -> r.sessions.close()))
+                    .then(Mono.defer(() -> r.messages.close()))
+                    .then(Mono.defer(() -> r.friends.stop()))
+                    .then(Mono.defer(() -> r.nat.close()))
+                    .then(Mono.defer(() -> r.links.close()))
+                    .then(Mono.defer(() -> r.dht.snapshot()))
                     .flatMap(nodes -> r.nodeMap.put(SNAPSHOT_KEY, RoutingSnapshot.encode(nodes)))
                     .onErrorResume(e -> {
                         log.warn("could not save the routing table: {}", e.toString());
                         return Mono.empty();
                     })
-                    .then(r.dht.stop())
-                    .then(r.rpc.close())
-                    .then(r.transport.close())
-                    .then(r.store.close())
+                    .then(Mono.defer(() -> r.dht.stop()))
+                    .then(Mono.defer(() -> r.rpc.close()))
+                    .then(Mono.defer(() -> r.transport.close()))
+                    .then(Mono.defer(() -> r.store.close()))
                     .doOnSuccess(v -> log.info("node {} stopped", UserId.of(r.identity.publicKey()).shortString()));
         });
     }
@@ -392,6 +402,16 @@ final class DefaultCarrierNode implements CarrierNode {
                 return friends.events().filter(e -> e.type() == FriendEvent.Type.ONLINE).map(e -> e.friend().id());
             }
         };
+    }
+
+    @Override
+    public PortForwarding forwarding() {
+        return running().forwarding;
+    }
+
+    @Override
+    public FileTransfers files() {
+        return running().files;
     }
 
     @Override

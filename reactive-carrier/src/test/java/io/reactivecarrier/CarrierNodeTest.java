@@ -121,6 +121,24 @@ class CarrierNodeTest {
     }
 
     @Test
+    void stopSavesTheRoutingTableBeforeClosingTheStore() throws Exception {
+        CarrierNode boot = start("boot");
+        CarrierNode a = start("a", boot);
+        start("b", boot);
+        org.awaitility.Awaitility.await().atMost(T).until(() -> a.dht().findNode(boot.nodeId()).block(T).size() >= 2);
+        a.stop().block(T);
+        // every step of stop runs in order: the snapshot is written while the store is still open
+        io.reactivecarrier.store.NodeStore store = io.reactivecarrier.store.NodeStore.open(nodes.dir().resolve("a")).block(T);
+        try {
+            byte[] snapshot = store.map("node").get("dht.snapshot".getBytes(StandardCharsets.US_ASCII)).block(T)
+                    .orElseThrow(() -> new AssertionError("no routing-table snapshot after stop"));
+            assertThat(io.reactivecarrier.dht.RoutingSnapshot.decode(snapshot)).isNotEmpty();
+        } finally {
+            store.close().block(T);
+        }
+    }
+
+    @Test
     void aDataDirectoryHeldByARunningNodeIsRefused() {
         start("held");
         CarrierNode second = Carrier.builder().dataDir(nodes.dir().resolve("held")).bindHost("127.0.0.1").build();
