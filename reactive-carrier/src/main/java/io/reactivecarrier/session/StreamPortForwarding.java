@@ -206,7 +206,7 @@ final class StreamPortForwarding implements PortForwarding {
                     .doOnNext(ch -> log.debug("{}: channel {}", label, ch.id()))
                     .flatMap(ch -> TcpPipe.pipe(tcp, ch, idleTimeout, label))
                     .onErrorResume(e -> {
-                        log.warn("{}: {}", label, e.getMessage());
+                        log.info("{}: {}", label, e.getMessage());
                         TcpPipe.reset(tcp);
                         return Mono.empty();
                     })

@@ -148,8 +148,11 @@ final class TcpPipe {
                 .doOnSuccess(v -> Mono.delay(LINGER).then(ch.close("done")).subscribe(x -> { }, x -> { }))
                 .onErrorResume(e -> {
                     String reason = e.getMessage() == null ? e.toString() : e.getMessage();
-                    if (e instanceof StreamException || e instanceof java.io.IOException || e instanceof TimeoutException) {
-                        log.warn("{}: connection closed: {}", label, reason);
+                    if (e instanceof StreamException) {
+                        // the stream ended (closed by either side, or the friend went away): routine
+                        log.debug("{}: connection closed: {}", label, reason);
+                    } else if (e instanceof java.io.IOException || e instanceof TimeoutException) {
+                        log.info("{}: connection closed: {}", label, reason);
                     } else {
                         log.warn("{}: connection closed: {}", label, reason, e);
                     }
