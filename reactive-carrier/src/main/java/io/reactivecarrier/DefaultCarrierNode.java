@@ -330,8 +330,28 @@ final class DefaultCarrierNode implements CarrierNode {
                             return Mono.empty();
                         }))
                 .subscribe(null, e -> log.debug("relay lookup failed: {}", e.toString()));
-        Disposable relayFinder = r.transport.scheduler().schedulePeriodically(findRelays,
-                RELAY_LOOKUP_FIRST.toMillis(), RELAY_LOOKUP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        // the first lookup runs right after the DHT join; while no relay is registered the lookup
+        // is repeated after 2 s, 4 s, 8 s ... (at most RELAY_LOOKUP_EVERY), so a node that started
+        // before any relay was announced (or whose first lookup timed out) does not wait 5 minutes
+        java.util.concurrent.atomic.AtomicLong nextLookup = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong backoff = new java.util.concurrent.atomic.AtomicLong(
+                RELAY_LOOKUP_FIRST.toMillis());
+        Runnable relayTick = () -> {
+            long now = System.currentTimeMillis();
+            if (now < nextLookup.get()) {
+                return;
+            }
+            long wait = RELAY_LOOKUP_EVERY.toMillis();
+            if (r.nat.relays().isEmpty()) {
+                wait = backoff.getAndUpdate(b -> Math.min(b * 2, RELAY_LOOKUP_EVERY.toMillis()));
+            } else {
+                backoff.set(RELAY_LOOKUP_FIRST.toMillis());
+            }
+            nextLookup.set(now + wait);
+            findRelays.run();
+        };
+        Disposable relayFinder = r.transport.scheduler().schedulePeriodically(relayTick,
+                0, RELAY_LOOKUP_FIRST.toMillis(), TimeUnit.MILLISECONDS);
         roles.add(relayFinder::dispose);
         if (config.lanDiscovery) {
             try {

@@ -13,6 +13,8 @@ public final class NodeLabScenario {
 
     static final int S = 120;
     static final int PORT = 33445;
+    private static final String[] SMALL = {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx192m", "-Xss512k"};
+    private static final String[] USER = {"-XX:+UseSerialGC", "-Xmx256m", "-Xss512k"};
 
     /**
      * What one run saw.
@@ -39,6 +41,8 @@ public final class NodeLabScenario {
 
     /** Starts the four nodes in {@code lab} and runs the scenario with a stream of {@code streamBytes}. */
     public static Result run(NetnsLab lab, long streamBytes) {
+        // the bootstrap and relay nodes start quickly; the users get the full JIT for the stream
+        lab.jvmOptions(SMALL);
         Node boot = lab.start("boot", LabCarrierNode.class, "boot", String.valueOf(PORT));
         String bootSpec = NetnsLab.BOOT_IP + ":" + PORT + "/" + boot.expect("NODEID", S);
         boot.expect("READY", S);
@@ -48,6 +52,7 @@ public final class NodeLabScenario {
             throw new AssertionError("the relay did not find itself in the relay directory");
         }
         relay.expect("READY", S);
+        lab.jvmOptions(USER);
         Node a = lab.start("a", LabCarrierNode.class, "peer", "40001", bootSpec, relaySpec);
         Node b = lab.start("b", LabCarrierNode.class, "peer", "40002", bootSpec, relaySpec);
         a.expect("NODEID", S);
