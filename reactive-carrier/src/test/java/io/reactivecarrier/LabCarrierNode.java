@@ -60,7 +60,10 @@ public final class LabCarrierNode {
                 .bindHost(System.getenv().getOrDefault("LAB_BIND", "0.0.0.0")).bindPort(port)
                 .relay(role.equals("relay"))
                 .startTimeout(Duration.ofSeconds(60))
-                .friendOptions(FriendOptions.create().reconnectBackoff(Duration.ofMillis(500), Duration.ofSeconds(4)));
+                // a request between users behind symmetric NATs goes through the DHT mailbox: poll it
+                // every 5 s rather than every 60 s (the default)
+                .friendOptions(FriendOptions.create().reconnectBackoff(Duration.ofMillis(500), Duration.ofSeconds(4))
+                        .mailboxPollInterval(Duration.ofSeconds(5)));
         for (int i = 2; i < args.length; i++) {
             b = b.bootstrap(args[i]);
         }
@@ -153,8 +156,8 @@ public final class LabCarrierNode {
                 long t1 = System.nanoTime();
                 s.send(data(bytes, seed).doOnNext(buf -> md.update(buf.nioBuffer()))).block(Duration.ofMinutes(5));
                 String path = String.valueOf(s.transportInfo().path());
+                s.close().block(T); // (a graceful close: until the friend has everything)
                 long ms = (System.nanoTime() - t1) / 1_000_000;
-                s.close().block(T);
                 return "STREAM_SENT " + bytes + " " + HEX.formatHex(md.digest()) + " " + ms + " " + path;
             }
             default -> {

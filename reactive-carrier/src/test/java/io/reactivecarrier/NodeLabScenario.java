@@ -39,8 +39,13 @@ public final class NodeLabScenario {
     private NodeLabScenario() {
     }
 
+    private static void phase(NetnsLab lab, String what, long t0) {
+        System.out.printf("nat-lab %s: %s after %.1f s%n", lab, what, (System.nanoTime() - t0) / 1e9);
+    }
+
     /** Starts the four nodes in {@code lab} and runs the scenario with a stream of {@code streamBytes}. */
     public static Result run(NetnsLab lab, long streamBytes) {
+        long t0 = System.nanoTime();
         // the bootstrap and relay nodes start quickly; the users get the full JIT for the stream
         lab.jvmOptions(SMALL);
         Node boot = lab.start("boot", LabCarrierNode.class, "boot", String.valueOf(PORT));
@@ -67,6 +72,7 @@ public final class NodeLabScenario {
         a.expect("READY", S);
         b.expect("READY", S);
 
+        phase(lab, "nodes ready", t0);
         a.send("request " + bAddress);
         a.expect("REQUESTED", S);
         String from = b.expect("REQUEST", S);
@@ -80,6 +86,7 @@ public final class NodeLabScenario {
         a.send("online " + bUser);
         a.expect("ONLINE", S);
 
+        phase(lab, "friends online", t0);
         boolean messagesOk = true;
         a.send("send " + bUser + " hello-from-a");
         messagesOk &= a.expect("DELIVERED", S).startsWith("DELIVERED");
@@ -88,11 +95,13 @@ public final class NodeLabScenario {
         messagesOk &= b.expect("DELIVERED", S).startsWith("DELIVERED");
         messagesOk &= a.expect("MSG", S).equals(bUser + " hello-from-b");
 
+        phase(lab, "messages done", t0);
         a.send("stream " + bUser + " " + streamBytes + " 7");
         String[] sent = a.expect("STREAM_SENT", 300).split(" ");
         String[] got = b.expect("STREAM_RECV", 300).split(" ");
         boolean streamOk = sent[0].equals(String.valueOf(streamBytes)) && got[0].equals(sent[0])
                 && got[1].equals(sent[1]);
+        phase(lab, "stream done", t0);
         Result r = new Result(aNat, bNat, relays, connectMs, messagesOk, streamOk, streamBytes,
                 Long.parseLong(sent[2]), sent[3], got[3]);
         System.out.println("nat-lab (whole nodes) " + lab + ": " + r + String.format(" %.1f MB/s", r.mbPerSecond()));
