@@ -499,6 +499,11 @@ final class DefaultCarrierNode implements CarrierNode {
         return running().friends;
     }
 
+    /** The relays this node registers with (for tests). */
+    List<InetSocketAddress> registeredRelays() {
+        return running().nat.relays();
+    }
+
     /** The node's link manager (for the layers above). */
     LinkManager links() {
         return running().links;
