@@ -21,6 +21,7 @@ public final class NodeLabScenario {
      *
      * @param path the stream's path when it ended, at a ({@code DIRECT}, {@code PUNCHED} or {@code RELAYED})
      * @param bPath the stream's path when it ended, at b
+     * @param maxPacketSize the largest packet a's stream sent at the end (path MTU probing)
      * @param connectMs from b's accept until b sees a online (in b's process)
      * @param messagesOk a message each way, delivered (receipt) and received
      * @param streamOk every byte arrived and the SHA-256 of both ends agree
@@ -28,7 +29,7 @@ public final class NodeLabScenario {
      * @param streamMs a's send time of the whole stream
      */
     public record Result(String aNat, String bNat, int relays, long connectMs, boolean messagesOk, boolean streamOk,
-            long streamBytes, long streamMs, String path, String bPath) {
+            long streamBytes, long streamMs, String path, String bPath, int maxPacketSize) {
 
         /** The stream's throughput in MB/s (10^6 bytes). */
         public double mbPerSecond() {
@@ -103,7 +104,7 @@ public final class NodeLabScenario {
                 && got[1].equals(sent[1]);
         phase(lab, "stream done", t0);
         Result r = new Result(aNat, bNat, relays, connectMs, messagesOk, streamOk, streamBytes,
-                Long.parseLong(sent[2]), sent[3], got[3]);
+                Long.parseLong(sent[2]), sent[3], got[3], Integer.parseInt(sent[4]));
         System.out.println("nat-lab (whole nodes) " + lab + ": " + r + String.format(" %.1f MB/s", r.mbPerSecond()));
         return r;
     }

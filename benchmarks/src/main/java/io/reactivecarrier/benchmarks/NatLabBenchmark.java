@@ -80,6 +80,7 @@ final class NatLabBenchmark {
                 .put("stream_ok", streamOk)
                 .put("stream_mib", bytes >> 20)
                 .put("mb_per_s", rates.get(rates.size() / 2))
+                .put("max_packet_size", last.maxPacketSize())
                 .put("relays_found", last.relays())
                 .put("nat_a", last.aNat())
                 .put("nat_b", last.bNat());
