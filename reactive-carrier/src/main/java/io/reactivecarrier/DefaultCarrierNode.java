@@ -319,10 +319,28 @@ final class DefaultCarrierNode implements CarrierNode {
         if (config.relay) {
             RelayServer relay = RelayServer.start(r.rpc, routerOf(r), RelayServer.Limits.defaults());
             Duration ttl = Duration.ofMinutes(30);
-            Runnable announce = () -> RelayDirectory.announce(r.dht, new NodeInfo(r.dht.id(), publicAddress(r)), ttl)
-                    .subscribe(n -> log.debug("relay announced on {} nodes", n),
-                            e -> log.debug("relay announcement failed: {}", e.toString()));
-            Disposable timer = r.transport.scheduler().schedulePeriodically(announce, 0, ttl.toMillis() / 2,
+            // announced at once, again every half TTL, and every few seconds while the last
+            // announcement reached no node (as the peer record)
+            java.util.concurrent.atomic.AtomicLong nextAnnounce = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicBoolean announcing = new java.util.concurrent.atomic.AtomicBoolean();
+            Runnable announce = () -> {
+                if (System.currentTimeMillis() < nextAnnounce.get() || !announcing.compareAndSet(false, true)) {
+                    return;
+                }
+                RelayDirectory.announce(r.dht, new NodeInfo(r.dht.id(), publicAddress(r)), ttl)
+                        .defaultIfEmpty(0)
+                        .onErrorResume(e -> {
+                            log.debug("relay announcement failed: {}", e.toString());
+                            return Mono.just(0);
+                        })
+                        .subscribe(n -> {
+                            log.debug("relay announced on {} nodes", n);
+                            nextAnnounce.set(System.currentTimeMillis()
+                                    + (n > 0 ? ttl.toMillis() / 2 : ANNOUNCE_RETRY_MS));
+                            announcing.set(false);
+                        });
+            };
+            Disposable timer = r.transport.scheduler().schedulePeriodically(announce, 0, ANNOUNCE_RETRY_MS,
                     TimeUnit.MILLISECONDS);
             roles.add(() -> {
                 timer.dispose();
@@ -340,8 +358,28 @@ final class DefaultCarrierNode implements CarrierNode {
                             return Mono.empty();
                         }))
                 .subscribe(null, e -> log.debug("relay lookup failed: {}", e.toString()));
-        Disposable relayFinder = r.transport.scheduler().schedulePeriodically(findRelays,
-                RELAY_LOOKUP_FIRST.toMillis(), RELAY_LOOKUP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        // the first lookup runs right after the DHT join; while no relay is registered the lookup
+        // is repeated after 2 s, 4 s, 8 s ... (at most RELAY_LOOKUP_EVERY), so a node that started
+        // before any relay was announced (or whose first lookup timed out) does not wait 5 minutes
+        java.util.concurrent.atomic.AtomicLong nextLookup = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong backoff = new java.util.concurrent.atomic.AtomicLong(
+                RELAY_LOOKUP_FIRST.toMillis());
+        Runnable relayTick = () -> {
+            long now = System.currentTimeMillis();
+            if (now < nextLookup.get()) {
+                return;
+            }
+            long wait = RELAY_LOOKUP_EVERY.toMillis();
+            if (r.nat.relays().isEmpty()) {
+                wait = backoff.getAndUpdate(b -> Math.min(b * 2, RELAY_LOOKUP_EVERY.toMillis()));
+            } else {
+                backoff.set(RELAY_LOOKUP_FIRST.toMillis());
+            }
+            nextLookup.set(now + wait);
+            findRelays.run();
+        };
+        Disposable relayFinder = r.transport.scheduler().schedulePeriodically(relayTick,
+                0, RELAY_LOOKUP_FIRST.toMillis(), TimeUnit.MILLISECONDS);
         roles.add(relayFinder::dispose);
         if (config.lanDiscovery) {
             try {
@@ -497,6 +535,11 @@ final class DefaultCarrierNode implements CarrierNode {
     /** The node's friend service (for the layers above: messages use its mailbox and events). */
     FriendService friendService() {
         return running().friends;
+    }
+
+    /** The relays this node registers with (for tests). */
+    List<InetSocketAddress> registeredRelays() {
+        return running().nat.relays();
     }
 
     /** The node's link manager (for the layers above). */

@@ -54,4 +54,16 @@ class CarrierNodeNatTest {
                     && relays.get(0).address().equals(relay.localAddress());
         });
     }
+
+    @Test
+    void aNodeThatStartedBeforeAnyRelayRegistersWithOneAnnouncedLater() {
+        CarrierNode boot = start("boot", Carrier.builder());
+        CarrierNode peer = start("peer", Carrier.builder().bootstrap(boot.bootstrapInfo()));
+        // the peer's first lookups (right after its start, then 2 s later) find no relay
+        await().pollDelay(Duration.ofSeconds(3)).atMost(T)
+                .until(() -> ((DefaultCarrierNode) peer).registeredRelays().isEmpty());
+        CarrierNode relay = start("relay", Carrier.builder().relay(true).bootstrap(boot.bootstrapInfo()));
+        // looked up again while none is registered (not only every 5 minutes)
+        await().atMost(T).until(() -> ((DefaultCarrierNode) peer).registeredRelays().contains(relay.localAddress()));
+    }
 }

@@ -12,8 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Friends behind NAT routers in real network namespaces ({@link NetnsLab}): cone NATs are punched
- * through, symmetric ones fall back to the relay; NAT type detection; messages both ways.
+ * The link layer behind NAT routers in real network namespaces ({@link NetnsLab}), with
+ * hand-composed link managers ({@link LabNode}): IPv6 through NAT66, a relayed link moving to a
+ * punched path, LAN discovery, leftovers of a killed run. The cone/symmetric scenarios with whole
+ * nodes (friends, messages, a 100 MiB stream) are {@code io.reactivecarrier.NodeNatLabTest}.
  * Skipped (with the reason) where namespaces cannot be made.
  */
 @Tag("netns")
@@ -71,21 +73,6 @@ class NatLabTest {
 
     @Test
     @Timeout(180)
-    void coneToConePunchesAHole() {
-        try (NetnsLab lab = NetnsLab.create(Nat.CONE, Nat.CONE)) {
-            Scenario s = start(lab);
-            assertThat(s.aNat).as("a behind a cone NAT").isEqualTo("CONE " + NetnsLab.R1_WAN + ":40001");
-            assertThat(s.bNat).as("b behind a cone NAT").isEqualTo("CONE " + NetnsLab.R2_WAN + ":40002");
-            String path = connectAndTalk(s);
-            // normally punched at once; on a very slow machine the connect may go over the relay
-            // first (after NatTraversal.Options.relayAfter) and move when the punch succeeds
-            assertThat(path).isIn("PUNCHED", "RELAYED");
-            assertThat(awaitPath(s, "PUNCHED")).startsWith("PUNCHED /" + NetnsLab.R2_WAN + ":40002").endsWith("up");
-        }
-    }
-
-    @Test
-    @Timeout(180)
     void coneToConeOverIpv6() {
         try (NetnsLab lab = NetnsLab.create(Nat.CONE, Nat.CONE)) {
             // dual-stack sockets; the DHT is reached over IPv6 only, so the NAT66 mappings are what is seen
@@ -97,32 +84,6 @@ class NatLabTest {
             assertThat(awaitPath(s, "PUNCHED").replace("%0", ""))
                     .startsWith("PUNCHED " + new InetSocketAddress(NetnsLab.R2_WAN6, 40002))
                     .endsWith("up");
-        }
-    }
-
-    @Test
-    @Timeout(180)
-    void symmetricToSymmetricRunsOverTheRelay() {
-        try (NetnsLab lab = NetnsLab.create(Nat.SYMMETRIC, Nat.SYMMETRIC)) {
-            Scenario s = start(lab);
-            assertThat(s.aNat).startsWith("SYMMETRIC");
-            assertThat(s.bNat).startsWith("SYMMETRIC");
-            String path = connectAndTalk(s);
-            assertThat(path).isEqualTo("RELAYED");
-            s.b.send("path " + s.aUser);
-            assertThat(s.b.expect("PATH", S)).startsWith("RELAYED");
-        }
-    }
-
-    @Test
-    @Timeout(180)
-    void coneToSymmetricConnects() {
-        try (NetnsLab lab = NetnsLab.create(Nat.CONE, Nat.SYMMETRIC)) {
-            Scenario s = start(lab);
-            assertThat(s.aNat).startsWith("CONE");
-            assertThat(s.bNat).startsWith("SYMMETRIC");
-            String path = connectAndTalk(s);
-            assertThat(path).isIn("PUNCHED", "RELAYED");
         }
     }
 

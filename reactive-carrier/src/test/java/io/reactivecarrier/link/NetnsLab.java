@@ -211,12 +211,24 @@ public final class NetnsLab implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Sets the options of the JVMs started from now on (by default {@code -XX:TieredStopAtLevel=1
+     * -XX:+UseSerialGC -Xmx192m -Xss512k}: quick to start; bulk transfers want the full JIT).
+     */
+    public NetnsLab jvmOptions(String... options) {
+        jvmOptions = List.of(options);
+        return this;
+    }
+
+    private volatile List<String> jvmOptions = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx192m",
+            "-Xss512k");
+
     /** Starts {@code main} in a JVM inside a namespace; its stdout lines are readable, its stdin writable. */
     public Node start(String role, Class<?> main, String... args) {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns(role),
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx192m", "-Xss512k",
-                "-cp", System.getProperty("java.class.path"), main.getName()));
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         cmd.addAll(List.of(args));
         try {
             Path err = Files.createTempFile("netns-" + role + "-", ".log");
