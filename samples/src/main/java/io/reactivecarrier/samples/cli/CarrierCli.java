@@ -18,6 +18,9 @@ import picocli.CommandLine.TypeConversionException;
  * <pre>
  * java -jar samples/target/carrier.jar node --data-dir /var/lib/carrier --port 33445
  * java -jar samples/target/carrier.jar chat --data-dir alice --bootstrap 203.0.113.7:33445/&lt;nodeIdHex&gt;
+ * java -jar samples/target/carrier.jar send --data-dir alice --to 4MsZ1p report.pdf
+ * java -jar samples/target/carrier.jar receive --data-dir bob --dir downloads
+ * java -jar samples/target/carrier.jar forward --data-dir alice --to 4MsZ1p --service web
  * java -jar samples/target/carrier.jar id --data-dir alice
  * source &lt;(java -jar samples/target/carrier.jar generate-completion)
  * </pre>
@@ -26,8 +29,9 @@ import picocli.CommandLine.TypeConversionException;
  * 3 no bootstrap node answered.
  */
 @Command(name = "carrier", mixinStandardHelpOptions = true, versionProvider = CarrierCli.Version.class,
-        description = "reactive-carrier: run a node, chat with friends, show an identity.",
-        subcommands = {NodeCommand.class, ChatCommand.class, IdCommand.class, AutoComplete.GenerateCompletion.class},
+        description = "reactive-carrier: run a node, chat with friends, send and receive files, forward ports, show an identity.",
+        subcommands = {NodeCommand.class, ChatCommand.class, SendCommand.class, ReceiveCommand.class,
+                ForwardCommand.class, IdCommand.class, AutoComplete.GenerateCompletion.class},
         footer = {"", "Shell completion (bash, zsh): source <(carrier generate-completion)"})
 public final class CarrierCli implements Runnable {
 
@@ -39,7 +43,7 @@ public final class CarrierCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "say which command to run: node, chat, id");
+        throw new CommandLine.ParameterException(spec.commandLine(), "say which command to run: node, chat, send, receive, forward, id");
     }
 
     public static void main(String[] args) {

@@ -83,6 +83,10 @@ final class NodeCommand implements Callable<Integer> {
             description = "Properties file with defaults for these options, keys without dashes (data-dir=..., port=...).")
     Path config;
 
+    @Option(names = "--service", paramLabel = "NAME=HOST:PORT",
+            description = "Make a local TCP service reachable to friends (`carrier forward --service NAME`). Repeatable.")
+    List<String> services = new ArrayList<>();
+
     @Option(names = "--once", hidden = true, description = "Start, print, stop (for tests and scripts).")
     boolean once;
 
@@ -94,6 +98,16 @@ final class NodeCommand implements Callable<Integer> {
         if (startTimeout <= 0 || statusInterval < 0) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--start-timeout must be positive and --status-interval not negative");
+        }
+        List<String[]> parsedServices = new ArrayList<>();
+        for (String service : services) {
+            int eq = service.indexOf('=');
+            if (eq <= 0 || service.substring(0, eq).contains("/")) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--service '" + service + "' must be NAME=HOST:PORT (a name without '/')");
+            }
+            InetSocketAddress target = ForwardCommand.hostPort(spec.commandLine(), "--service", service.substring(eq + 1));
+            parsedServices.add(new String[] {service.substring(0, eq), target.getHostString(), String.valueOf(target.getPort())});
         }
         PrintWriter out = spec.commandLine().getOut();
         MeterRegistry registry = metricsPort == null ? new SimpleMeterRegistry()
@@ -112,6 +126,10 @@ final class NodeCommand implements Callable<Integer> {
                         + "); check the address and node id, and that UDP reaches that port");
             }
             printIdentity(out, node);
+            for (String[] s : parsedServices) {
+                node.forwarding().addService(s[0], s[1], Integer.parseInt(s[2]));
+                out.println("service:    " + s[0] + " -> " + s[1] + ":" + s[2] + "   (friends: carrier forward --service " + s[0] + ")");
+            }
             if (registry instanceof PrometheusMeterRegistry prometheus) {
                 metrics = MetricsServer.start(prometheus, metricsHost, metricsPort);
                 out.println("metrics:    http://" + hostText(metrics.address()) + "/metrics");
