@@ -612,7 +612,11 @@ final class StreamFileTransfers implements FileTransfers {
                             return Mono.error(new FileTransferException(FileTransferException.Reason.CORRUPTED,
                                     "the received file's SHA-256 is not the offered one; the partial file was deleted"));
                         }
-                        return Mono.empty();
+                        // done once the sender has the verdict too, so a receiver that stops right
+                        // after does not break the sender's transfer; the file is in place either way
+                        // (answersSent swallows its errors and times out after 30 s)
+                        Mono<Void> said = answersSent;
+                        return said == null ? Mono.<Void>empty() : said;
                     });
         }
 
