@@ -162,6 +162,46 @@ class PortForwardingUdpTest {
     }
 
     @Test
+    void aLongLivedConnectionSurvivesAPathChange() throws Exception {
+        Friends.Node[] n = friends.pair();
+        // the friends reach each other only through a proxy that will move to a new port, as a
+        // NAT does when it rebinds: the link and the stream follow, the TCP connection never notices
+        FaultProxy proxy = FaultProxy.start(Faults.none()).between(n[0].address(), n[1].address());
+        closeables.add(proxy);
+        for (Friends.Node node : n) {
+            friends.directory.put(node.id(), new io.reactivecarrier.link.PeerContact(node.id(),
+                    node.identity.staticKey().publicKey(), node.identity.binding(), List.of(proxy.address())));
+        }
+        PortForwarding.Forwarding f = forwarding(n, "echo", echoService(), PortForwarding.DEFAULT_IDLE_TIMEOUT);
+        try (Socket s = new Socket(f.localAddress().getAddress(), f.localAddress().getPort())) {
+            s.setSoTimeout((int) TIMEOUT.toMillis());
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            Random random = new Random(9);
+            byte[] chunk = new byte[256 << 10];
+            byte[] back = new byte[chunk.length];
+            for (int round = 0; round < 8; round++) {
+                if (round == 4) {
+                    proxy.rebind();
+                }
+                random.nextBytes(chunk);
+                out.write(chunk);
+                out.flush();
+                int got = 0;
+                while (got < back.length) {
+                    int r = in.read(back, got, back.length - got);
+                    assertThat(r).as("the connection stays open across the path change").isPositive();
+                    got += r;
+                }
+                assertThat(back).as("round " + round).isEqualTo(chunk);
+            }
+        }
+        // the data above already crossed the new path; the link itself follows with its next packet
+        org.awaitility.Awaitility.await().atMost(TIMEOUT).until(() ->
+                n[0].links.link(n[1].id()).orElseThrow().remoteAddress().equals(proxy.out.localAddress()));
+    }
+
+    @Test
     void concurrentConnectionsAreByteExactWithHalfClose() throws Exception {
         int connections = Integer.getInteger("forward.connections", 100);
         long bytes = Long.getLong("forward.bytes", 10L << 20);
