@@ -53,6 +53,7 @@ final class ChannelState implements Channel {
     long datagramsAcked;
     long datagramsInFlight;
     boolean datagramFinQueued;
+    boolean requestScheduled;
 
     // ------------------------------------------------------------ receive side
     long recvOffset;
@@ -147,8 +148,19 @@ final class ChannelState implements Channel {
                             + conn.maxDatagramSize() + " now): split it or use a reliable stream"));
                     return;
                 }
+                if (!conn.admitDatagram(ChannelState.this, len)) {
+                    // unreliable: what does not fit the peer's credit or the congestion window is dropped, not queued
+                    buf.release();
+                    conn.stats.datagramsDropped++;
+                    conn.stats.datagramsDroppedSending++;
+                    requestMoreLater();
+                    return;
+                }
                 datagrams.add(buf);
                 buffered += len;
+                conn.markSendable(ChannelState.this);
+                requestMoreLater();
+                return;
             }
             conn.markSendable(ChannelState.this);
             requestMore();
@@ -166,6 +178,21 @@ final class ChannelState implements Channel {
         @Override
         protected void hookOnError(Throwable t) {
             fail(t);
+        }
+    }
+
+    /**
+     * Unreliable channels never wait for credit: they ask for the next batch in a task of its own,
+     * so the loop flushes what was admitted and reads acknowledgements (new credit) in between.
+     */
+    private void requestMoreLater() {
+        Sender s = sender;
+        if (s != null && !requestScheduled && s.outstanding < REQUEST_BATCH / 2) {
+            requestScheduled = true;
+            conn.scheduleOnLoop(() -> {
+                requestScheduled = false;
+                requestMore();
+            });
         }
     }
 

@@ -152,6 +152,30 @@ final class StreamConnection implements CarrierStream {
         }
     }
 
+    /** Runs a task on the loop later, after what the loop already has to do (never inline). */
+    void scheduleOnLoop(Runnable task) {
+        try {
+            scheduler.schedule(task);
+        } catch (java.util.concurrent.RejectedExecutionException gone) {
+            // the loop is gone: the stream is closing anyway
+        }
+    }
+
+    /**
+     * Whether an unreliable channel may queue one more datagram of {@code len} bytes: the peer's
+     * credit must have room for it after the datagrams in flight and queued, and the queued bytes
+     * must fit the part of the congestion window not in flight (at least one packet, so a stream
+     * always makes progress). Everything else is dropped by the caller: datagrams are never queued
+     * without bound and never retransmitted.
+     */
+    boolean admitDatagram(ChannelState ch, int len) {
+        if (ch.datagramsAcked + ch.datagramsInFlight + ch.datagrams.size() >= ch.sendMax) {
+            return false;
+        }
+        long room = Math.max(cc.window() - bytesInFlight, maxPacket);
+        return ch.buffered + len <= room;
+    }
+
     private void requestFlush() {
         if (!flushScheduled) {
             flushScheduled = true;
@@ -205,7 +229,7 @@ final class StreamConnection implements CarrierStream {
     public StreamStats stats() {
         return new StreamStats(stats.packetsSent, stats.packetsReceived, stats.packetsLost, stats.retransmittedBytes,
                 stats.bytesSent, stats.bytesReceived, stats.datagramsDropped, stats.rejected,
-                Math.max(0, smoothedRtt) / 1000, cc.window(), maxPacket);
+                Math.max(0, smoothedRtt) / 1000, cc.window(), maxPacket, stats.datagramsDroppedSending);
     }
 
     @Override
@@ -1233,6 +1257,7 @@ final class StreamConnection implements CarrierStream {
         long bytesSent;
         long bytesReceived;
         long datagramsDropped;
+        long datagramsDroppedSending;
         long rejected;
     }
 

@@ -172,6 +172,52 @@ class SessionsUdpTest {
     }
 
     @Test
+    void anOverloadedUnreliableStreamDropsAndCountsButStaysHealthy() {
+        Node[] n = friends(null);
+        int count = 20_000;
+        Set<Integer> seen = ConcurrentHashMap.newKeySet();
+        AtomicLong bad = new AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<CarrierStream> accepted = new java.util.concurrent.atomic.AtomicReference<>();
+        // a slow reader: one datagram per 10 ms, so the credit it grants is far below what the sender offers
+        Mono<Void> done = n[1].sessions.requests().next().flatMap(SessionRequest::accept)
+                .doOnNext(accepted::set)
+                .flatMap(s -> s.receive().limitRate(1).delayElements(Duration.ofMillis(10)).doOnNext(b -> {
+                    byte[] d = new byte[b.readableBytes()];
+                    b.readBytes(d);
+                    b.release();
+                    int idx = ((d[0] & 0xff) << 24) | ((d[1] & 0xff) << 16) | ((d[2] & 0xff) << 8) | (d[3] & 0xff);
+                    if (idx < 0 || idx >= count || !Arrays.equals(d, StreamEngineTest.datagram(idx)) || !seen.add(idx)) {
+                        bad.incrementAndGet();
+                    }
+                }).then()).cache();
+        done.subscribe();
+        CarrierStream s = n[0].sessions.open(n[1].id(), StreamOptions.unreliable().datagramWindow(64)).block(TIMEOUT);
+        // the send never waits for credit: it completes once every datagram was sent or dropped
+        s.send(Flux.range(0, count).map(i -> Unpooled.wrappedBuffer(StreamEngineTest.datagram(i)))).block(TIMEOUT);
+        done.block(TIMEOUT);
+        StreamStats st = s.stats();
+        assertThat(bad.get()).isZero();
+        assertThat(seen).isNotEmpty();
+        assertThat(st.datagramsDroppedSending()).isPositive();
+        assertThat(st.datagramsDropped()).isGreaterThanOrEqualTo(st.datagramsDroppedSending());
+        assertThat(st.retransmittedBytes()).isZero();
+        // every datagram was delivered or counted as dropped by one end
+        assertThat(seen.size() + st.datagramsDropped() + accepted.get().stats().datagramsDropped())
+                .isGreaterThanOrEqualTo(count);
+        // the receiver never held more than its credit allowed: far fewer than were offered
+        assertThat(seen.size()).isLessThan(count);
+        assertThat(n[0].registry.get("carrier.streams.datagrams.dropped").tag("reason", "overload")
+                .functionCounter().count()).isEqualTo((double) st.datagramsDroppedSending());
+        // the stream stays open and usable: a ping round trip still works through it
+        assertThat(s.onClose().toFuture().isDone()).isFalse();
+        assertThat(accepted.get().onClose().toFuture().isDone()).isFalse();
+        long before = s.stats().packetsReceived();
+        s.close().block(TIMEOUT);
+        accepted.get().onClose().block(TIMEOUT);
+        assertThat(before).isPositive();
+    }
+
+    @Test
     void reliableStreamIsIntactThroughAFaultyProxy() throws Exception {
         Faults faults = new Faults(0.05, 0.03, 0.25, 0.02, 0, TimeUnit.MILLISECONDS.toNanos(2), 1);
         Node[] n = friends(FaultProxy.start(faults));

@@ -203,8 +203,13 @@ class StreamEngineTest {
         done.block(TIMEOUT);
         assertThat(bad.get()).isZero();
         assertThat(dups.get()).isZero();
-        assertThat(seen.size()).isLessThan(count).isGreaterThan(count / 2);
-        assertThat(p[0].stats().retransmittedBytes()).isZero();
+        // a synchronous publisher overloads the stream: what did not fit the credit or the window was
+        // dropped by the sender; what the faults lost was counted when loss detection declared it lost
+        StreamStats st = p[0].stats();
+        assertThat(seen.size()).isLessThan(count).isPositive();
+        assertThat(seen.size() + st.datagramsDropped() + p[1].stats().datagramsDropped()).isGreaterThanOrEqualTo(count);
+        assertThat(st.datagramsDropped()).isGreaterThan(st.datagramsDroppedSending()); // the 5 % loss
+        assertThat(st.retransmittedBytes()).isZero();
     }
 
     @Test
