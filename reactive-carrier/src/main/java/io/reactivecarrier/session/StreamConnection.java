@@ -59,6 +59,11 @@ final class StreamConnection implements CarrierStream {
     private int nextChannelId;
     private final Sinks.Many<Channel> incomingChannels;
     private final Sinks.Empty<Void> closeSink = Sinks.empty();
+    /** Stream events, emitted on the loop only; replays the latest {@link #EVENT_HISTORY}. */
+    private final Sinks.Many<StreamEvent> events = Sinks.many().replay().limit(EVENT_HISTORY);
+    static final int EVENT_HISTORY = 32;
+    private java.net.InetSocketAddress lastFrom;
+    private TransportInfo lastInfo;
 
     // -------------------------------------------------- sending
     private long nextPn;
@@ -126,6 +131,10 @@ final class StreamConnection implements CarrierStream {
         this.lastSentAt = now;
         runOnLoop(() -> {
             loopThread = Thread.currentThread();
+            if (!closed) {
+                lastInfo = transportInfo();
+                events.tryEmitNext(new StreamEvent(StreamEvent.Type.OPENED, lastInfo, null, "opened"));
+            }
             armTimer();
         });
     }
@@ -399,6 +408,10 @@ final class StreamConnection implements CarrierStream {
             }
             if (from != null && opener.encrypted()) {
                 path.observed(from);
+            }
+            if (from != null && !from.equals(lastFrom)) {
+                lastFrom = from;
+                checkPath();
             }
             long now = path.nanoTime();
             boolean newest = received.largest() == pn;
@@ -846,12 +859,32 @@ final class StreamConnection implements CarrierStream {
         }
     }
 
+    /** Emits PATH_CHANGED when the stream's packets now go elsewhere or over another kind of path. */
+    private void checkPath() {
+        if (closed || lastInfo == null) {
+            return;
+        }
+        TransportInfo now = transportInfo();
+        if (!java.util.Objects.equals(now.remoteAddress(), lastInfo.remoteAddress()) || now.path() != lastInfo.path()) {
+            String what = "path " + lastInfo.path() + " " + lastInfo.remoteAddress() + " -> " + now.path() + " "
+                    + now.remoteAddress();
+            lastInfo = now;
+            events.tryEmitNext(new StreamEvent(StreamEvent.Type.PATH_CHANGED, now, null, what));
+        }
+    }
+
+    @Override
+    public Flux<StreamEvent> events() {
+        return events.asFlux();
+    }
+
     private void onTimer() {
         timer = null;
         timerAt = Long.MAX_VALUE;
         if (closed) {
             return;
         }
+        checkPath();
         long now = path.nanoTime();
         if (now >= idleDeadline()) {
             doClose("idle timeout", new StreamException(StreamException.Reason.IDLE_TIMEOUT,
@@ -1216,6 +1249,9 @@ final class StreamConnection implements CarrierStream {
             inScratch = null;
         }
         incomingChannels.tryEmitComplete();
+        StreamException.Reason why = error instanceof StreamException se ? se.reason() : StreamException.Reason.CLOSED;
+        events.tryEmitNext(new StreamEvent(StreamEvent.Type.CLOSED, transportInfo(), why, reason));
+        events.tryEmitComplete();
         closeSink.tryEmitEmpty();
         if (onClosed != null) {
             onClosed.accept(this);

@@ -284,6 +284,18 @@ class SessionsUdpTest {
         assertThat(before).isEqualTo(proxy.address());
         assertThat(s.transportInfo().remoteAddress()).isEqualTo(proxy.out.localAddress()).isNotEqualTo(before);
         assertThat(accepted.block(TIMEOUT).transportInfo().remoteAddress()).isEqualTo(proxy.out.localAddress());
+        // the move shows in the stream's events, between OPENED and CLOSED
+        s.close("done").block(TIMEOUT);
+        List<StreamEvent> ev = s.events().collectList().block(TIMEOUT);
+        assertThat(ev).extracting(StreamEvent::type).startsWith(StreamEvent.Type.OPENED)
+                .contains(StreamEvent.Type.PATH_CHANGED).endsWith(StreamEvent.Type.CLOSED);
+        StreamEvent moved1 = ev.stream().filter(e -> e.type() == StreamEvent.Type.PATH_CHANGED).findFirst().orElseThrow();
+        assertThat(moved1.transportInfo().remoteAddress()).isEqualTo(proxy.out.localAddress());
+        assertThat(ev.get(0).transportInfo().remoteAddress()).isEqualTo(before);
+        StreamEvent peerClosed = accepted.block(TIMEOUT).events().last().block(TIMEOUT);
+        assertThat(peerClosed.type()).isEqualTo(StreamEvent.Type.CLOSED);
+        assertThat(peerClosed.reason()).isEqualTo(StreamException.Reason.CLOSED_BY_PEER);
+        assertThat(peerClosed.message()).isEqualTo("done");
     }
 
     @Test

@@ -123,6 +123,25 @@ class StreamEngineTest {
     }
 
     @Test
+    void streamEventsSayOpenedThenClosedWithTheReasonOnBothSides() {
+        StreamConnection[] p = pair(StreamOptions.reliable(), Faults.none());
+        // hot: a subscriber that comes before the close sees OPENED live and CLOSED at the end
+        Mono<List<StreamEvent>> live = p[1].events().collectList().cache();
+        live.subscribe();
+        p[0].close("bye now").block(TIMEOUT);
+        List<StreamEvent> peer = live.block(TIMEOUT);
+        assertThat(peer).extracting(StreamEvent::type).containsExactly(StreamEvent.Type.OPENED, StreamEvent.Type.CLOSED);
+        assertThat(peer.get(1).reason()).isEqualTo(StreamException.Reason.CLOSED_BY_PEER);
+        assertThat(peer.get(1).message()).isEqualTo("bye now");
+        assertThat(peer.get(0).reason()).isNull();
+        // a late subscriber gets the (bounded) history and completion
+        List<StreamEvent> own = p[0].events().collectList().block(TIMEOUT);
+        assertThat(own).extracting(StreamEvent::type).containsExactly(StreamEvent.Type.OPENED, StreamEvent.Type.CLOSED);
+        assertThat(own.get(1).reason()).isEqualTo(StreamException.Reason.CLOSED);
+        assertThat(own.get(1).transportInfo().reliable()).isTrue();
+    }
+
+    @Test
     void plainStreamDeliversEveryByteInOrder() throws Exception {
         transfer(StreamOptions.reliable().plain(), Faults.none(), 4 << 20);
     }
