@@ -15,8 +15,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -129,7 +127,23 @@ final class StreamPeers {
     // ================================================================== KCP (kcp-netty)
 
     static Json kcp(long bytes, int payload) throws Exception {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        // kcp-netty 1.5.0 is compiled against Netty 4.1, where AbstractNioChannel.eventLoop() returns
+        // NioEventLoop; Netty 4.2 returns EventLoop, so its channels fail on the event loop with
+        // NoSuchMethodError (and the transfer would just hang). Say so instead of hanging.
+        boolean linkable = false;
+        for (java.lang.reflect.Method m : UkcpServerChannel.class.getMethods()) {
+            if (m.getName().equals("eventLoop") && m.getParameterCount() == 0
+                    && m.getReturnType().getName().equals("io.netty.channel.nio.NioEventLoop")) {
+                linkable = true;
+            }
+        }
+        if (!linkable) {
+            throw new UnsupportedOperationException("kcp-netty 1.5.0 is binary-incompatible with Netty 4.2 (this build: "
+                    + io.netty.channel.Channel.class.getPackage().getImplementationVersion() + ")"
+                    + ": NoSuchMethodError 'io.netty.channel.nio.NioEventLoop UkcpServerChannel.eventLoop()' "
+                    + "(built for Netty 4.1; needs a Netty 4.1 classpath of its own)");
+        }
+        @SuppressWarnings("deprecation") EventLoopGroup group = new io.netty.channel.nio.NioEventLoopGroup(2); // kcp-netty 1.5 wants NioEventLoop
         try {
             return measure("kcp", (b, p) -> kcpRun(group, b, p), bytes, payload, 16L << 20)
                     .put("settings", "nodelay, interval 10 ms, fast resend 2, no cwnd, mtu 1400, windows 1024");
