@@ -138,8 +138,7 @@ final class StreamPeers {
             }
         }
         if (!linkable) {
-            throw new UnsupportedOperationException("kcp-netty 1.5.0 is binary-incompatible with Netty 4.2 (this build: "
-                    + io.netty.channel.Channel.class.getPackage().getImplementationVersion() + ")"
+            throw new UnsupportedOperationException("kcp-netty 1.5.0 is binary-incompatible with Netty 4.2 (this project uses 4.2.15.Final)"
                     + ": NoSuchMethodError 'io.netty.channel.nio.NioEventLoop UkcpServerChannel.eventLoop()' "
                     + "(built for Netty 4.1; needs a Netty 4.1 classpath of its own)");
         }
