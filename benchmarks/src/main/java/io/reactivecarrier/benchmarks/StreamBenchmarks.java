@@ -188,7 +188,8 @@ final class StreamBenchmarks {
                     .put("srtt_us", run.stats.smoothedRttMicros());
             if (!reliable) {
                 j.put("delivered_ratio", (double) run.received / bytes)
-                        .put("datagrams_dropped", run.stats.datagramsDropped() + run.receiverStats.datagramsDropped());
+                        .put("datagrams_dropped", run.stats.datagramsDropped() + run.receiverStats.datagramsDropped())
+                        .put("datagrams_dropped_sending", run.stats.datagramsDroppedSending());
             }
             return j;
         }
