@@ -202,7 +202,7 @@ final class ChannelState implements Channel {
         if (s == null || sendDone || closed || s.isDisposed()) {
             return;
         }
-        long limit = reliable ? conn.options.sendBuffer() : Math.min(conn.options.sendBuffer(), 1L << 20);
+        long limit = reliable ? conn.options.sendBuffer() : conn.datagramQueueLimit();
         if (buffered < limit && s.outstanding < REQUEST_BATCH / 2) {
             int n = REQUEST_BATCH - s.outstanding;
             s.outstanding += n;

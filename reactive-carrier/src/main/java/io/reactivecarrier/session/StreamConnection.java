@@ -172,17 +172,25 @@ final class StreamConnection implements CarrierStream {
 
     /**
      * Whether an unreliable channel may queue one more datagram of {@code len} bytes: the peer's
-     * credit must have room for it after the datagrams in flight and queued, and the queued bytes
-     * must fit the part of the congestion window not in flight (at least one packet, so a stream
-     * always makes progress). Everything else is dropped by the caller: datagrams are never queued
+     * credit must have room for it after the datagrams in flight and queued (a slow reader means
+     * drops, never waiting), and the queue must stay within a hard bound of the congestion window
+     * (at least 64 KiB). Everything else is dropped by the caller: datagrams are never queued
      * without bound and never retransmitted.
      */
     boolean admitDatagram(ChannelState ch, int len) {
         if (ch.datagramsAcked + ch.datagramsInFlight + ch.datagrams.size() >= ch.sendMax) {
             return false;
         }
-        long room = Math.max(cc.window() - bytesInFlight, maxPacket);
-        return ch.buffered + len <= room;
+        return ch.buffered + len <= Math.max(cc.window(), 64 << 10);
+    }
+
+    /**
+     * How many bytes an unreliable channel asks its publisher for: what the congestion window
+     * can take now. The path's capacity paces the publisher (like a socket's send buffer); the
+     * peer's credit does not (a slow reader causes drops, like a full receive buffer).
+     */
+    long datagramQueueLimit() {
+        return Math.max(cc.window() - bytesInFlight, 2L * maxPacket);
     }
 
     private void requestFlush() {
@@ -680,6 +688,7 @@ final class StreamConnection implements CarrierStream {
                     ch.datagramsAcked += d.count();
                     ch.datagramsInFlight -= d.count();
                     markSendable(ch);
+                    ch.requestMore(); // the window has room again
                 } else if (f instanceof SentPacket.ControlFrame c && c.channel() != null
                         && c.bytes()[0] == Frames.DATAGRAM_FIN) {
                     c.channel().finAcked = true;
