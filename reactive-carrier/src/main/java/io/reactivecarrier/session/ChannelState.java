@@ -153,13 +153,13 @@ final class ChannelState implements Channel {
                     buf.release();
                     conn.stats.datagramsDropped++;
                     conn.stats.datagramsDroppedSending++;
-                    requestMoreLater();
+                    requestMoreLater(true);
                     return;
                 }
                 datagrams.add(buf);
                 buffered += len;
                 conn.markSendable(ChannelState.this);
-                requestMoreLater();
+                requestMoreLater(false);
                 return;
             }
             conn.markSendable(ChannelState.this);
@@ -185,14 +185,21 @@ final class ChannelState implements Channel {
      * Unreliable channels never wait for credit: they ask for the next batch in a task of its own,
      * so the loop flushes what was admitted and reads acknowledgements (new credit) in between.
      */
-    private void requestMoreLater() {
+    private void requestMoreLater(boolean dropped) {
         Sender s = sender;
         if (s != null && !requestScheduled && s.outstanding < REQUEST_BATCH / 2) {
             requestScheduled = true;
-            conn.scheduleOnLoop(() -> {
+            Runnable task = () -> {
                 requestScheduled = false;
                 requestMore();
-            });
+            };
+            if (dropped) {
+                // out of credit (or queue): a fast publisher drops at most one batch per millisecond
+                // instead of spinning the loop; new credit (MAX_DATA) resumes it at once
+                conn.scheduleOnLoop(task, 1);
+            } else {
+                conn.scheduleOnLoop(task);
+            }
         }
     }
 

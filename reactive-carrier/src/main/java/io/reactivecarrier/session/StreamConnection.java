@@ -161,6 +161,15 @@ final class StreamConnection implements CarrierStream {
         }
     }
 
+    /** Runs a task on the loop after a delay. */
+    void scheduleOnLoop(Runnable task, long delayMillis) {
+        try {
+            scheduler.schedule(task, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException gone) {
+            // the loop is gone: the stream is closing anyway
+        }
+    }
+
     /** Runs a task on the loop later, after what the loop already has to do (never inline). */
     void scheduleOnLoop(Runnable task) {
         try {
@@ -469,6 +478,9 @@ final class StreamConnection implements CarrierStream {
                     if (ch != null && max > ch.sendMax) {
                         ch.sendMax = max;
                         markSendable(ch);
+                        if (!ch.reliable) {
+                            ch.requestMore(); // a publisher held back for lack of credit goes on now
+                        }
                     }
                 }
                 case Frames.STREAM, Frames.STREAM_FIN -> {
