@@ -67,7 +67,10 @@ final class StreamBenchmarks {
             case "carrier" -> carrier(bytes, payload, mode.equals("reliable"), !plain, maxPacket);
             case "tcp" -> tcp(bytes, payload);
             case "quic" -> QuicPeer.run(bytes, payload);
-            default -> throw new IllegalArgumentException("--peer carrier|tcp|quic, got " + peer);
+            case "udt" -> StreamPeers.udt(bytes, payload);
+            case "kcp" -> StreamPeers.kcp(bytes, payload);
+            case "pseudotcp" -> StreamPeers.pseudotcp(bytes, payload);
+            default -> throw new IllegalArgumentException("--peer carrier|tcp|quic|udt|kcp|pseudotcp, got " + peer);
         };
     }
 
@@ -89,6 +92,12 @@ final class StreamBenchmarks {
         } catch (Throwable t) {
             results.add(Json.object().put("scenario", "stream").put("peer", "quic").put("error", t.toString()));
         }
+        // the other UDP transports; slow ones move fewer bytes (--kcp-bytes, --pseudotcp-bytes)
+        List<Object> missing = Json.list();
+        Json udt = peer(results, missing, "udt", () -> StreamPeers.udt(args.longValue("udt-bytes", bytes), payload));
+        peer(results, missing, "kcp", () -> StreamPeers.kcp(args.longValue("kcp-bytes", Math.min(bytes, 128L << 20)), payload));
+        peer(results, missing, "pseudotcp",
+                () -> StreamPeers.pseudotcp(args.longValue("pseudotcp-bytes", Math.min(bytes, 8L << 20)), payload));
         double encRate = (Double) enc.get("mb_per_s");
         Json out = Json.object().put("scenario", "stream-compare").put("bytes", bytes).put("payload", payload)
                 .put("results", results)
@@ -97,8 +106,27 @@ final class StreamBenchmarks {
         if (quic != null) {
             out.put("carrier_vs_quic", encRate / (Double) quic.get("mb_per_s"));
         }
-        out.put("missing_peers", List.of("udt", "kcp", "pseudotcp"));
+        if (udt != null) {
+            out.put("carrier_vs_udt", encRate / (Double) udt.get("mb_per_s"));
+        }
+        out.put("missing_peers", missing);
         return out;
+    }
+
+    interface PeerRun {
+        Json run() throws Exception;
+    }
+
+    /** Runs one peer; a peer that cannot run (a native library that does not load) goes to {@code missing} with the reason. */
+    static Json peer(List<Object> results, List<Object> missing, String name, PeerRun run) {
+        try {
+            Json j = run.run();
+            results.add(j);
+            return j;
+        } catch (Throwable t) {
+            missing.add(Json.object().put("peer", name).put("reason", String.valueOf(t)));
+            return null;
+        }
     }
 
     static Json faults(Args args) throws Exception {
@@ -160,7 +188,8 @@ final class StreamBenchmarks {
                     .put("srtt_us", run.stats.smoothedRttMicros());
             if (!reliable) {
                 j.put("delivered_ratio", (double) run.received / bytes)
-                        .put("datagrams_dropped", run.stats.datagramsDropped() + run.receiverStats.datagramsDropped());
+                        .put("datagrams_dropped", run.stats.datagramsDropped() + run.receiverStats.datagramsDropped())
+                        .put("datagrams_dropped_sending", run.stats.datagramsDroppedSending());
             }
             return j;
         }

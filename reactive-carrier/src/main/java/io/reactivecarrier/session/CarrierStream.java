@@ -39,6 +39,14 @@ public interface CarrierStream extends Channel {
     /** The channels the peer opens. A hot, bounded flux (channels beyond its buffer are refused). */
     Flux<Channel> channels();
 
+    /**
+     * The stream's state as events: {@link StreamEvent.Type#OPENED} first, {@link StreamEvent.Type#PATH_CHANGED}
+     * when its packets move to another address or path, {@link StreamEvent.Type#CLOSED} with the reason last,
+     * then completion. A hot flux that replays the latest 32 events to a late subscriber (bounded: older
+     * events are gone); events are emitted on the stream's event loop, so subscribers must not block.
+     */
+    Flux<StreamEvent> events();
+
     /** Closes the stream and every channel with a reason the peer sees. Idempotent. */
     Mono<Void> close();
 

@@ -53,6 +53,7 @@ final class ChannelState implements Channel {
     long datagramsAcked;
     long datagramsInFlight;
     boolean datagramFinQueued;
+    boolean requestScheduled;
 
     // ------------------------------------------------------------ receive side
     long recvOffset;
@@ -147,8 +148,19 @@ final class ChannelState implements Channel {
                             + conn.maxDatagramSize() + " now): split it or use a reliable stream"));
                     return;
                 }
+                if (!conn.admitDatagram(ChannelState.this, len)) {
+                    // unreliable: what does not fit the peer's credit or the congestion window is dropped, not queued
+                    buf.release();
+                    conn.stats.datagramsDropped++;
+                    conn.stats.datagramsDroppedSending++;
+                    requestMoreLater(true);
+                    return;
+                }
                 datagrams.add(buf);
                 buffered += len;
+                conn.markSendable(ChannelState.this);
+                requestMoreLater(false);
+                return;
             }
             conn.markSendable(ChannelState.this);
             requestMore();
@@ -169,13 +181,35 @@ final class ChannelState implements Channel {
         }
     }
 
+    /**
+     * Unreliable channels never wait for credit: they ask for the next batch in a task of its own,
+     * so the loop flushes what was admitted and reads acknowledgements (new credit) in between.
+     */
+    private void requestMoreLater(boolean dropped) {
+        Sender s = sender;
+        if (s != null && !requestScheduled && s.outstanding < REQUEST_BATCH / 2) {
+            requestScheduled = true;
+            Runnable task = () -> {
+                requestScheduled = false;
+                requestMore();
+            };
+            if (dropped) {
+                // out of credit (or queue): a fast publisher drops at most one batch per millisecond
+                // instead of spinning the loop; new credit (MAX_DATA) resumes it at once
+                conn.scheduleOnLoop(task, 1);
+            } else {
+                conn.scheduleOnLoop(task);
+            }
+        }
+    }
+
     /** Asks the publisher for more while the buffer has room. */
     void requestMore() {
         Sender s = sender;
         if (s == null || sendDone || closed || s.isDisposed()) {
             return;
         }
-        long limit = reliable ? conn.options.sendBuffer() : Math.min(conn.options.sendBuffer(), 1L << 20);
+        long limit = reliable ? conn.options.sendBuffer() : conn.datagramQueueLimit();
         if (buffered < limit && s.outstanding < REQUEST_BATCH / 2) {
             int n = REQUEST_BATCH - s.outstanding;
             s.outstanding += n;

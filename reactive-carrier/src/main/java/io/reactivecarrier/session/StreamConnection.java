@@ -59,6 +59,11 @@ final class StreamConnection implements CarrierStream {
     private int nextChannelId;
     private final Sinks.Many<Channel> incomingChannels;
     private final Sinks.Empty<Void> closeSink = Sinks.empty();
+    /** Stream events, emitted on the loop only; replays the latest {@link #EVENT_HISTORY}. */
+    private final Sinks.Many<StreamEvent> events = Sinks.many().replay().limit(EVENT_HISTORY);
+    static final int EVENT_HISTORY = 32;
+    private java.net.InetSocketAddress lastFrom;
+    private TransportInfo lastInfo;
 
     // -------------------------------------------------- sending
     private long nextPn;
@@ -126,6 +131,10 @@ final class StreamConnection implements CarrierStream {
         this.lastSentAt = now;
         runOnLoop(() -> {
             loopThread = Thread.currentThread();
+            if (!closed) {
+                lastInfo = transportInfo();
+                events.tryEmitNext(new StreamEvent(StreamEvent.Type.OPENED, lastInfo, null, "opened"));
+            }
             armTimer();
         });
     }
@@ -150,6 +159,47 @@ final class StreamConnection implements CarrierStream {
         } catch (java.util.concurrent.RejectedExecutionException gone) {
             task.run();
         }
+    }
+
+    /** Runs a task on the loop after a delay. */
+    void scheduleOnLoop(Runnable task, long delayMillis) {
+        try {
+            scheduler.schedule(task, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException gone) {
+            // the loop is gone: the stream is closing anyway
+        }
+    }
+
+    /** Runs a task on the loop later, after what the loop already has to do (never inline). */
+    void scheduleOnLoop(Runnable task) {
+        try {
+            scheduler.schedule(task);
+        } catch (java.util.concurrent.RejectedExecutionException gone) {
+            // the loop is gone: the stream is closing anyway
+        }
+    }
+
+    /**
+     * Whether an unreliable channel may queue one more datagram of {@code len} bytes: the peer's
+     * credit must have room for it after the datagrams in flight and queued (a slow reader means
+     * drops, never waiting), and the queue must stay within a hard bound of the congestion window
+     * (at least 64 KiB). Everything else is dropped by the caller: datagrams are never queued
+     * without bound and never retransmitted.
+     */
+    boolean admitDatagram(ChannelState ch, int len) {
+        if (ch.datagramsAcked + ch.datagramsInFlight + ch.datagrams.size() >= ch.sendMax) {
+            return false;
+        }
+        return ch.buffered + len <= Math.max(cc.window(), 64 << 10);
+    }
+
+    /**
+     * How many bytes an unreliable channel asks its publisher for: what the congestion window
+     * can take now. The path's capacity paces the publisher (like a socket's send buffer); the
+     * peer's credit does not (a slow reader causes drops, like a full receive buffer).
+     */
+    long datagramQueueLimit() {
+        return Math.max(cc.window() - bytesInFlight, 2L * maxPacket);
     }
 
     private void requestFlush() {
@@ -205,7 +255,7 @@ final class StreamConnection implements CarrierStream {
     public StreamStats stats() {
         return new StreamStats(stats.packetsSent, stats.packetsReceived, stats.packetsLost, stats.retransmittedBytes,
                 stats.bytesSent, stats.bytesReceived, stats.datagramsDropped, stats.rejected,
-                Math.max(0, smoothedRtt) / 1000, cc.window(), maxPacket);
+                Math.max(0, smoothedRtt) / 1000, cc.window(), maxPacket, stats.datagramsDroppedSending);
     }
 
     @Override
@@ -376,6 +426,10 @@ final class StreamConnection implements CarrierStream {
             if (from != null && opener.encrypted()) {
                 path.observed(from);
             }
+            if (from != null && !from.equals(lastFrom)) {
+                lastFrom = from;
+                checkPath();
+            }
             long now = path.nanoTime();
             boolean newest = received.largest() == pn;
             if (newest) {
@@ -424,6 +478,9 @@ final class StreamConnection implements CarrierStream {
                     if (ch != null && max > ch.sendMax) {
                         ch.sendMax = max;
                         markSendable(ch);
+                        if (!ch.reliable) {
+                            ch.requestMore(); // a publisher held back for lack of credit goes on now
+                        }
                     }
                 }
                 case Frames.STREAM, Frames.STREAM_FIN -> {
@@ -643,6 +700,7 @@ final class StreamConnection implements CarrierStream {
                     ch.datagramsAcked += d.count();
                     ch.datagramsInFlight -= d.count();
                     markSendable(ch);
+                    ch.requestMore(); // the window has room again
                 } else if (f instanceof SentPacket.ControlFrame c && c.channel() != null
                         && c.bytes()[0] == Frames.DATAGRAM_FIN) {
                     c.channel().finAcked = true;
@@ -822,12 +880,32 @@ final class StreamConnection implements CarrierStream {
         }
     }
 
+    /** Emits PATH_CHANGED when the stream's packets now go elsewhere or over another kind of path. */
+    private void checkPath() {
+        if (closed || lastInfo == null) {
+            return;
+        }
+        TransportInfo now = transportInfo();
+        if (!java.util.Objects.equals(now.remoteAddress(), lastInfo.remoteAddress()) || now.path() != lastInfo.path()) {
+            String what = "path " + lastInfo.path() + " " + lastInfo.remoteAddress() + " -> " + now.path() + " "
+                    + now.remoteAddress();
+            lastInfo = now;
+            events.tryEmitNext(new StreamEvent(StreamEvent.Type.PATH_CHANGED, now, null, what));
+        }
+    }
+
+    @Override
+    public Flux<StreamEvent> events() {
+        return events.asFlux();
+    }
+
     private void onTimer() {
         timer = null;
         timerAt = Long.MAX_VALUE;
         if (closed) {
             return;
         }
+        checkPath();
         long now = path.nanoTime();
         if (now >= idleDeadline()) {
             doClose("idle timeout", new StreamException(StreamException.Reason.IDLE_TIMEOUT,
@@ -1192,6 +1270,9 @@ final class StreamConnection implements CarrierStream {
             inScratch = null;
         }
         incomingChannels.tryEmitComplete();
+        StreamException.Reason why = error instanceof StreamException se ? se.reason() : StreamException.Reason.CLOSED;
+        events.tryEmitNext(new StreamEvent(StreamEvent.Type.CLOSED, transportInfo(), why, reason));
+        events.tryEmitComplete();
         closeSink.tryEmitEmpty();
         if (onClosed != null) {
             onClosed.accept(this);
@@ -1233,6 +1314,7 @@ final class StreamConnection implements CarrierStream {
         long bytesSent;
         long bytesReceived;
         long datagramsDropped;
+        long datagramsDroppedSending;
         long rejected;
     }
 

@@ -14,7 +14,7 @@ import java.util.function.ToLongFunction;
 final class StreamMetrics {
 
     private final Collection<StreamConnection> open;
-    private final long[] closed = new long[7];
+    private final long[] closed = new long[9];
 
     private final String node;
 
@@ -28,6 +28,11 @@ final class StreamMetrics {
         counter(registry, "carrier.streams.retransmitted.bytes", null, null, 4, c -> c.stats.retransmittedBytes, "stream bytes sent again after a loss");
         counter(registry, "carrier.streams.packets.lost", null, null, 5, c -> c.stats.packetsLost, "packets declared lost");
         counter(registry, "carrier.streams.packets.rejected", null, null, 6, c -> c.stats.rejected, "packets that failed authentication, were malformed or duplicated");
+        counter(registry, "carrier.streams.datagrams.dropped", "reason", "overload", 7, c -> c.stats.datagramsDroppedSending,
+                "unreliable datagrams the sender dropped: they did not fit the peer's credit or the congestion window");
+        counter(registry, "carrier.streams.datagrams.dropped", "reason", "other", 8,
+                c -> c.stats.datagramsDropped - c.stats.datagramsDroppedSending,
+                "unreliable datagrams lost on the way or refused by the receiver");
         Gauge.builder("carrier.streams.open", open, Collection::size).tag("node", node).description("open streams").register(registry);
         Gauge.builder("carrier.streams.rtt.max.us", this, m -> m.max(c -> c.stats().smoothedRttMicros()))
                 .tag("node", node).description("the largest smoothed RTT of the open streams").register(registry);
@@ -70,5 +75,7 @@ final class StreamMetrics {
         closed[4] += c.stats.retransmittedBytes;
         closed[5] += c.stats.packetsLost;
         closed[6] += c.stats.rejected;
+        closed[7] += c.stats.datagramsDroppedSending;
+        closed[8] += c.stats.datagramsDropped - c.stats.datagramsDroppedSending;
     }
 }

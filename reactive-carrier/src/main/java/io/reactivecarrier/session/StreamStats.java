@@ -19,10 +19,12 @@ package io.reactivecarrier.session;
  * @param smoothedRttMicros the smoothed round-trip time
  * @param congestionWindow the congestion window in bytes
  * @param maxPacketSize the current packet size
+ * @param datagramsDroppedSending unreliable datagrams the sender dropped because they did not fit the
+ *        peer's credit or the congestion window (overload); included in {@code datagramsDropped}
  */
 public record StreamStats(long packetsSent, long packetsReceived, long packetsLost, long retransmittedBytes,
         long bytesSent, long bytesReceived, long datagramsDropped, long packetsRejected, long smoothedRttMicros,
-        long congestionWindow, int maxPacketSize) {
+        long congestionWindow, int maxPacketSize, long datagramsDroppedSending) {
 
     /** Retransmitted bytes over first-time bytes (0 when nothing was sent). */
     public double retransmitRatio() {

@@ -123,6 +123,25 @@ class StreamEngineTest {
     }
 
     @Test
+    void streamEventsSayOpenedThenClosedWithTheReasonOnBothSides() {
+        StreamConnection[] p = pair(StreamOptions.reliable(), Faults.none());
+        // hot: a subscriber that comes before the close sees OPENED live and CLOSED at the end
+        Mono<List<StreamEvent>> live = p[1].events().collectList().cache();
+        live.subscribe();
+        p[0].close("bye now").block(TIMEOUT);
+        List<StreamEvent> peer = live.block(TIMEOUT);
+        assertThat(peer).extracting(StreamEvent::type).containsExactly(StreamEvent.Type.OPENED, StreamEvent.Type.CLOSED);
+        assertThat(peer.get(1).reason()).isEqualTo(StreamException.Reason.CLOSED_BY_PEER);
+        assertThat(peer.get(1).message()).isEqualTo("bye now");
+        assertThat(peer.get(0).reason()).isNull();
+        // a late subscriber gets the (bounded) history and completion
+        List<StreamEvent> own = p[0].events().collectList().block(TIMEOUT);
+        assertThat(own).extracting(StreamEvent::type).containsExactly(StreamEvent.Type.OPENED, StreamEvent.Type.CLOSED);
+        assertThat(own.get(1).reason()).isEqualTo(StreamException.Reason.CLOSED);
+        assertThat(own.get(1).transportInfo().reliable()).isTrue();
+    }
+
+    @Test
     void plainStreamDeliversEveryByteInOrder() throws Exception {
         transfer(StreamOptions.reliable().plain(), Faults.none(), 4 << 20);
     }
@@ -203,8 +222,13 @@ class StreamEngineTest {
         done.block(TIMEOUT);
         assertThat(bad.get()).isZero();
         assertThat(dups.get()).isZero();
-        assertThat(seen.size()).isLessThan(count).isGreaterThan(count / 2);
-        assertThat(p[0].stats().retransmittedBytes()).isZero();
+        // a synchronous publisher overloads the stream: what did not fit the credit or the window was
+        // dropped by the sender; what the faults lost was counted when loss detection declared it lost
+        StreamStats st = p[0].stats();
+        assertThat(seen.size()).isLessThan(count).isPositive();
+        assertThat(seen.size() + st.datagramsDropped() + p[1].stats().datagramsDropped()).isGreaterThanOrEqualTo(count);
+        assertThat(st.datagramsDropped()).isGreaterThan(st.datagramsDroppedSending()); // the 5 % loss
+        assertThat(st.retransmittedBytes()).isZero();
     }
 
     @Test
