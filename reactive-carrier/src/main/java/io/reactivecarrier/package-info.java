@@ -7,7 +7,7 @@
  * CarrierNode node = Carrier.builder().dataDir(Path.of("alice")).build();
  * node.start().block(Duration.ofSeconds(30));
  * node.friends().requests().flatMap(FriendRequest::accept).subscribe();
- * node.messages().incoming().subscribe(m -> System.out.println(m.text()));
+ * node.messages().incoming().subscribe(m -> log.info("{}: {}", m.sender().shortString(), m.text()));
  * }</pre>
  */
 package io.reactivecarrier;

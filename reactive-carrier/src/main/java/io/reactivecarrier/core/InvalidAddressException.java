@@ -8,7 +8,7 @@ package io.reactivecarrier.core;
  * try {
  *     Address.parse(text);
  * } catch (InvalidAddressException e) {
- *     System.err.println(e.getMessage());          // says what is wrong and what to do
+ *     log.warn(e.getMessage());                    // says what is wrong and what to do
  * }
  * }</pre>
  */

@@ -8,8 +8,9 @@ import java.util.HexFormat;
  * The id of a message: 16 random bytes chosen by the sender, the key of dedupe and receipts.
  *
  * <pre>{@code
- * MessageId id = node.messages().send(friend, "hello").block();
- * node.messages().delivered(id).subscribe(receipt -> log.info("delivered at {}", receipt.atMillis()));
+ * node.messages().send(friend, "hello")
+ *     .flatMap(id -> node.messages().delivered(id))
+ *     .subscribe(receipt -> log.info("delivered at {}", receipt.atMillis()));
  * }</pre>
  */
 public final class MessageId {
