@@ -1,8 +1,5 @@
 package io.reactivecarrier.samples.cli;
 
-import io.reactivecarrier.BootstrapNode;
-import io.reactivecarrier.Carrier;
-import io.reactivecarrier.CarrierBuilder;
 import io.reactivecarrier.CarrierNode;
 import io.reactivecarrier.core.Address;
 import io.reactivecarrier.core.InvalidAddressException;
@@ -17,13 +14,11 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.Reader;
 import java.nio.charset.Charset;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,7 +26,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import reactor.core.Disposable;
@@ -68,29 +63,8 @@ final class ChatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-d", "--data-dir"}, defaultValue = "carrier-data", paramLabel = "DIR",
-            description = "Identity, friends and messages (default: ${DEFAULT-VALUE}). One running node per directory.")
-    Path dataDir;
-
-    @Option(names = {"-H", "--host"}, defaultValue = "0.0.0.0", paramLabel = "HOST",
-            description = "Local address to bind the UDP socket to (default: ${DEFAULT-VALUE}).")
-    String host;
-
-    @Option(names = {"-p", "--port"}, defaultValue = "0", paramLabel = "PORT",
-            description = "UDP port (default: ${DEFAULT-VALUE} = any free port).")
-    int port;
-
-    @Option(names = {"-b", "--bootstrap"}, split = ",", paramLabel = "HOST:PORT/NODEID",
-            description = "Node to join the network through (as `carrier node` printed it). Repeat or separate with commas.")
-    List<BootstrapNode> bootstrap = new ArrayList<>();
-
-    @Option(names = "--start-timeout", defaultValue = "30", paramLabel = "SECONDS",
-            description = "Give up when the node has not started after this many seconds (default: ${DEFAULT-VALUE}).")
-    int startTimeout;
-
-    @Option(names = "--config", paramLabel = "FILE",
-            description = "Properties file with defaults for these options (data-dir=..., bootstrap=...).")
-    Path config;
+    @Mixin
+    NodeOptions options;
 
     /** Where lines come from: standard input, or what a test gives. */
     private final Reader input;
@@ -105,25 +79,9 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (port < 0 || port > 65535) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--port must be 0..65535, got " + port);
-        }
-        if (startTimeout <= 0) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--start-timeout must be positive");
-        }
         PrintWriter out = spec.commandLine().getOut();
-        CarrierBuilder builder = Carrier.builder().dataDir(dataDir).bindHost(host).bindPort(port)
-                .startTimeout(Duration.ofSeconds(startTimeout));
-        for (BootstrapNode b : bootstrap) {
-            builder = builder.bootstrap(b);
-        }
-        CarrierNode node = builder.build();
-        node.start().block(Duration.ofSeconds(startTimeout + 5L));
+        CarrierNode node = options.start(spec.commandLine());
         try {
-            if (!bootstrap.isEmpty() && NodeCommand.routingSize(node) == 0) {
-                throw new CarrierCli.UnreachableBootstrapException("no bootstrap node answered (" + bootstrap
-                        + "); check the address and node id, and that UDP reaches that port");
-            }
             Chat chat = new Chat(node, out);
             try {
                 chat.start();
@@ -141,9 +99,7 @@ final class ChatCommand implements Callable<Integer> {
             }
             return 0;
         } finally {
-            if (node.isRunning()) {
-                node.stop().block(Duration.ofSeconds(15));
-            }
+            NodeOptions.stop(node);
         }
     }
 

@@ -24,8 +24,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -193,37 +191,20 @@ final class NodeCommand implements Callable<Integer> {
         return out;
     }
 
-    private void runUntilStopped(PrintWriter out, CarrierNode node) throws InterruptedException {
-        CountDownLatch stopped = new CountDownLatch(1);
-        CountDownLatch stopRequested = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            stopRequested.countDown();
-            try {
-                // the main thread stops the node; wait for it so the JVM does not exit first
-                stopped.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "carrier-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+    private void runUntilStopped(PrintWriter out, CarrierNode node) {
         out.println(now() + " running; SIGTERM or Ctrl-C stops it");
         out.flush();
-        try {
-            while (!stopRequested.await(statusInterval == 0 ? 3600 : statusInterval, TimeUnit.SECONDS)) {
-                if (statusInterval > 0) {
-                    out.println(now() + " status: routing table " + routingSize(node) + " nodes, bound "
-                            + hostText(node.localAddress()));
-                    out.flush();
-                }
-            }
+        NodeOptions.runUntilStopped(statusInterval, () -> {
+            out.println(now() + " status: routing table " + routingSize(node) + " nodes, bound "
+                    + hostText(node.localAddress()));
+            out.flush();
+        }, () -> {
             out.println(now() + " stopping: saving the routing table, closing the socket and the store");
             out.flush();
             node.stop().block(Duration.ofSeconds(15));
             out.println(now() + " stopped");
             out.flush();
-        } finally {
-            stopped.countDown();
-        }
+        });
     }
 
     static int routingSize(CarrierNode node) {

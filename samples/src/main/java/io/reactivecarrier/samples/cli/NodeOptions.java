@@ -117,6 +117,11 @@ final class NodeOptions {
      * then stops the node, and the hook waits for that so the JVM does not exit first.
      */
     static void runUntilStopped(Runnable stop) {
+        runUntilStopped(0, () -> { }, stop);
+    }
+
+    /** The same, running {@code tick} every {@code tickSeconds} (0: never) while it waits. */
+    static void runUntilStopped(long tickSeconds, Runnable tick, Runnable stop) {
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch stopRequested = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -129,7 +134,11 @@ final class NodeOptions {
         }, "carrier-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            stopRequested.await();
+            while (!stopRequested.await(tickSeconds > 0 ? tickSeconds : 3600, TimeUnit.SECONDS)) {
+                if (tickSeconds > 0) {
+                    tick.run();
+                }
+            }
         } catch (InterruptedException e) {
             // an interrupt is a stop request like SIGTERM; the flag stays clear so the graceful stop can block
         } finally {

@@ -30,12 +30,12 @@ class CarrierCliTest {
     @Test
     void idCreatesAnIdentityAndShowsTheSameOneAgain() {
         Path data = dir.resolve("alice");
-        assertThat(run("id", "--data-dir", data.toString())).isZero();
+        assertThat(run("id", "--data-dir", data.toString())).as(() -> "stderr: " + err).isZero();
         assertThat(out.toString()).contains("created a new identity in", "user id:", "address:", "node id:");
         String address = line(out.toString(), "address:");
 
         out.getBuffer().setLength(0);
-        assertThat(run("id", "-d", data.toString())).isZero();
+        assertThat(run("id", "-d", data.toString())).as(() -> "stderr: " + err).isZero();
         assertThat(out.toString()).startsWith("identity in");
         assertThat(line(out.toString(), "address:")).isEqualTo(address);
     }
