@@ -107,11 +107,18 @@ class FileTransfersUdpTest {
         Path dst = dir.resolve("movie.bin.received");
         AtomicReference<Throwable> receiverError = new AtomicReference<>();
         java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
         receiver.incoming().next()
                 .flatMapMany(f -> f.accept(dst))
                 .doOnNext(p -> {
                     if (p.bytes() >= 8 << 20 && stopping.compareAndSet(false, true)) {
-                        Schedulers.boundedElastic().schedule(n[1]::stop); // the receiving process goes away mid-transfer
+                        // the receiving node stops mid-transfer, in the order a CarrierNode stops: its file
+                        // transfers first (they fail INTERRUPTED), then its sessions, links and socket
+                        Schedulers.boundedElastic().schedule(() -> {
+                            receiver.close().block(TIMEOUT);
+                            n[1].stop();
+                            stopped.set(true);
+                        });
                     }
                 })
                 .subscribe(null, receiverError::set);
@@ -120,8 +127,12 @@ class FileTransfersUdpTest {
         Path part = dst.resolveSibling("movie.bin.received.part");
         assertThat(part).exists();
         assertThat(dst.resolveSibling("movie.bin.received.part.meta")).exists();
-        long had = Files.size(part);
-        Awaitility.await().atMost(TIMEOUT).until(() -> receiverError.get() != null);
+        Awaitility.await().atMost(TIMEOUT).until(() -> receiverError.get() != null && stopped.get());
+        // a write already under way when the transfer broke off may still land: wait until the part stops growing
+        long[] size1 = {-1};
+        Awaitility.await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(300))
+                .until(() -> size1[0] == (size1[0] = Files.size(part)));
+        long had = size1[0];
         assertThat(reasonOf(receiverError.get())).isEqualTo(FileTransferException.Reason.INTERRUPTED);
         assertThat(had).isGreaterThanOrEqualTo(8 << 20).isLessThan(size);
 
