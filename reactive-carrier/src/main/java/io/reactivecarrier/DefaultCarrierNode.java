@@ -292,24 +292,31 @@ final class DefaultCarrierNode implements CarrierNode {
             stopNatRoles();
             // each step is deferred: some close() methods act when called, and the transport must
             // stay open until the links have said goodbye
-            return Mono.defer(() -> r.files.close())
-                    .then(Mono.defer(() -> r.forwarding.close()))
-                    .then(Mono.defer(() -> r.sessions.close()))
-                    .then(Mono.defer(() -> r.messages.close()))
-                    .then(Mono.defer(() -> r.friends.stop()))
-                    .then(Mono.defer(() -> r.nat.close()))
-                    .then(Mono.defer(() -> r.links.close()))
-                    .then(Mono.defer(() -> r.dht.snapshot()))
-                    .flatMap(nodes -> r.nodeMap.put(SNAPSHOT_KEY, RoutingSnapshot.encode(nodes)))
-                    .onErrorResume(e -> {
-                        log.warn("could not save the routing table: {}", e.toString());
-                        return Mono.empty();
-                    })
-                    .then(Mono.defer(() -> r.dht.stop()))
-                    .then(Mono.defer(() -> r.rpc.close()))
-                    .then(Mono.defer(() -> r.transport.close()))
+            // a step that fails is logged and the rest still run: the store must always close (it
+            // holds the data directory's lock)
+            return step("file transfers", () -> r.files.close())
+                    .then(step("port forwarding", () -> r.forwarding.close()))
+                    .then(step("sessions", () -> r.sessions.close()))
+                    .then(step("messages", () -> r.messages.close()))
+                    .then(step("friends", () -> r.friends.stop()))
+                    .then(step("NAT traversal", () -> r.nat.close()))
+                    .then(step("links", () -> r.links.close()))
+                    .then(step("routing table snapshot", () -> r.dht.snapshot()
+                            .flatMap(nodes -> r.nodeMap.put(SNAPSHOT_KEY, RoutingSnapshot.encode(nodes)))
+                            .then()))
+                    .then(step("DHT", () -> r.dht.stop()))
+                    .then(step("RPC", () -> r.rpc.close()))
+                    .then(step("UDP transport", () -> r.transport.close()))
                     .then(Mono.defer(() -> r.store.close()))
                     .doOnSuccess(v -> log.info("node {} stopped", UserId.of(r.identity.publicKey()).shortString()));
+        });
+    }
+
+    /** One step of {@link #stop()}: deferred, and its failure logged instead of ending the stop. */
+    private static Mono<Void> step(String what, java.util.function.Supplier<? extends Mono<?>> close) {
+        return Mono.defer(close).then().onErrorResume(e -> {
+            log.warn("stopping: closing the {} failed: {}", what, e.toString());
+            return Mono.empty();
         });
     }
 
@@ -359,7 +366,7 @@ final class DefaultCarrierNode implements CarrierNode {
                         }))
                 .subscribe(null, e -> log.debug("relay lookup failed: {}", e.toString()));
         // the first lookup runs right after the DHT join; while no relay is registered the lookup
-        // is repeated after 2 s, 4 s, 8 s ... (at most RELAY_LOOKUP_EVERY), so a node that started
+        // is repeated after 2 s, 4 s, 8 s ... (at most RELAY_LOOKUP_RETRY_MAX), so a node that started
         // before any relay was announced (or whose first lookup timed out) does not wait 5 minutes
         java.util.concurrent.atomic.AtomicLong nextLookup = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicLong backoff = new java.util.concurrent.atomic.AtomicLong(
@@ -371,7 +378,7 @@ final class DefaultCarrierNode implements CarrierNode {
             }
             long wait = RELAY_LOOKUP_EVERY.toMillis();
             if (r.nat.relays().isEmpty()) {
-                wait = backoff.getAndUpdate(b -> Math.min(b * 2, RELAY_LOOKUP_EVERY.toMillis()));
+                wait = backoff.getAndUpdate(b -> Math.min(b * 2, RELAY_LOOKUP_RETRY_MAX.toMillis()));
             } else {
                 backoff.set(RELAY_LOOKUP_FIRST.toMillis());
             }
@@ -425,6 +432,8 @@ final class DefaultCarrierNode implements CarrierNode {
     private static final int MESSAGE_ITEMS_FROM = 0x10;
     private static final Duration RELAY_LOOKUP_FIRST = Duration.ofSeconds(2);
     private static final Duration RELAY_LOOKUP_EVERY = Duration.ofMinutes(5);
+    /** The longest wait between relay lookups while no relay is registered. */
+    private static final Duration RELAY_LOOKUP_RETRY_MAX = Duration.ofSeconds(20);
     private static final int MESSAGE_ITEMS_TO = 0x1F;
 
     /** The friends layer as the message layer sees it: who is a friend, who just came online. */

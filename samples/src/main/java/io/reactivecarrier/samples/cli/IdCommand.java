@@ -46,7 +46,7 @@ final class IdCommand implements Callable<Integer> {
             out.flush();
             return 0;
         } finally {
-            node.stop().block(Duration.ofSeconds(15));
+            node.stop().block(Duration.ofSeconds(60)); // fast when idle; generous on a loaded machine
         }
     }
 
