@@ -63,7 +63,10 @@ final class TestNodes implements AfterEachCallback {
 
     /** The same with {@code config} applied to the builder after the defaults. */
     CarrierNode start(String name, UnaryOperator<CarrierBuilder> config, CarrierNode... bootstrap) {
-        CarrierBuilder b = defaults.apply(Carrier.builder().dataDir(dir().resolve(name)).bindHost("127.0.0.1"));
+        // the test's timeout also bounds the start (the builder's 30 s default was once too short
+        // for the seventh node of a test on a 2-core machine at load 15)
+        CarrierBuilder b = defaults.apply(Carrier.builder().dataDir(dir().resolve(name)).bindHost("127.0.0.1")
+                .startTimeout(timeout));
         for (CarrierNode n : bootstrap) {
             b = b.bootstrap(n.bootstrapInfo());
         }
