@@ -68,7 +68,7 @@ final class StreamBenchmarks {
             case "tcp" -> tcp(bytes, payload);
             case "quic" -> QuicPeer.run(bytes, payload);
             case "udt" -> StreamPeers.udt(bytes, payload);
-            case "kcp" -> StreamPeers.kcp(bytes, payload);
+            case "kcp" -> StreamPeers.kcp(bytes, payload, args.integer("kcp-window", 1024));
             case "pseudotcp" -> StreamPeers.pseudotcp(bytes, payload);
             default -> throw new IllegalArgumentException("--peer carrier|tcp|quic|udt|kcp|pseudotcp, got " + peer);
         };
@@ -95,7 +95,8 @@ final class StreamBenchmarks {
         // the other UDP transports; slow ones move fewer bytes (--kcp-bytes, --pseudotcp-bytes)
         List<Object> missing = Json.list();
         Json udt = peer(results, missing, "udt", () -> StreamPeers.udt(args.longValue("udt-bytes", bytes), payload));
-        peer(results, missing, "kcp", () -> StreamPeers.kcp(args.longValue("kcp-bytes", Math.min(bytes, 128L << 20)), payload));
+        peer(results, missing, "kcp", () -> StreamPeers.kcp(args.longValue("kcp-bytes", Math.min(bytes, 128L << 20)), payload,
+                args.integer("kcp-window", 1024)));
         peer(results, missing, "pseudotcp",
                 () -> StreamPeers.pseudotcp(args.longValue("pseudotcp-bytes", Math.min(bytes, 8L << 20)), payload));
         double encRate = (Double) enc.get("mb_per_s");
