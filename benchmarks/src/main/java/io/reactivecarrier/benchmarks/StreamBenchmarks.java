@@ -163,10 +163,13 @@ final class StreamBenchmarks {
                 return Unpooled.copiedBuffer(template, 0, n);
             });
             MessageDigest got = MessageDigest.getInstance("SHA-256");
+            long cpu0 = cpuNanos();
             Run run = pair.transfer(StreamOptions.reliable().congestionControl(cc), data, b -> got.update(b.nioBuffer()));
             boolean intact = run.received == bytes && MessageDigest.isEqual(sent.digest(), got.digest());
             return Json.object().put("scenario", "stream-faults").put("intact", intact)
-                    .put("mb_per_s", bytes / run.seconds / 1e6).put("bytes", bytes).put("received", run.received)
+                    .put("mb_per_s", bytes / run.seconds / 1e6)
+                    .put("cpu_s_per_gb", (cpuNanos() - cpu0) / 1e9 / (bytes / 1e9)) // includes hashing and the faulty relay
+                    .put("bytes", bytes).put("received", run.received)
                     .put("cc", cc.name().toLowerCase(java.util.Locale.ROOT))
                     .put("loss", loss).put("dup", dup).put("reorder", reorder).put("corrupt", corrupt).put("seed", seed)
                     .put("retransmit_ratio", run.stats.retransmitRatio())

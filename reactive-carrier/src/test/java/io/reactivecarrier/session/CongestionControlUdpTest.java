@@ -1,6 +1,7 @@
 package io.reactivecarrier.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactivecarrier.session.SessionsUdpTest.Node;
 import java.util.concurrent.TimeUnit;
@@ -8,8 +9,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
-/** Reliable streams with CUBIC congestion control on real loopback UDP sockets, directly and through a fault proxy. */
-class CubicUdpTest {
+/** Reliable streams with CUBIC and with NewReno congestion control on real loopback UDP sockets, directly and through a fault proxy. */
+class CongestionControlUdpTest {
 
     final SessionsUdpTest env = new SessionsUdpTest();
 
@@ -57,9 +58,28 @@ class CubicUdpTest {
     }
 
     @Test
-    void theDefaultIsNewRenoAndCubicIsChosenPerStream() {
-        assertThat(StreamOptions.reliable().congestionControl()).isEqualTo(StreamOptions.CongestionControl.NEWRENO);
+    void aNewRenoStreamIsIntactThroughAFaultyProxy() throws Exception {
+        Faults faults = new Faults(0.05, 0.03, 0.25, 0.02, 0, TimeUnit.MILLISECONDS.toNanos(2), 5);
+        Node[] n = env.friends(FaultProxy.start(faults));
+        Mono<Object[]> received = SessionsUdpTest.acceptAndHash(n[1]);
+        received.subscribe();
+        long bytes = 16L << 20;
+        StreamOptions reno = StreamOptions.reliable().congestionControl(StreamOptions.CongestionControl.NEWRENO);
+        CarrierStream s = n[0].sessions.open(n[1].id(), reno).block(SessionsUdpTest.TIMEOUT);
+        assertThat(((StreamConnection) s).cc).isInstanceOf(NewReno.class);
+        s.send(StreamEngineTest.data(bytes, 1200, 25)).block(SessionsUdpTest.TIMEOUT);
+        Object[] r = received.block(SessionsUdpTest.TIMEOUT);
+        assertThat((Long) r[1]).isEqualTo(bytes);
+        assertThat((byte[]) r[0]).isEqualTo(StreamEngineTest.sha256(bytes, 1200, 25));
+        assertThat(s.stats().retransmittedBytes()).isPositive();
+    }
+
+    @Test
+    void theDefaultIsCubicAndNewRenoIsChosenPerStream() {
+        assertThat(StreamOptions.reliable().congestionControl()).isEqualTo(StreamOptions.CongestionControl.CUBIC);
+        StreamOptions reno = StreamOptions.reliable().congestionControl(StreamOptions.CongestionControl.NEWRENO);
+        assertThat(reno.plain().maxPacketSize(1400).congestionControl()).isEqualTo(StreamOptions.CongestionControl.NEWRENO);
         assertThat(cubic().congestionControl()).isEqualTo(StreamOptions.CongestionControl.CUBIC);
-        assertThat(cubic().plain().maxPacketSize(1400).congestionControl()).isEqualTo(StreamOptions.CongestionControl.CUBIC);
+        assertThatThrownBy(() -> StreamOptions.reliable().congestionControl(null)).hasMessageContaining("NEWRENO or CUBIC");
     }
 }
