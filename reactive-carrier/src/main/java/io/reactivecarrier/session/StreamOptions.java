@@ -153,7 +153,7 @@ public final class StreamOptions {
 
     /**
      * The congestion controller of this side's sending direction: {@link CongestionControl#CUBIC} by
-     * default (it kept about 1.5× NewReno's throughput under the random loss of {@code stream-faults}
+     * default (it moved 1.2–1.4× NewReno's throughput under the random loss of {@code stream-faults}
      * and ties it on a clean path), {@link CongestionControl#NEWRENO} on request.
      */
     public StreamOptions congestionControl(CongestionControl value) {
