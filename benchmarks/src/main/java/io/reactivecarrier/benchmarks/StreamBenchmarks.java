@@ -201,11 +201,11 @@ final class StreamBenchmarks {
                     .put("mb_per_s", run.received / run.seconds / 1e6)
                     .put("cpu_s_per_gb", cpu / 1e9 / (bytes / 1e9))
                     .put("retransmit_ratio", run.stats.retransmitRatio())
+                    .put("cc", cc.name().toLowerCase(java.util.Locale.ROOT))
                     .put("packet_size", run.stats.maxPacketSize())
                     .put("packets_sent", run.stats.packetsSent())
                     .put("packets_lost", run.stats.packetsLost())
-                    .put("srtt_us", run.stats.smoothedRttMicros())
-                    .put("cc", cc.name().toLowerCase(java.util.Locale.ROOT));
+                    .put("srtt_us", run.stats.smoothedRttMicros());
             if (!reliable) {
                 j.put("delivered_ratio", (double) run.received / bytes)
                         .put("datagrams_dropped", run.stats.datagramsDropped() + run.receiverStats.datagramsDropped())
