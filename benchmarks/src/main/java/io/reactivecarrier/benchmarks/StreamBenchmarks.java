@@ -63,27 +63,39 @@ final class StreamBenchmarks {
         int payload = args.integer("payload", 1200);
         boolean plain = Boolean.parseBoolean(args.string("plain", "false"));
         int maxPacket = args.integer("max-packet", StreamOptions.reliable().maxPacketSize());
+        StreamOptions.CongestionControl cc = congestionControl(args);
         return switch (peer) {
-            case "carrier" -> carrier(bytes, payload, mode.equals("reliable"), !plain, maxPacket);
+            case "carrier" -> carrier(bytes, payload, mode.equals("reliable"), !plain, maxPacket, cc);
             case "tcp" -> tcp(bytes, payload);
             case "quic" -> QuicPeer.run(bytes, payload);
             case "udt" -> StreamPeers.udt(bytes, payload);
-            case "kcp" -> StreamPeers.kcp(bytes, payload);
+            case "kcp" -> StreamPeers.kcp(bytes, payload, args.integer("kcp-window", 1024));
             case "pseudotcp" -> StreamPeers.pseudotcp(bytes, payload);
             default -> throw new IllegalArgumentException("--peer carrier|tcp|quic|udt|kcp|pseudotcp, got " + peer);
         };
+    }
+
+    /** {@code --cc newreno|cubic}, default the stream default. */
+    static StreamOptions.CongestionControl congestionControl(Args args) {
+        String cc = args.string("cc", StreamOptions.reliable().congestionControl().name());
+        try {
+            return StreamOptions.CongestionControl.valueOf(cc.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--cc newreno|cubic, got " + cc);
+        }
     }
 
     static Json compare(Args args) throws Exception {
         long bytes = args.longValue("bytes", 512L << 20);
         int payload = args.integer("payload", 1200);
         int maxPacket = args.integer("max-packet", StreamOptions.reliable().maxPacketSize());
+        StreamOptions.CongestionControl cc = congestionControl(args);
         List<Object> results = Json.list();
         Json tcp = tcp(bytes, payload);
         results.add(tcp);
-        Json enc = carrier(bytes, payload, true, true, maxPacket);
+        Json enc = carrier(bytes, payload, true, true, maxPacket, cc);
         results.add(enc);
-        Json plain = carrier(bytes, payload, true, false, maxPacket);
+        Json plain = carrier(bytes, payload, true, false, maxPacket, cc);
         results.add(plain);
         Json quic = null;
         try {
@@ -95,7 +107,8 @@ final class StreamBenchmarks {
         // the other UDP transports; slow ones move fewer bytes (--kcp-bytes, --pseudotcp-bytes)
         List<Object> missing = Json.list();
         Json udt = peer(results, missing, "udt", () -> StreamPeers.udt(args.longValue("udt-bytes", bytes), payload));
-        peer(results, missing, "kcp", () -> StreamPeers.kcp(args.longValue("kcp-bytes", Math.min(bytes, 128L << 20)), payload));
+        peer(results, missing, "kcp", () -> StreamPeers.kcp(args.longValue("kcp-bytes", Math.min(bytes, 128L << 20)), payload,
+                args.integer("kcp-window", 1024)));
         peer(results, missing, "pseudotcp",
                 () -> StreamPeers.pseudotcp(args.longValue("pseudotcp-bytes", Math.min(bytes, 8L << 20)), payload));
         double encRate = (Double) enc.get("mb_per_s");
@@ -137,6 +150,7 @@ final class StreamBenchmarks {
         long bytes = args.longValue("bytes", 64L << 20);
         long seed = args.longValue("seed", 1);
         int payload = args.integer("payload", 1200);
+        StreamOptions.CongestionControl cc = congestionControl(args);
         try (Pair pair = Pair.create(new FaultyRelay.Faults(loss, dup, reorder, corrupt, seed))) {
             byte[] template = new byte[payload];
             MessageDigest sent = MessageDigest.getInstance("SHA-256");
@@ -149,10 +163,14 @@ final class StreamBenchmarks {
                 return Unpooled.copiedBuffer(template, 0, n);
             });
             MessageDigest got = MessageDigest.getInstance("SHA-256");
-            Run run = pair.transfer(StreamOptions.reliable(), data, b -> got.update(b.nioBuffer()));
+            long cpu0 = cpuNanos();
+            Run run = pair.transfer(StreamOptions.reliable().congestionControl(cc), data, b -> got.update(b.nioBuffer()));
             boolean intact = run.received == bytes && MessageDigest.isEqual(sent.digest(), got.digest());
             return Json.object().put("scenario", "stream-faults").put("intact", intact)
-                    .put("mb_per_s", bytes / run.seconds / 1e6).put("bytes", bytes).put("received", run.received)
+                    .put("mb_per_s", bytes / run.seconds / 1e6)
+                    .put("cpu_s_per_gb", (cpuNanos() - cpu0) / 1e9 / (bytes / 1e9)) // includes hashing and the faulty relay
+                    .put("bytes", bytes).put("received", run.received)
+                    .put("cc", cc.name().toLowerCase(java.util.Locale.ROOT))
                     .put("loss", loss).put("dup", dup).put("reorder", reorder).put("corrupt", corrupt).put("seed", seed)
                     .put("retransmit_ratio", run.stats.retransmitRatio())
                     .put("packets_lost", run.stats.packetsLost())
@@ -164,9 +182,10 @@ final class StreamBenchmarks {
 
     // ================================================================== carrier
 
-    static Json carrier(long bytes, int payload, boolean reliable, boolean encrypted, int maxPacket) throws Exception {
+    static Json carrier(long bytes, int payload, boolean reliable, boolean encrypted, int maxPacket,
+            StreamOptions.CongestionControl cc) throws Exception {
         StreamOptions options = (reliable ? StreamOptions.reliable() : StreamOptions.unreliable())
-                .encrypted(encrypted).maxPacketSize(maxPacket);
+                .encrypted(encrypted).maxPacketSize(maxPacket).congestionControl(cc);
         if (!reliable) {
             payload = Math.min(payload, 1100);
         }
@@ -182,6 +201,7 @@ final class StreamBenchmarks {
                     .put("mb_per_s", run.received / run.seconds / 1e6)
                     .put("cpu_s_per_gb", cpu / 1e9 / (bytes / 1e9))
                     .put("retransmit_ratio", run.stats.retransmitRatio())
+                    .put("cc", cc.name().toLowerCase(java.util.Locale.ROOT))
                     .put("packet_size", run.stats.maxPacketSize())
                     .put("packets_sent", run.stats.packetsSent())
                     .put("packets_lost", run.stats.packetsLost())

@@ -2,20 +2,6 @@ package io.reactivecarrier.benchmarks;
 
 import com.barchart.udt.SocketUDT;
 import com.barchart.udt.TypeUDT;
-import io.jpower.kcp.netty.ChannelOptionHelper;
-import io.jpower.kcp.netty.UkcpChannelOption;
-import io.jpower.kcp.netty.UkcpClientChannel;
-import io.jpower.kcp.netty.UkcpServerChannel;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.UkcpServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.util.ReferenceCountUtil;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.DatagramSocket;
@@ -24,7 +10,6 @@ import java.net.InetSocketAddress;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.ice4j.pseudotcp.PseudoTcpSocket;
 import org.ice4j.pseudotcp.PseudoTcpSocketFactory;
 
@@ -126,92 +111,102 @@ final class StreamPeers {
 
     // ================================================================== KCP (kcp-netty)
 
-    static Json kcp(long bytes, int payload) throws Exception {
-        // kcp-netty 1.5.0 is compiled against Netty 4.1, where AbstractNioChannel.eventLoop() returns
-        // NioEventLoop; Netty 4.2 returns EventLoop, so its channels fail on the event loop with
-        // NoSuchMethodError (and the transfer would just hang). Say so instead of hanging.
-        boolean linkable = false;
-        for (java.lang.reflect.Method m : UkcpServerChannel.class.getMethods()) {
-            if (m.getName().equals("eventLoop") && m.getParameterCount() == 0
-                    && m.getReturnType().getName().equals("io.netty.channel.nio.NioEventLoop")) {
-                linkable = true;
+    /**
+     * kcp-netty 1.5.0 is compiled against Netty 4.1 (its channels call {@code NioEventLoop
+     * eventLoop()}, which Netty 4.2 no longer has), so it runs in a class loader of its own:
+     * kcp-netty and Netty 4.1 jars that the build copies to {@code target/kcp-lib} (next to the
+     * benchmark jar), with the platform class loader as parent so the process's Netty 4.2 stays
+     * out of sight. {@link io.reactivecarrier.benchmarks.kcp.KcpRunner} is defined in that loader
+     * from the benchmark jar's bytes.
+     */
+    static Json kcp(long bytes, int payload, int window) throws Exception {
+        Class<?> runner = KcpLoader.runner();
+        java.lang.reflect.Method run = runner.getMethod("run", long.class, int.class, int.class);
+        String netty = (String) runner.getMethod("nettyVersion").invoke(null);
+        double[][] last = new double[1][];
+        Json j = measure("kcp", (b, p) -> {
+            try {
+                last[0] = (double[]) run.invoke(null, b, p, window);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause() instanceof Exception ex ? ex : new RuntimeException(e.getCause());
             }
-        }
-        if (!linkable) {
-            throw new UnsupportedOperationException("kcp-netty 1.5.0 is binary-incompatible with Netty 4.2 (this project uses 4.2.15.Final)"
-                    + ": NoSuchMethodError 'io.netty.channel.nio.NioEventLoop UkcpServerChannel.eventLoop()' "
-                    + "(built for Netty 4.1; needs a Netty 4.1 classpath of its own)");
-        }
-        @SuppressWarnings("deprecation") EventLoopGroup group = new io.netty.channel.nio.NioEventLoopGroup(2); // kcp-netty 1.5 wants NioEventLoop
-        try {
-            return measure("kcp", (b, p) -> kcpRun(group, b, p), bytes, payload, 16L << 20)
-                    .put("settings", "nodelay, interval 10 ms, fast resend 2, no cwnd, mtu 1400, windows 1024");
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+            return last[0][0];
+        }, bytes, payload, 16L << 20);
+        double segments = last[0][1];
+        double rtoRetransmits = last[0][2];
+        return j.put("retransmit_ratio", segments > 0 ? rtoRetransmits / segments : Double.NaN)
+                .put("retransmit_ratio_note", "timeout retransmits only: kcp-netty does not count fast resends")
+                .put("segments_sent", segments).put("rto_retransmits", rtoRetransmits)
+                .put("settings", String.format(java.util.Locale.ROOT,
+                        (String) runner.getField("SETTINGS").get(null), window, netty))
+                .put("isolation", "kcp-netty 1.5.0 + Netty " + netty + " in an isolated class loader ("
+                        + KcpLoader.libDir() + ")");
     }
 
-    static double kcpRun(EventLoopGroup group, long bytes, int payload) throws Exception {
-        AtomicLong received = new AtomicLong();
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        UkcpServerBootstrap sb = new UkcpServerBootstrap();
-        sb.group(group).channel(UkcpServerChannel.class).childHandler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        long n = received.addAndGet(((ByteBuf) msg).readableBytes());
-                        ReferenceCountUtil.release(msg);
-                        if (n >= bytes) {
-                            done.complete(null);
+    /** The isolated class loader of the KCP peer. */
+    static final class KcpLoader extends java.net.URLClassLoader {
+        private static final String PACKAGE = "io.reactivecarrier.benchmarks.kcp.";
+        private static volatile Class<?> runner;
+
+        static {
+            registerAsParallelCapable();
+        }
+
+        private KcpLoader(java.net.URL[] urls) {
+            super("kcp-netty41", urls, ClassLoader.getPlatformClassLoader());
+        }
+
+        static synchronized Class<?> runner() throws Exception {
+            if (runner == null) {
+                java.nio.file.Path dir = libDir();
+                if (!java.nio.file.Files.isDirectory(dir)) {
+                    throw new IllegalStateException("no " + dir + ": build with ./mvnw -B -DskipTests package "
+                            + "(it copies kcp-netty and its Netty 4.1 jars there) or set -Dcarrier.kcp.lib=DIR");
+                }
+                java.util.List<java.net.URL> urls = new java.util.ArrayList<>();
+                try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(dir)) {
+                    for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) s.sorted()::iterator) {
+                        if (p.toString().endsWith(".jar")) {
+                            urls.add(p.toUri().toURL());
                         }
                     }
-                });
-            }
-        });
-        ChannelOptionHelper.nodelay(sb, true, 10, 2, true)
-                .childOption(UkcpChannelOption.UKCP_MTU, 1400)
-                .childOption(UkcpChannelOption.UKCP_RCV_WND, 1024)
-                .childOption(UkcpChannelOption.UKCP_SND_WND, 1024);
-        Channel server = sb.bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-        InetSocketAddress at = (InetSocketAddress) server.localAddress();
-        byte[] chunk = template(payload);
-        AtomicLong sent = new AtomicLong();
-        Bootstrap cb = new Bootstrap();
-        cb.group(group).channel(UkcpClientChannel.class).handler(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelActive(ChannelHandlerContext ctx) {
-                pump(ctx);
-            }
-
-            @Override
-            public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-                pump(ctx);
-            }
-
-            void pump(ChannelHandlerContext ctx) {
-                while (ctx.channel().isWritable() && sent.get() < bytes) {
-                    int n = (int) Math.min(payload, bytes - sent.get());
-                    ctx.write(Unpooled.wrappedBuffer(chunk, 0, n));
-                    sent.addAndGet(n);
                 }
-                ctx.flush();
+                runner = Class.forName(PACKAGE + "KcpRunner", true, new KcpLoader(urls.toArray(new java.net.URL[0])));
             }
-        });
-        ChannelOptionHelper.nodelay(cb, true, 10, 2, true)
-                .option(UkcpChannelOption.UKCP_MTU, 1400)
-                .option(UkcpChannelOption.UKCP_RCV_WND, 1024)
-                .option(UkcpChannelOption.UKCP_SND_WND, 1024);
-        long t0 = System.nanoTime();
-        Channel client = cb.connect(at).sync().channel();
-        try {
-            done.get(10, TimeUnit.MINUTES);
-        } finally {
-            client.close().sync();
-            server.close().sync();
+            return runner;
         }
-        return (System.nanoTime() - t0) / 1e9;
+
+        /** {@code -Dcarrier.kcp.lib}, else {@code kcp-lib} beside the benchmark jar (or beside target/classes). */
+        static java.nio.file.Path libDir() {
+            String prop = System.getProperty("carrier.kcp.lib");
+            if (prop != null) {
+                return java.nio.file.Path.of(prop);
+            }
+            try {
+                java.nio.file.Path code = java.nio.file.Path.of(
+                        StreamPeers.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+                return code.getParent().resolve("kcp-lib");
+            } catch (Exception e) {
+                return java.nio.file.Path.of("benchmarks", "target", "kcp-lib");
+            }
+        }
+
+        @Override
+        protected Class<?> findClass(String name) throws ClassNotFoundException {
+            if (name.startsWith(PACKAGE)) {
+                String resource = name.replace('.', '/') + ".class";
+                try (java.io.InputStream in = StreamPeers.class.getClassLoader().getResourceAsStream(resource)) {
+                    if (in == null) {
+                        throw new ClassNotFoundException(name);
+                    }
+                    byte[] b = in.readAllBytes();
+                    return defineClass(name, b, 0, b.length);
+                } catch (java.io.IOException e) {
+                    throw new ClassNotFoundException(name, e);
+                }
+            }
+            return super.findClass(name);
+        }
     }
 
     // ================================================================== ice4j PseudoTCP

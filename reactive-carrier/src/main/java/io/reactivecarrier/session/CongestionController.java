@@ -6,7 +6,11 @@ interface CongestionController {
     /** Bytes that may be in flight. */
     long window();
 
-    void onPacketAcked(int bytes, long sentAtNanos, long bytesInFlight);
+    /**
+     * A packet of {@code bytes} sent at {@code sentAtNanos} was acknowledged at {@code nowNanos};
+     * {@code bytesInFlight} is what remains in flight, {@code srttNanos} the smoothed round trip.
+     */
+    void onPacketAcked(int bytes, long sentAtNanos, long bytesInFlight, long nowNanos, long srttNanos);
 
     /** Packets were lost; the newest of them was sent at {@code largestLostSentAt}. */
     void onCongestion(long largestLostSentAt, long nowNanos);

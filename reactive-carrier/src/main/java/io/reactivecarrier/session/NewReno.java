@@ -26,7 +26,7 @@ final class NewReno implements CongestionController {
     }
 
     @Override
-    public void onPacketAcked(int bytes, long sentAt, long bytesInFlight) {
+    public void onPacketAcked(int bytes, long sentAt, long bytesInFlight, long now, long srtt) {
         if (sentAt <= recoveryStart) {
             return;
         }

@@ -121,7 +121,7 @@ final class StreamConnection implements CarrierStream {
         this.opener = opener;
         this.onClosed = onClosed;
         this.maxPacket = options.initialPacketSize();
-        this.cc = new NewReno(maxPacket, Math.max(2L * options.receiveWindow(), 4L << 20));
+        this.cc = options.congestionControl().create(maxPacket, Math.max(2L * options.receiveWindow(), 4L << 20));
         this.nextChannelId = initiator ? 1 : 2;
         this.incomingChannels = Sinks.many().multicast().onBackpressureBuffer(256, false);
         this.main = new ChannelState(this, 0, "", options.isReliable(), initialCredit(), initialCredit());
@@ -655,7 +655,7 @@ final class StreamConnection implements CarrierStream {
                 if (largestNewly == null) {
                     largestNewly = p;
                 }
-                onPacketAcked(p);
+                onPacketAcked(p, now);
             }
         }
         if (!newlyAckedAny) {
@@ -675,7 +675,7 @@ final class StreamConnection implements CarrierStream {
         return true;
     }
 
-    private void onPacketAcked(SentPacket p) {
+    private void onPacketAcked(SentPacket p, long now) {
         if (p.mtuProbe) {
             probeInFlight = false;
             probeFailures = 0;
@@ -687,7 +687,7 @@ final class StreamConnection implements CarrierStream {
         } else if (p.ackEliciting) {
             bytesInFlight -= p.size;
             ackElicitingInFlight--;
-            cc.onPacketAcked(p.size, p.sentAt, bytesInFlight);
+            cc.onPacketAcked(p.size, p.sentAt, bytesInFlight, now, srtt());
         }
         if (p.frames != null) {
             for (Object f : p.frames) {
