@@ -12,7 +12,7 @@ import java.util.Objects;
  *         .subscribe(r -> log.info("{} read by {}", r.id(), r.friend()));
  * }</pre>
  *
- * @param id the message id ({@link Messages#send} returned it)
+ * @param id the message id ({@link Messages#enqueue} returned it)
  * @param friend the recipient
  * @param status {@link Status#STORED_OFFLINE} or {@link Status#DELIVERED}
  * @param atMillis when this node learned it (epoch millis)
