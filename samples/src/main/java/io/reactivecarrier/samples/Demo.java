@@ -132,9 +132,9 @@ public final class Demo {
             waitUntil(() -> !alice.friends().presence(bobId).isOnline());
             return null;
         });
-        Receipt stored = step("Alice messages offline Bob: sealed to him and stored in the DHT",
+        Receipt offlineReceipt = step("Alice messages offline Bob: sealed to him and stored in the DHT",
                 () -> alice.messages().send(bobId, "Running 10 minutes late").block(T)); // STORED_OFFLINE
-        System.out.println("     receipt " + stored.status());
+        System.out.println("     receipt " + offlineReceipt.status());
         CarrierNode[] back = new CarrierNode[1];
         Message missed = step("Bob returns and reads what he missed", () -> {
             back[0] = start(base.dataDir(root.resolve("bob")).bootstrap(extra.get(2).bootstrapInfo()));
