@@ -34,11 +34,11 @@ public interface Messages {
      * ({@link Receipt#id()} is the id).
      *
      * <p>Subscribing hands the message to the durable outbox (as {@link #enqueue(UserId, byte[])}
-     * does). Cancelling the returned Mono, or a {@code timeout}, only stops waiting: a message that
-     * reached the outbox is never removed by a cancel; it is delivered all the same, also across
-     * restarts. A message over {@link MessageOptions#maxOfflineMessageBytes()} never goes to the
-     * mailbox, so to an offline friend this Mono completes only when the friend is back (use a
-     * timeout). Fails fast with {@link io.reactivecarrier.core.UnknownFriendException} when
+     * does). Cancelling the returned Mono, or a {@code timeout}, only stops waiting: it never
+     * withdraws the message nor removes it from the outbox; it is delivered exactly once all the
+     * same, also across restarts. A message over {@link MessageOptions#maxOfflineMessageBytes()}
+     * never goes to the mailbox (nor does any message of a service without a mailbox), so to an
+     * offline friend this Mono then completes only when the friend is back (use a timeout). Fails fast with {@link io.reactivecarrier.core.UnknownFriendException} when
      * {@code friend} is not a friend and {@link io.reactivecarrier.core.MessageTooLargeException}
      * when the body is over {@link MessageOptions#maxMessageBytes()}; fails with an
      * {@link IllegalStateException} when the service closes first (the message stays in the outbox).

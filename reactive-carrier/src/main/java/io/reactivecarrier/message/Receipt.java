@@ -4,7 +4,8 @@ import io.reactivecarrier.core.UserId;
 import java.util.Objects;
 
 /**
- * What happened to a sent message.
+ * What happened to a sent message. {@link Messages#send} completes with the first receipt of its
+ * message; {@link Messages#receipts()} carries all of them.
  *
  * <pre>{@code
  * node.messages().receipts()
