@@ -144,7 +144,7 @@ class MessagesSimTest {
         net.defaultProfile(LinkProfile.perfect().latency(Duration.ofMillis(5)).jitter(Duration.ofMillis(2)));
         Random random = new Random(11);
         storage.add(storage(List.of()));
-        for (int i = 1; i < 20; i++) {
+        for (int i = 1; i < 24; i++) {
             storage.add(storage(List.of(storage.get(0).info())));
         }
         Ed25519KeyPair aliceKeys = Ed25519KeyPair.generate();
@@ -177,9 +177,13 @@ class MessagesSimTest {
 
         // 30 % of the storage nodes leave and as many new ones join (what the old ones stored is gone)
         int replace = (int) Math.round(storage.size() * 0.3);
+        double lostReplicas = 0;
         for (int i = 0; i < replace; i++) {
-            storage.remove(1 + random.nextInt(storage.size() - 1)).stop();
+            Storage gone = storage.remove(1 + random.nextInt(storage.size() - 1));
+            lostReplicas += gone.values();
+            gone.stop();
         }
+        assertThat(lostReplicas).as("the nodes that left held copies of the mailbox").isPositive();
         for (int i = 0; i < replace; i++) {
             storage.add(storage(List.of(storage.get(0).info())));
         }
@@ -292,12 +296,20 @@ class MessagesSimTest {
         final PacketRouter router;
         final RpcEndpoint rpc;
         final DhtNode dht;
+        final SimpleMeterRegistry registry;
 
-        Storage(SimulatedTransport transport, PacketRouter router, RpcEndpoint rpc, DhtNode dht) {
+        Storage(SimulatedTransport transport, PacketRouter router, RpcEndpoint rpc, DhtNode dht,
+                SimpleMeterRegistry registry) {
             this.transport = transport;
             this.router = router;
             this.rpc = rpc;
             this.dht = dht;
+            this.registry = registry;
+        }
+
+        /** Values this node holds for others (mailbox items among them). */
+        double values() {
+            return registry.get("carrier.dht.values.count").gauge().value();
         }
 
         NodeInfo info() {
@@ -331,9 +343,10 @@ class MessagesSimTest {
         t.receive(router);
         RpcEndpoint rpc = RpcEndpoint.create(t, router, key, RpcOptions.create().meterRegistry(registry));
         DhtNode node = DhtNode.create(RpcDhtTransport.over(rpc, Duration.ofSeconds(2)),
-                DhtOptions.defaults().bootstrap(boot).storage(64L << 20, 16_384, Duration.ofDays(7)));
+                DhtOptions.defaults().bootstrap(boot).storage(64L << 20, 16_384, Duration.ofDays(7))
+                        .meterRegistry(registry));
         node.start().block(T);
-        return new Storage(t, router, rpc, node);
+        return new Storage(t, router, rpc, node, registry);
     }
 
     /**
