@@ -75,8 +75,9 @@ public interface CarrierNode {
 
     /**
      * Messages to and from friends: sent over the link with receipts when the friend is online,
-     * through the friend's DHT mailbox (sealed to them) when not; exactly once, durable from the
-     * moment {@code send} completes.
+     * through the friend's DHT mailbox (sealed to them) when not; exactly once. {@code send} completes
+     * with a {@link io.reactivecarrier.message.Receipt} (DELIVERED or STORED_OFFLINE); {@code enqueue}
+     * completes as soon as the message is durable in the outbox.
      */
     Messages messages();
 

@@ -149,7 +149,7 @@ public final class LabCarrierNode {
             }
             case "send" -> {
                 UserId friend = UserId.parse(w[1]);
-                MessageId id = node.messages().send(friend, w[2]).block(T);
+                MessageId id = node.messages().enqueue(friend, w[2]).block(T);
                 Receipt r = node.messages().delivered(id).block(T);
                 return "DELIVERED " + r.status() + " " + (System.nanoTime() - t0) / 1_000_000;
             }

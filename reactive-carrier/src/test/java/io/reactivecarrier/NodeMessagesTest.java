@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -43,15 +44,32 @@ class NodeMessagesTest {
         CarrierNode stranger = start("stranger", boot);
         nodes.befriend(alice, bob);
 
-        Mono<List<Message>> atBob = bob.messages().incoming().take(3).collectList().cache();
+        int concurrent = 50;
+        Mono<List<Message>> atBob = bob.messages().incoming().take(3 + concurrent).collectList().cache();
         atBob.subscribe();
-        List<MessageId> sent = new ArrayList<>();
+        // send() completes with the receipt: the friend is online, so DELIVERED
+        List<Receipt> sent = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             sent.add(alice.messages().send(bob.userId(), "hello bob " + i).block(T));
         }
-        assertThat(atBob.block(T)).extracting(Message::text)
+        assertThat(sent).allSatisfy(r -> {
+            assertThat(r.status()).isEqualTo(Receipt.Status.DELIVERED);
+            assertThat(r.friend()).isEqualTo(bob.userId());
+        });
+        // many sends in flight at once: each completes DELIVERED, and they arrive in the order they were sent
+        List<Receipt> many = Flux.range(0, concurrent)
+                .flatMapSequential(i -> alice.messages().send(bob.userId(), "burst " + i), 16)
+                .collectList().block(T);
+        assertThat(many).hasSize(concurrent).allSatisfy(r -> assertThat(r.status()).isEqualTo(Receipt.Status.DELIVERED));
+        sent.addAll(many);
+        List<Message> got = atBob.block(T);
+        assertThat(got).extracting(Message::id).containsExactlyElementsOf(sent.stream().map(Receipt::id).toList());
+        assertThat(got.subList(0, 3)).extracting(Message::text)
                 .containsExactly("hello bob 0", "hello bob 1", "hello bob 2");
-        assertThat(alice.messages().delivered(sent.get(2)).block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
+        assertThat(alice.messages().delivered(sent.get(2).id()).block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
+        // enqueue(): accepted once durable in the outbox; the outcome on delivered(id)
+        MessageId queued = alice.messages().enqueue(bob.userId(), "queued").block(T);
+        assertThat(alice.messages().delivered(queued).block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
 
         Mono<Message> atAlice = alice.messages().incoming().next().cache();
         atAlice.subscribe();
@@ -83,7 +101,11 @@ class NodeMessagesTest {
         Mono<Receipt> storedOffline = alice.messages().receipts()
                 .filter(r -> r.status() == Receipt.Status.STORED_OFFLINE).next().cache();
         storedOffline.subscribe();
-        MessageId id = alice.messages().send(bobId, "while you were away").block(T);
+        // bob is offline: send() completes once enough DHT storage nodes hold the sealed message
+        Receipt receipt = alice.messages().send(bobId, "while you were away").block(T);
+        assertThat(receipt.status()).isEqualTo(Receipt.Status.STORED_OFFLINE);
+        assertThat(receipt.friend()).isEqualTo(bobId);
+        MessageId id = receipt.id();
         assertThat(storedOffline.block(T).id()).isEqualTo(id);
 
         // alice goes offline too: the DHT alone holds the message
@@ -93,6 +115,7 @@ class NodeMessagesTest {
         assertThat(got.text()).isEqualTo("while you were away");
         assertThat(got.sender()).isEqualTo(aliceId);
         assertThat(got.offline()).isTrue();
+        assertThat(got.id()).isEqualTo(id);
         assertThat(bobAgain.userId()).isEqualTo(bobId);
     }
 }

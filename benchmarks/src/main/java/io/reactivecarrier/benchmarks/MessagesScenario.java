@@ -18,7 +18,7 @@ import reactor.core.publisher.Flux;
  * {@code messages --count 100000 --size 1024 [--concurrency 4096]}: two message nodes on real
  * UDP (loopback), each with its own store; every message goes through the sender's durable
  * outbox, the link, the receiver's durable dedupe and inbox, and back as a receipt. Latency is
- * from {@code send()} to the receiver's {@code incoming()}.
+ * from {@code enqueue()} (durable in the outbox) to the receiver's {@code incoming()}.
  */
 final class MessagesScenario implements Scenario {
 
@@ -60,12 +60,12 @@ final class MessagesScenario implements Scenario {
                 }
             });
             // warm-up (JIT, store files, link) outside the measurement
-            Flux.range(0, 2000).flatMap(i -> alice.messages.send(bob.userId(), body(-1 - i, size)), 256)
+            Flux.range(0, 2000).flatMap(i -> alice.messages.enqueue(bob.userId(), body(-1 - i, size)), 256)
                     .then().block(MsgNode.T);
             Thread.sleep(2000);
             long start = System.nanoTime();
             Flux.range(0, count)
-                    .flatMap(i -> alice.messages.send(bob.userId(), body(i, size)), concurrency)
+                    .flatMap(i -> alice.messages.enqueue(bob.userId(), body(i, size)), concurrency)
                     .then().block(Duration.ofMinutes(10));
             all.await(5, TimeUnit.MINUTES);
             Thread.sleep(1000); // late duplicates would show here

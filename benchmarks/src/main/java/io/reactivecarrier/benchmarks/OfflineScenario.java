@@ -111,7 +111,7 @@ final class OfflineScenario implements Scenario {
         AtomicLong storedOffline = new AtomicLong();
         alice.messages.receipts().filter(r -> r.status() == Receipt.Status.STORED_OFFLINE)
                 .subscribe(r -> storedOffline.incrementAndGet());
-        Flux.range(0, count).concatMap(i -> alice.messages.send(bobId, "offline message " + i)).then()
+        Flux.range(0, count).concatMap(i -> alice.messages.enqueue(bobId, "offline message " + i)).then()
                 .block(Duration.ofMinutes(5));
         long deadline = System.currentTimeMillis() + args.integer("deposit-wait-s", 300) * 1000L;
         long lastReport = System.currentTimeMillis();

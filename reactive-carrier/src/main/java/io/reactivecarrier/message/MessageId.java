@@ -8,7 +8,7 @@ import java.util.HexFormat;
  * The id of a message: 16 random bytes chosen by the sender, the key of dedupe and receipts.
  *
  * <pre>{@code
- * node.messages().send(friend, "hello")
+ * node.messages().enqueue(friend, "hello")             // durable in the outbox
  *     .flatMap(id -> node.messages().delivered(id))
  *     .subscribe(receipt -> log.info("delivered at {}", receipt.atMillis()));
  * }</pre>

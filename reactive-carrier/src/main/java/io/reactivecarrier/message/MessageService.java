@@ -32,6 +32,7 @@ import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,7 +57,7 @@ import reactor.core.scheduler.Schedulers;
  *
  * <pre>{@code
  * MessageService messages = MessageService.create(store, links, mailbox, friends, MessageOptions.create());
- * messages.start().then(messages.send(friend, "hi")) ...
+ * messages.start().then(messages.send(friend, "hi")) ...      // Mono<Receipt>: DELIVERED or STORED_OFFLINE
  * }</pre>
  *
  * <h2>Threading</h2>
@@ -86,6 +87,8 @@ public final class MessageService implements Messages {
     private final KeyValueMap cursors;
     private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
     private final Sinks.Many<Receipt> receipts = Sinks.many().multicast().directBestEffort();
+    /** send() Monos waiting for their first receipt (any thread puts; the loop completes). */
+    private final Map<MessageId, MonoSink<Receipt>> waiters = new ConcurrentHashMap<>();
     private final Disposable.Composite timers = Disposables.composite();
 
     // ---- sending (loop-confined unless noted)
@@ -176,6 +179,26 @@ public final class MessageService implements Messages {
         Gauge.builder("carrier.messages.outbox.size", this, s -> s.outboxSize).tag("node", node)
                 .description("messages in the outbox").register(r);
         this.startOnce = Mono.defer(this::doStart).cache();
+        receipts.asFlux().subscribe(this::completeWaiter, e -> failWaiters(), this::failWaiters);
+    }
+
+    /** Completes the send() Mono of a message with its first receipt (STORED_OFFLINE or DELIVERED). */
+    private void completeWaiter(Receipt r) {
+        MonoSink<Receipt> w = waiters.remove(r.id());
+        if (w != null) {
+            w.success(r);
+        }
+    }
+
+    private void failWaiters() {
+        for (MessageId id : new ArrayList<>(waiters.keySet())) {
+            MonoSink<Receipt> w = waiters.remove(id);
+            if (w != null) {
+                w.error(new IllegalStateException("the message service closed before message " + id
+                        + " was delivered or stored offline; it stays in the outbox and is sent after a restart"
+                        + " (its receipt then comes on receipts())"));
+            }
+        }
     }
 
     /**
@@ -291,7 +314,27 @@ public final class MessageService implements Messages {
     // API
 
     @Override
-    public Mono<MessageId> send(UserId friend, byte[] body) {
+    public Mono<Receipt> send(UserId friend, byte[] body) {
+        return Mono.defer(() -> {
+            MessageId id = MessageId.random();
+            return Mono.<Receipt>create(sink -> {
+                // registered before the message can reach the outbox: no receipt can slip past
+                waiters.put(id, sink);
+                sink.onDispose(() -> waiters.remove(id, sink));
+                append(friend, body, id).subscribe(null, e -> {
+                    waiters.remove(id, sink);
+                    sink.error(e);
+                });
+            });
+        });
+    }
+
+    @Override
+    public Mono<MessageId> enqueue(UserId friend, byte[] body) {
+        return Mono.defer(() -> append(friend, body, MessageId.random()));
+    }
+
+    private Mono<MessageId> append(UserId friend, byte[] body, MessageId id) {
         return Mono.defer(() -> {
             Objects.requireNonNull(friend, "friend");
             Objects.requireNonNull(body, "body");
@@ -307,11 +350,11 @@ public final class MessageService implements Messages {
             if (queuedSends.incrementAndGet() > o.maxQueuedSends) {
                 queuedSends.decrementAndGet();
                 return Mono.error(new IllegalStateException("more than " + o.maxQueuedSends
-                        + " sends are waiting for the disk; wait for earlier send() Monos to complete"));
+                        + " sends are waiting for the disk; wait for earlier send()/enqueue() Monos to complete"));
             }
             byte[] copy = body.clone();
             return Mono.<MessageId>create(sink -> {
-                appendQueue.add(new Append(friend, MessageId.random(), copy, System.currentTimeMillis(), sink));
+                appendQueue.add(new Append(friend, id, copy, System.currentTimeMillis(), sink));
                 run(this::drainAppends);
             });
         });

@@ -4,7 +4,8 @@ import io.reactivecarrier.core.UserId;
 import java.util.Objects;
 
 /**
- * What happened to a sent message.
+ * What happened to a sent message. {@link Messages#send} completes with the first receipt of its
+ * message; {@link Messages#receipts()} carries all of them.
  *
  * <pre>{@code
  * node.messages().receipts()
@@ -12,7 +13,7 @@ import java.util.Objects;
  *         .subscribe(r -> log.info("{} read by {}", r.id(), r.friend()));
  * }</pre>
  *
- * @param id the message id ({@link Messages#send} returned it)
+ * @param id the message id ({@link Messages#enqueue} returned it)
  * @param friend the recipient
  * @param status {@link Status#STORED_OFFLINE} or {@link Status#DELIVERED}
  * @param atMillis when this node learned it (epoch millis)

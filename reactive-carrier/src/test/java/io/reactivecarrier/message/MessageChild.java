@@ -43,7 +43,7 @@ public final class MessageChild {
                 long first = Long.parseLong(args[5]);
                 for (long i = first; ; i++) {
                     String text = "m" + i;
-                    node.messages.send(friend, text).block(MsgNode.T);
+                    node.messages.enqueue(friend, text).block(MsgNode.T); // durable in the outbox
                     out.println("ACK " + text);
                 }
             }

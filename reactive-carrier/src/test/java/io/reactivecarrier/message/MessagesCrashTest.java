@@ -135,7 +135,7 @@ class MessagesCrashTest {
                     UserId bob = UserId.parse(child.await("READY ", 90, seen).substring(6));
                     alice.friends.set.add(bob);
                     if (sending == null) {
-                        sending = Flux.range(0, count).concatMap(i -> alice.messages.send(bob, "m" + i)).subscribe();
+                        sending = Flux.range(0, count).concatMap(i -> alice.messages.enqueue(bob, "m" + i)).subscribe();
                     }
                     List<String> lines = new ArrayList<>();
                     if (round < 4) {

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.reactivestreams.Subscription;
+import reactor.core.Disposable;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 
@@ -86,7 +87,7 @@ class MessagesUdpTest {
 
         int count = 300;
         List<MessageId> ids = Flux.range(0, count)
-                .concatMap(i -> alice.messages.send(bob.userId(), "m" + i))
+                .concatMap(i -> alice.messages.enqueue(bob.userId(), "m" + i))
                 .collectList().block(T);
         await().atMost(T).until(() -> got.size() >= count);
         assertThat(got).extracting(Message::text).containsExactlyElementsOf(
@@ -110,13 +111,64 @@ class MessagesUdpTest {
     }
 
     @Test
+    void cancellingASendAfterTheOutboxCommitKeepsTheMessage() {
+        // the offline path waits an hour here: while bob is away nothing completes the send
+        MsgNode alice = node("alice", fast().offlineAfter(Duration.ofHours(1)));
+        MsgNode bob = node("bob", fast());
+        alice.befriend(bob);
+        UserId bobId = bob.userId();
+        int bobPort = bob.transport.localAddress().getPort();
+        bob.stop();
+        nodes.remove(bob);
+        List<Receipt> receipts = new CopyOnWriteArrayList<>();
+        alice.messages.receipts().subscribe(receipts::add);
+
+        AtomicReference<Receipt> outcome = new AtomicReference<>();
+        Disposable waiting = alice.messages.send(bobId, "kept").subscribe(outcome::set);
+        await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == 1);
+        waiting.dispose(); // the caller gives up waiting: the message is durable and stays
+        assertThat(outcome.get()).isNull();
+        assertThat(alice.store.outbox().pending().count().block(T)).isEqualTo(1);
+
+        MsgNode bob2 = node("bob", fast(), bobPort, alice.userId());
+        List<Message> got = new CopyOnWriteArrayList<>();
+        bob2.messages.incoming().subscribe(got::add);
+        await().atMost(T).until(() -> got.size() == 1
+                && receipts.stream().anyMatch(r -> r.status() == Receipt.Status.DELIVERED));
+        assertThat(got.get(0).text()).isEqualTo("kept");
+        assertThat(receipts).filteredOn(r -> r.status() == Receipt.Status.DELIVERED)
+                .extracting(Receipt::id).containsExactly(got.get(0).id());
+        assertThat(outcome.get()).isNull(); // the cancelled Mono stays silent
+        await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == 0);
+        assertThat(got).hasSize(1);
+    }
+
+    @Test
+    void sendFailsWhenTheServiceClosesAndTheMessageStaysInTheOutbox() {
+        MsgNode alice = node("alice", fast().offlineAfter(Duration.ofHours(1)));
+        UserId away = UserId.of(Ed25519KeyPair.generate().publicKey());
+        alice.friends.set.add(away);
+        reactor.core.publisher.Mono<Receipt> pending = alice.messages.send(away, "later").cache();
+        pending.subscribe(r -> { }, e -> { });
+        await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == 1);
+        alice.messages.close().block(T);
+        assertThatThrownBy(() -> pending.block(T)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("stays in the outbox");
+        assertThat(alice.store.outbox().pending().count().block(T)).isEqualTo(1);
+    }
+
+    @Test
     void misuseFailsFast() {
         MsgNode alice = node("alice", fast().maxMessageBytes(1000));
         UserId stranger = UserId.of(Ed25519KeyPair.generate().publicKey());
         assertThatThrownBy(() -> alice.messages.send(stranger, "hi").block(T))
                 .isInstanceOf(UnknownFriendException.class).hasMessageContaining("add the friend first");
+        assertThatThrownBy(() -> alice.messages.enqueue(stranger, "hi").block(T))
+                .isInstanceOf(UnknownFriendException.class).hasMessageContaining("add the friend first");
         alice.friends.set.add(stranger);
         assertThatThrownBy(() -> alice.messages.send(stranger, new byte[1001]).block(T))
+                .isInstanceOf(MessageTooLargeException.class).hasMessageContaining("1000");
+        assertThatThrownBy(() -> alice.messages.enqueue(stranger, new byte[1001]).block(T))
                 .isInstanceOf(MessageTooLargeException.class).hasMessageContaining("1000");
         alice.messages.incoming().subscribe();
         assertThatThrownBy(() -> alice.messages.incoming().blockFirst(T))
@@ -132,8 +184,13 @@ class MessagesUdpTest {
         new Random(7).nextBytes(big);
         AtomicReference<Message> got = new AtomicReference<>();
         bob.messages.incoming().subscribe(got::set);
-        MessageId id = alice.messages.send(bob.userId(), big).block(T);
-        assertThat(alice.messages.delivered(id).block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
+        Receipt receipt = alice.messages.send(bob.userId(), big).block(T);
+        assertThat(receipt.status()).isEqualTo(Receipt.Status.DELIVERED);
+        MessageId id = receipt.id();
+        Receipt again = alice.messages.delivered(id).block(T); // (its own atMillis: when it was asked)
+        assertThat(again.id()).isEqualTo(id);
+        assertThat(again.status()).isEqualTo(Receipt.Status.DELIVERED);
+        assertThat(again.friend()).isEqualTo(bob.userId());
         await().atMost(T).until(() -> got.get() != null);
         assertThat(got.get().id()).isEqualTo(id);
         assertThat(got.get().body()).isEqualTo(big);
@@ -160,7 +217,7 @@ class MessagesUdpTest {
             }
         });
         int count = 200;
-        Flux.range(0, count).concatMap(i -> alice.messages.send(bob.userId(), "m" + i)).then().block(T);
+        Flux.range(0, count).concatMap(i -> alice.messages.enqueue(bob.userId(), "m" + i)).then().block(T);
         await().atMost(T).until(() -> bob.messages.inboxCount() == 50);
         // the inbox stays at its bound; the rest waits in alice's outbox
         await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == count - 50);
@@ -189,7 +246,7 @@ class MessagesUdpTest {
         alice.messages.receipts().subscribe(receipts::add);
         int count = 20;
         List<MessageId> ids = Flux.range(0, count)
-                .concatMap(i -> alice.messages.send(bobId, i == 7 ? new String(new char[3000]).replace('\0', 'x')
+                .concatMap(i -> alice.messages.enqueue(bobId, i == 7 ? new String(new char[3000]).replace('\0', 'x')
                         : "offline " + i))
                 .collectList().block(T);
         await().atMost(T).until(() -> receipts.stream()

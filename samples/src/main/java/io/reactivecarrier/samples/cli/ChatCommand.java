@@ -8,6 +8,7 @@ import io.reactivecarrier.friend.Friend;
 import io.reactivecarrier.friend.FriendEvent;
 import io.reactivecarrier.friend.FriendRequest;
 import io.reactivecarrier.message.Message;
+import io.reactivecarrier.message.Receipt;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -316,8 +317,12 @@ final class ChatCommand implements Callable<Integer> {
         }
 
         private void send(UserId to, String text) {
-            node.messages().send(to, text).subscribe(null,
-                    e -> print("message to " + to.shortString() + " not sent: " + CarrierCli.oneLine(e)));
+            // completes DELIVERED (the friend's node has it) or STORED_OFFLINE (sealed in the friend's DHT mailbox)
+            node.messages().send(to, text).publishOn(printer).subscribe(r -> {
+                if (r.status() == Receipt.Status.STORED_OFFLINE) {
+                    print("(" + to.shortString() + " is offline: the message waits in the DHT until they are back)");
+                }
+            }, e -> print("message to " + to.shortString() + " not sent: " + CarrierCli.oneLine(e)));
         }
 
         static String name(Friend f) {

@@ -92,8 +92,11 @@ public class FriendsController {
         }
     }
 
-    /** A message that was sent: durable in the outbox, delivered when the friend is reachable. */
-    public record SentView(String id, String to) {
+    /**
+     * A message that was sent, with its first receipt: {@code DELIVERED} (the friend's node has it) or
+     * {@code STORED_OFFLINE} (sealed in the friend's DHT mailbox; delivered when the friend is back).
+     */
+    public record SentView(String id, String to, String status) {
     }
 
     @GetMapping("/friends/address")
@@ -143,11 +146,16 @@ public class FriendsController {
         return node.friends().list().map(FriendView::of);
     }
 
-    /** Sends the text body to a friend. 404 for someone who is not a friend, 413 when too large. */
+    /**
+     * Sends the text body to a friend and answers with the first receipt (DELIVERED or STORED_OFFLINE).
+     * 404 for someone who is not a friend, 413 when too large. A message over the offline size limit to
+     * an offline friend waits for the friend; when the client gives up, the message stays in the outbox.
+     */
     @PostMapping(path = "/friends/{userId}/messages", consumes = MediaType.TEXT_PLAIN_VALUE)
     public Mono<SentView> send(@PathVariable String userId, @RequestBody String text) {
         UserId to = userIdOf(userId);
-        return node.messages().send(to, text).map(id -> new SentView(id.toString(), to.toString()));
+        return node.messages().send(to, text)
+                .map(r -> new SentView(r.id().toString(), to.toString(), r.status().name()));
     }
 
     /**

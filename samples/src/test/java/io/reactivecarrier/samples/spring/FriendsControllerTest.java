@@ -123,6 +123,7 @@ class FriendsControllerTest {
                 .bodyValue("hello over http").exchange()
                 .expectStatus().isOk().expectBody()
                 .jsonPath("$.to").isEqualTo(friend.userId().toString())
+                .jsonPath("$.status").isEqualTo("DELIVERED")
                 .jsonPath("$.id").isNotEmpty();
         Message got = atFriend.block(T);
         assertThat(got.text()).isEqualTo("hello over http");
