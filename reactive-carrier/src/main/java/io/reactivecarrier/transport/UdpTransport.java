@@ -128,6 +128,7 @@ public final class UdpTransport implements DatagramTransport {
         return Mono.defer(() -> {
             LoopResources loops = LoopResources.create("carrier-udp", 1, true);
             Reader reader = new Reader(new TransportMeters(options.meterRegistry()), options.maxDatagramSize());
+            boolean groPossible = options.segmentationOffload() && options.preferNative() && Epoll.isAvailable();
             return UdpServer.create()
                     .host(options.host())
                     .port(options.port())
@@ -139,7 +140,7 @@ public final class UdpTransport implements DatagramTransport {
                             new WriteBufferWaterMark(options.sendBufferSize() / 2, options.sendBufferSize()))
                     // one byte more than the limit, so an oversized datagram is seen (and dropped) rather than truncated
                     // (with GRO a read may hold several datagrams of one flow: then always 64 KiB)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(options.segmentationOffload()
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(groPossible
                             ? GRO_READ_BUFFER : Math.min(options.maxDatagramSize() + 1, GRO_READ_BUFFER)))
                     .doOnBound(conn -> {
                         conn.addHandlerLast("carrier.datagramReader", reader);
