@@ -191,7 +191,7 @@ final class StreamBenchmarks {
                     .put("packet_size", run.stats.maxPacketSize())
                     .put("packets_sent", run.stats.packetsSent())
                     .put("packets_lost", run.stats.packetsLost())
-                    .put("srtt_us", run.stats.smoothedRttMicros())
+                    .put("srtt_us", run.stats.smoothedRttMicros()).put("cwnd", run.stats.congestionWindow())
                     .put("gso", pair.a.transport.isSegmentationOffload())
                     .put("gro", pair.b.transport.isReceiveOffload());
             if (!reliable) {
