@@ -56,7 +56,11 @@ final class StreamBenchmarks {
 
     // ================================================================== scenarios
 
+    /** {@code --offload false}: carrier sockets without UDP GSO/GRO (the wire is the same), for an A/B run. */
+    static volatile boolean offload = true;
+
     static Json stream(Args args) throws Exception {
+        offload = Boolean.parseBoolean(args.string("offload", "true"));
         String peer = args.string("peer", "carrier");
         String mode = args.string("mode", "reliable");
         long bytes = args.longValue("bytes", 1L << 30);
@@ -86,6 +90,7 @@ final class StreamBenchmarks {
     }
 
     static Json compare(Args args) throws Exception {
+        offload = Boolean.parseBoolean(args.string("offload", "true"));
         long bytes = args.longValue("bytes", 512L << 20);
         int payload = args.integer("payload", 1200);
         int maxPacket = args.integer("max-packet", StreamOptions.reliable().maxPacketSize());
@@ -143,6 +148,7 @@ final class StreamBenchmarks {
     }
 
     static Json faults(Args args) throws Exception {
+        offload = Boolean.parseBoolean(args.string("offload", "true"));
         double loss = args.decimal("loss", 0.05);
         double dup = args.decimal("dup", 0.03);
         double reorder = args.decimal("reorder", 0.25);
@@ -205,7 +211,9 @@ final class StreamBenchmarks {
                     .put("packet_size", run.stats.maxPacketSize())
                     .put("packets_sent", run.stats.packetsSent())
                     .put("packets_lost", run.stats.packetsLost())
-                    .put("srtt_us", run.stats.smoothedRttMicros());
+                    .put("srtt_us", run.stats.smoothedRttMicros()).put("cwnd", run.stats.congestionWindow())
+                    .put("gso", pair.a.transport.isSegmentationOffload())
+                    .put("gro", pair.b.transport.isReceiveOffload());
             if (!reliable) {
                 j.put("delivered_ratio", (double) run.received / bytes)
                         .put("datagrams_dropped", run.stats.datagramsDropped() + run.receiverStats.datagramsDropped())
@@ -297,7 +305,7 @@ final class StreamBenchmarks {
 
         Node(Map<UserId, PeerContact> directory) {
             transport = UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(0)
-                    .receiveBufferSize(8 << 20).sendBufferSize(8 << 20)).block(TIMEOUT);
+                    .receiveBufferSize(8 << 20).sendBufferSize(8 << 20).segmentationOffload(offload)).block(TIMEOUT);
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             PacketRouter router = PacketRouter.create(registry);
             transport.receive(router);

@@ -530,6 +530,16 @@ final class LinkSessions implements Sessions {
         }
 
         @Override
+        public void sendSegments(ByteBuf packets, int segmentSize) {
+            InetSocketAddress to = destination();
+            if (to == null) {
+                packets.release();
+                return;
+            }
+            transport.sendSegments(to, packets, segmentSize);
+        }
+
+        @Override
         public int maxPacketCap() {
             InetSocketAddress to = destination();
             return to != null && to.getAddress() != null && to.getAddress().isLoopbackAddress()

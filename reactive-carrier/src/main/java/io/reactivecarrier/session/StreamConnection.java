@@ -42,6 +42,10 @@ final class StreamConnection implements CarrierStream {
     /** A probe size is given up after this many lost probes (RFC 8899 MAX_PROBES). */
     static final int MAX_PROBES = 3;
     static final int[] PROBE_SIZES = {1472, 4096, 8192, 16_384, 32_768, 65_000};
+    /** A batch of packets handed to the path at once: at most this many (one UDP GSO write)... */
+    static final int MAX_BATCH_PACKETS = 64;
+    /** ...and at most this many bytes (unless one packet is larger). */
+    static final int MAX_BATCH_BYTES = 65_000;
 
     final StreamPath path;
     final Scheduler scheduler;
@@ -87,6 +91,13 @@ final class StreamConnection implements CarrierStream {
     private int probeFailures;
     private ByteBuf scratch;
     private ByteBuf inScratch;
+    /**
+     * The packets sealed in this pump that wait to leave together ({@link StreamPath#sendSegments}):
+     * back to back, each {@link #batchSegment} bytes; a shorter one ends the batch.
+     */
+    private ByteBuf batch;
+    private int batchSegment;
+    private boolean batchEnded;
 
     // -------------------------------------------------- RTT
     private long latestRtt;
@@ -965,6 +976,14 @@ final class StreamConnection implements CarrierStream {
         if (closed) {
             return;
         }
+        try {
+            pumpPackets();
+        } finally {
+            flushBatch();
+        }
+    }
+
+    private void pumpPackets() {
         int packets = 0;
         long now = path.nanoTime();
         while (packets < MAX_PACKETS_PER_PUMP) {
@@ -1005,7 +1024,10 @@ final class StreamConnection implements CarrierStream {
         SentPacket p = new SentPacket(nextPn, now, size, true);
         p.mtuProbe = true;
         probeInFlight = true;
+        // alone: a probe the path cannot carry must not take a batch of data packets with it
+        flushBatch();
         emit(p, plain, now);
+        flushBatch();
     }
 
     private ByteBuf scratch(int size) {
@@ -1187,16 +1209,21 @@ final class StreamConnection implements CarrierStream {
         long pn = nextPn++;
         int size = p.size;
         ByteBuf out = null;
+        int start = 0;
         try {
-            out = sealer.encrypted() ? path.alloc().heapBuffer(size) : path.alloc().directBuffer(size);
+            out = batchFor(size);
+            start = out.writerIndex();
             out.writeByte(PACKET_KIND).writeByte(Limits.PROTOCOL_VERSION).writeInt(remoteId).writeLong(pn);
-            sealer.seal(pn, out, out.readerIndex(), Frames.PACKET_HEADER, plain);
+            sealer.seal(pn, out, start, Frames.PACKET_HEADER, plain);
+            if (out.writerIndex() - start != size) {
+                throw new IllegalStateException("sealed " + (out.writerIndex() - start) + " bytes, expected " + size);
+            }
         } catch (RuntimeException e) {
             // the frames are already accounted to this packet: let it count as lost on the wire, so
             // loss detection sends them again, rather than lose track of them
             if (out != null) {
-                out.release();
-                out = null;
+                out.writerIndex(start);
+                batchEnded = true;
             }
             log.debug("stream packet {} could not be built; it counts as lost", pn, e);
         }
@@ -1210,9 +1237,47 @@ final class StreamConnection implements CarrierStream {
         }
         stats.packetsSent++;
         lastSentAt = now;
-        if (out != null) {
-            path.send(out);
+    }
+
+    /**
+     * The batch to seal a packet of {@code size} bytes into: the current one while the packet fits
+     * it (no larger than its packets, and nothing shorter came before), else a new one. The
+     * packets of one batch leave in one {@link StreamPath#sendSegments} call: one UDP GSO write
+     * where the socket can, the same datagrams on the wire either way.
+     */
+    private ByteBuf batchFor(int size) {
+        ByteBuf b = batch;
+        if (b != null && (batchEnded || size > batchSegment || b.writableBytes() < size)) {
+            flushBatch();
+            b = null;
         }
+        if (b == null) {
+            int packets = Math.max(1, Math.min(MAX_BATCH_PACKETS, MAX_BATCH_BYTES / size));
+            int capacity = packets * size;
+            // encrypted: heap (the JCE is fastest on arrays; the socket copies the whole batch once)
+            b = sealer.encrypted() ? path.alloc().heapBuffer(capacity, capacity)
+                    : path.alloc().directBuffer(capacity, capacity);
+            batch = b;
+            batchSegment = size;
+            batchEnded = false;
+        } else if (size < batchSegment) {
+            batchEnded = true; // only the last packet of a batch may be shorter
+        }
+        return b;
+    }
+
+    /** Hands the packets sealed so far to the path. On the loop. */
+    private void flushBatch() {
+        ByteBuf b = batch;
+        if (b == null) {
+            return;
+        }
+        batch = null;
+        if (!b.isReadable()) {
+            b.release();
+            return;
+        }
+        path.sendSegments(b, batchSegment);
     }
 
     private void record(SentPacket p) {
@@ -1242,6 +1307,7 @@ final class StreamConnection implements CarrierStream {
                     Frames.PACKET_HEADER + plain.writerIndex() + sealer.overhead(), false);
             emit(p, plain, path.nanoTime());
         }
+        flushBatch();
         closed = true;
         if (timer != null) {
             timer.dispose();

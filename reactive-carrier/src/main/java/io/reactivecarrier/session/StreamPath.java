@@ -21,6 +21,23 @@ interface StreamPath {
     /** Sends one packet. Takes ownership. Never blocks. */
     void send(ByteBuf packet);
 
+    /**
+     * Sends packets that lie back to back in {@code packets}, each {@code segmentSize} bytes except
+     * the last, which may be shorter (see {@link io.reactivecarrier.transport.DatagramTransport#sendSegments}:
+     * one GSO write where the socket can). Takes ownership. Never blocks. This default sends each
+     * packet on its own through {@link #send}, which is what fault-injecting test paths see.
+     */
+    default void sendSegments(ByteBuf packets, int segmentSize) {
+        try {
+            int end = packets.writerIndex();
+            for (int i = packets.readerIndex(); i < end; i += segmentSize) {
+                send(packets.retainedSlice(i, Math.min(segmentSize, end - i)));
+            }
+        } finally {
+            packets.release();
+        }
+    }
+
     /** A monotonic clock in nanoseconds (System.nanoTime on a real path). */
     default long nanoTime() {
         return System.nanoTime();

@@ -45,6 +45,28 @@ public interface DatagramTransport {
     void send(InetSocketAddress recipient, ByteBuf data);
 
     /**
+     * Sends a batch of datagrams to one recipient. {@code datagrams} holds them back to back: every
+     * one {@code segmentSize} bytes long except the last, which may be shorter. The recipient sees
+     * the same datagrams as from one {@link #send} each (the wire format does not change); a
+     * transport that can (UDP GSO on Linux) hands the kernel the whole batch in one system call.
+     * Never blocks; takes ownership of {@code datagrams}. This default sends one datagram per segment.
+     *
+     * @throws IllegalArgumentException when {@code segmentSize} is not positive or the batch is empty
+     *         (the buffer is released)
+     */
+    default void sendSegments(InetSocketAddress recipient, ByteBuf datagrams, int segmentSize) {
+        Segments.check(datagrams, segmentSize);
+        try {
+            int end = datagrams.writerIndex();
+            for (int i = datagrams.readerIndex(); i < end; i += segmentSize) {
+                send(recipient, datagrams.retainedSlice(i, Math.min(segmentSize, end - i)));
+            }
+        } finally {
+            datagrams.release();
+        }
+    }
+
+    /**
      * Sets the handler of inbound datagrams, replacing any earlier one. Called once by the node
      * at start, before the first datagram is expected.
      */

@@ -17,6 +17,8 @@ final class TransportMeters {
     final Counter droppedBackpressure;
     final Counter droppedHandlerError;
     final Counter droppedNoHandler;
+    final Counter droppedGsoError;
+    final Counter gsoWrites;
 
     TransportMeters(MeterRegistry registry) {
         packetsSent = registry.counter("carrier.transport.packets.sent");
@@ -28,6 +30,8 @@ final class TransportMeters {
         droppedBackpressure = dropped(registry, "backpressure");
         droppedHandlerError = dropped(registry, "handler_error");
         droppedNoHandler = dropped(registry, "no_handler");
+        droppedGsoError = dropped(registry, "gso_error");
+        gsoWrites = registry.counter("carrier.transport.gso.writes");
     }
 
     static Counter dropped(MeterRegistry registry, String reason) {

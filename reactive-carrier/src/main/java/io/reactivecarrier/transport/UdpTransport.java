@@ -9,6 +9,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -46,6 +48,17 @@ import reactor.netty.udp.UdpServer;
  * A turn that writes more than the outbound buffer allows flushes early; if the kernel still does
  * not take the datagram, it is dropped and counted ({@code reason=backpressure}), never buffered
  * without bound.
+ *
+ * <h2>Segmentation offload</h2>
+ * On the native epoll transport, where the kernel supports it and
+ * {@linkplain UdpTransportOptions#segmentationOffload the options} allow it (the default),
+ * {@link #sendSegments} writes a batch of equal-size datagrams as one
+ * {@link io.netty.channel.epoll.SegmentedDatagramPacket} (UDP GSO: one {@code sendmsg} for up to
+ * {@value #MAX_GSO_SEGMENTS} datagrams and {@value #MAX_GSO_BYTES} bytes; the kernel, or the network
+ * card, cuts it into datagrams), and the socket has {@code UDP_GRO} on (the kernel hands over
+ * several datagrams of one flow in one read, which Netty splits back into datagrams before the
+ * handler sees them). Elsewhere, and after the first failed GSO write (counted as
+ * {@code reason=gso_error}), a batch leaves as one datagram per segment. The wire is the same.
  */
 public final class UdpTransport implements DatagramTransport {
 
@@ -59,6 +72,9 @@ public final class UdpTransport implements DatagramTransport {
     private final InetSocketAddress localAddress;
     private final int maxDatagramSize;
     private final TransportMeters meters;
+    /** Event-loop confined after construction: UDP GSO is used for batches (turned off after a failed write). */
+    private volatile boolean gso;
+    private final boolean gro;
     private final Reader reader;
     private final Runnable flushTask = this::flushNow;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -76,10 +92,31 @@ public final class UdpTransport implements DatagramTransport {
         this.meters = reader.meters;
         this.scheduler = Schedulers.fromExecutorService(eventLoop, "carrier-udp");
         this.localAddress = (InetSocketAddress) channel.localAddress();
+        boolean epoll = options.segmentationOffload() && !(channel instanceof io.netty.channel.socket.nio.NioDatagramChannel)
+                && Epoll.isAvailable() && channel instanceof EpollDatagramChannel;
+        this.gso = epoll && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
+        this.gro = epoll && enableGro((EpollDatagramChannel) channel);
         this.onClose = connection.onDispose()
                 .then(loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)))
                 .onErrorResume(e -> Mono.empty())
                 .cache();
+    }
+
+    /** Largest number of datagrams in one GSO write (the kernel's UDP_MAX_SEGMENTS is 64 or more). */
+    static final int MAX_GSO_SEGMENTS = 64;
+    /** Largest GSO write in bytes: the UDP payload limit of IPv4 and IPv6 with room to spare. */
+    static final int MAX_GSO_BYTES = 65_000;
+    /** Receive buffer with GRO on: one coalesced read holds up to 64 KiB. */
+    private static final int GRO_READ_BUFFER = 65_536;
+
+    private static boolean enableGro(EpollDatagramChannel channel) {
+        try {
+            channel.config().setUdpGro(true);
+            return channel.config().isUdpGro();
+        } catch (RuntimeException unsupported) {
+            log.debug("UDP_GRO is not available on this kernel", unsupported);
+            return false;
+        }
     }
 
     /**
@@ -91,6 +128,7 @@ public final class UdpTransport implements DatagramTransport {
         return Mono.defer(() -> {
             LoopResources loops = LoopResources.create("carrier-udp", 1, true);
             Reader reader = new Reader(new TransportMeters(options.meterRegistry()), options.maxDatagramSize());
+            boolean groPossible = options.segmentationOffload() && options.preferNative() && Epoll.isAvailable();
             return UdpServer.create()
                     .host(options.host())
                     .port(options.port())
@@ -101,8 +139,9 @@ public final class UdpTransport implements DatagramTransport {
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
                             new WriteBufferWaterMark(options.sendBufferSize() / 2, options.sendBufferSize()))
                     // one byte more than the limit, so an oversized datagram is seen (and dropped) rather than truncated
-                    .option(ChannelOption.RCVBUF_ALLOCATOR,
-                            new FixedRecvByteBufAllocator(Math.min(options.maxDatagramSize() + 1, 65_536)))
+                    // (with GRO a read may hold several datagrams of one flow: then always 64 KiB)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(groPossible
+                            ? GRO_READ_BUFFER : Math.min(options.maxDatagramSize() + 1, GRO_READ_BUFFER)))
                     .doOnBound(conn -> {
                         conn.addHandlerLast("carrier.datagramReader", reader);
                         // Reactor Netty turns auto-read off until someone subscribes to inbound.receive();
@@ -143,6 +182,19 @@ public final class UdpTransport implements DatagramTransport {
         return !(channel instanceof io.netty.channel.socket.nio.NioDatagramChannel);
     }
 
+    /**
+     * Whether {@link #sendSegments} uses UDP GSO (native epoll, a kernel with {@code UDP_SEGMENT},
+     * {@link UdpTransportOptions#segmentationOffload} on, and no failed GSO write so far).
+     */
+    public boolean isSegmentationOffload() {
+        return gso;
+    }
+
+    /** Whether the socket reads with UDP GRO (several datagrams of one flow per read, split before the handler). */
+    public boolean isReceiveOffload() {
+        return gro;
+    }
+
     /** The socket's event loop (tests). */
     EventLoop eventLoop() {
         return eventLoop;
@@ -174,29 +226,110 @@ public final class UdpTransport implements DatagramTransport {
         }
     }
 
-    private void write(InetSocketAddress recipient, ByteBuf data) {
-        if (!channel.isActive()) {
-            data.release();
-            meters.droppedClosed.increment();
+    /**
+     * {@inheritDoc}
+     *
+     * <p>With {@linkplain #isSegmentationOffload GSO} the batch leaves in writes of at most
+     * {@value #MAX_GSO_SEGMENTS} datagrams and {@value #MAX_GSO_BYTES} bytes, one {@code sendmsg}
+     * each; without, one datagram per segment. A segment larger than the transport's limit drops
+     * the batch (counted as oversized, one per segment).
+     */
+    @Override
+    public void sendSegments(InetSocketAddress recipient, ByteBuf datagrams, int segmentSize) {
+        Objects.requireNonNull(recipient, "recipient");
+        Segments.check(datagrams, segmentSize);
+        int size = datagrams.readableBytes();
+        if (size <= segmentSize) {
+            send(recipient, datagrams);
             return;
         }
+        int segments = (size + segmentSize - 1) / segmentSize;
+        if (segmentSize > maxDatagramSize) {
+            datagrams.release();
+            meters.droppedOversized.increment(segments);
+            return;
+        }
+        if (closed.get()) {
+            datagrams.release();
+            meters.droppedClosed.increment(segments);
+            return;
+        }
+        if (eventLoop.inEventLoop()) {
+            writeSegments(recipient, datagrams, segmentSize);
+        } else {
+            try {
+                eventLoop.execute(() -> writeSegments(recipient, datagrams, segmentSize));
+            } catch (RuntimeException rejected) {
+                datagrams.release();
+                meters.droppedClosed.increment(segments);
+            }
+        }
+    }
+
+    private void writeSegments(InetSocketAddress recipient, ByteBuf datagrams, int segmentSize) {
+        try {
+            int i = datagrams.readerIndex();
+            int end = datagrams.writerIndex();
+            int perWrite = gso ? Math.max(1, Math.min(MAX_GSO_SEGMENTS, MAX_GSO_BYTES / segmentSize)) : 1;
+            while (i < end) {
+                int n = Math.min(perWrite * segmentSize, end - i);
+                write(recipient, datagrams.retainedSlice(i, n), n > segmentSize ? segmentSize : 0);
+                i += n;
+            }
+        } finally {
+            datagrams.release();
+        }
+    }
+
+    private void write(InetSocketAddress recipient, ByteBuf data) {
+        write(recipient, data, 0);
+    }
+
+    /** Writes one datagram ({@code segmentSize} 0) or one GSO batch of datagrams of {@code segmentSize} bytes. */
+    private void write(InetSocketAddress recipient, ByteBuf data, int segmentSize) {
         int size = data.readableBytes();
+        int datagrams = segmentSize == 0 ? 1 : (size + segmentSize - 1) / segmentSize;
+        if (!channel.isActive()) {
+            data.release();
+            meters.droppedClosed.increment(datagrams);
+            return;
+        }
         if (channel.bytesBeforeUnwritable() < size) {
             // too much written in this turn: push it to the kernel now instead of waiting for the flush task
             channel.flush();
             if (channel.bytesBeforeUnwritable() < size) {
                 // the kernel send buffer and Netty's outbound buffer are full: UDP may drop, so drop here
                 data.release();
-                meters.droppedBackpressure.increment();
+                meters.droppedBackpressure.increment(datagrams);
                 return;
             }
         }
-        channel.write(new DatagramPacket(data, recipient), channel.voidPromise());
-        meters.packetsSent.increment();
+        if (segmentSize == 0) {
+            channel.write(new DatagramPacket(data, recipient), channel.voidPromise());
+        } else {
+            meters.gsoWrites.increment();
+            channel.write(new io.netty.channel.epoll.SegmentedDatagramPacket(data, segmentSize, recipient),
+                    channel.newPromise().addListener(f -> {
+                        if (!f.isSuccess()) {
+                            gsoFailed(f.cause(), datagrams);
+                        }
+                    }));
+        }
+        meters.packetsSent.increment(datagrams);
         meters.bytesSent.increment(size);
         if (!flushScheduled) {
             flushScheduled = true;
             eventLoop.execute(flushTask);
+        }
+    }
+
+    /** A GSO write failed (a kernel or device without UDP segmentation): its datagrams are lost, later batches go one by one. */
+    private void gsoFailed(Throwable cause, int datagrams) {
+        meters.droppedGsoError.increment(datagrams);
+        if (gso) {
+            gso = false;
+            log.info("UDP GSO write failed on {}; sending one datagram per packet from now on: {}", localAddress,
+                    String.valueOf(cause));
         }
     }
 
@@ -220,7 +353,8 @@ public final class UdpTransport implements DatagramTransport {
 
     @Override
     public String toString() {
-        return "UdpTransport[" + localAddress + (isNative() ? ", epoll" : ", nio") + "]";
+        return "UdpTransport[" + localAddress + (isNative() ? ", epoll" : ", nio") + (gso ? ", gso" : "")
+                + (gro ? ", gro" : "") + "]";
     }
 
     /** Calls the handler on the event loop for each datagram and releases it afterwards. */
