@@ -85,12 +85,13 @@ final class Codec {
     }
 
     static byte[] outbox(OutboxEntry e) {
-        return write(out -> {
+        byte[] payload = e.payloadShared();
+        return write(64 + payload.length + e.state().length() * 3, out -> {
             bytes(out, e.messageId());
             bytes(out, e.recipient());
             out.writeLong(e.sequence());
             out.writeLong(e.createdAtMillis());
-            bytes(out, e.payload());
+            bytes(out, payload);
             string(out, e.state());
         });
     }
@@ -102,7 +103,7 @@ final class Codec {
 
     /** A map value: expiry (epoch millis, Long.MAX_VALUE = never) then the value. */
     static byte[] expiring(long expiresAtMillis, byte[] value) {
-        return write(out -> {
+        return write(13 + value.length, out -> {
             out.writeLong(expiresAtMillis);
             bytes(out, value);
         });
@@ -132,7 +133,12 @@ final class Codec {
     }
 
     private static byte[] write(Writer writer) {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream(64);
+        return write(64, writer);
+    }
+
+    /** Writes into a buffer of {@code sizeHint} bytes (one copy when the hint is right). */
+    private static byte[] write(int sizeHint, Writer writer) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream(sizeHint);
         try (DataOutputStream out = new DataOutputStream(buf)) {
             out.writeByte(FORMAT);
             writer.write(out);

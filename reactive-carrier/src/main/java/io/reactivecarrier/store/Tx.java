@@ -276,7 +276,7 @@ public final class Tx {
         check(true);
         maps.received.put(key, expiresAtMillis);
         if (++maps.receivedSincePurge >= StoreMaps.PURGE_EVERY) {
-            maps.purgeReceived(now);
+            maps.purgeReceivedSome(now, 4 * StoreMaps.PURGE_EVERY);
         }
         return true;
     }
