@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code messages --count 100000 --size 1024 [--concurrency 256] [--warmup 5000]}: two message
+ * {@code messages --count 100000 --size 1024 [--concurrency 256] [--warmup 20000]}: two message
  * nodes on real UDP (loopback), each with its own store; every message goes through the sender's
  * durable outbox, the link, the receiver's durable dedupe and inbox, and back as a receipt. The
  * sender keeps at most {@code concurrency} messages between {@code send()} and the receiver's
@@ -35,7 +35,7 @@ final class MessagesScenario implements Scenario {
         int count = args.integer("count", 100_000);
         int size = Math.max(8, args.integer("size", 1024));
         int concurrency = args.integer("concurrency", 256);
-        int warmup = args.integer("warmup", 5000);
+        int warmup = args.integer("warmup", 20_000); // lets the JIT finish before measuring
         Path dir = Files.createTempDirectory("carrier-messages-bench");
         MsgNode.DhtOnly boot = MsgNode.dhtOnly(List.of());
         MessageOptions options = MessageOptions.create().window(args.integer("window", 2048))
@@ -123,6 +123,15 @@ final class MessagesScenario implements Scenario {
             alice.stop();
             bob.stop();
             boot.stop();
+            deleteQuietly(dir); // two stores of about 2 KiB per message each
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (java.io.IOException | RuntimeException e) {
+            System.err.println("could not delete " + dir + ": " + e);
         }
     }
 

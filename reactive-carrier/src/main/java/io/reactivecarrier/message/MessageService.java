@@ -95,6 +95,7 @@ public final class MessageService implements Messages {
     private boolean appending;
     private final List<byte[]> removals = new ArrayList<>();
     private boolean removing;
+    private long lastAppendCommit = Long.MIN_VALUE / 2;
     private final ArrayDeque<Paced> paced = new ArrayDeque<>();
     private boolean pacerArmed;
     private int deposits;
@@ -107,6 +108,7 @@ public final class MessageService implements Messages {
     private final List<Incoming> persistQueue = new ArrayList<>();
     private boolean persisting;
     private int persistingCount;
+    private long lastPersistCommit = Long.MIN_VALUE / 2;
     private final LinkedHashMap<ReceivedKey, Boolean> recentReceived = lru(RECENT);
     private int inboxCount;
     private long inboxBytes;
@@ -481,6 +483,7 @@ public final class MessageService implements Messages {
             return out;
         }).subscribe(entries -> run(() -> {
             appendCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+            lastAppendCommit = now();
             appended(batch, entries);
         }), e -> run(() -> {
             appending = false;
@@ -655,6 +658,9 @@ public final class MessageService implements Messages {
         if (removing || removals.isEmpty() || appending) { // an append commit in flight takes them next
             return;
         }
+        if (removals.size() < BATCH && (!appendQueue.isEmpty() || now() - lastAppendCommit < 2 * o.tick.toMillis())) {
+            return; // sends are flowing: the next append commit takes them (else the tick does, soon)
+        }
         List<byte[]> batch = new ArrayList<>(removals);
         removals.clear();
         removing = true;
@@ -789,6 +795,7 @@ public final class MessageService implements Messages {
         if (demand > 0) {
             pump();
         }
+        drainRemovals();
     }
 
     // ---- offline path
@@ -1005,6 +1012,7 @@ public final class MessageService implements Messages {
             return new Stored(fresh, values);
         }).subscribe(s -> run(() -> {
             persistCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+            lastPersistCommit = now();
             persisted(batch, s.fresh);
             if (!plan.isEmpty()) {
                 pumped(plan, s.values, batch, s.fresh);
@@ -1180,6 +1188,9 @@ public final class MessageService implements Messages {
             return;
         }
         HandOut plan = planHandOut(Map.of());
+        if (plan.picks.isEmpty() && now() - lastPersistCommit < 2 * o.tick.toMillis()) {
+            return; // only deletions of handed-out entries: messages are flowing, the next store commit takes them
+        }
         if (plan.isEmpty()) {
             if (log.isDebugEnabled()) {
                 peers.values().forEach(p -> log.debug("{}: nothing to hand from {}: inbox {}, cursor {}, floor {}",
