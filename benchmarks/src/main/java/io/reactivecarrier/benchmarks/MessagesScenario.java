@@ -3,6 +3,7 @@ package io.reactivecarrier.benchmarks;
 import io.reactivecarrier.message.Message;
 import io.reactivecarrier.message.MessageOptions;
 import io.reactivecarrier.message.MsgNode;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
@@ -35,7 +36,7 @@ final class MessagesScenario implements Scenario {
         int count = args.integer("count", 100_000);
         int size = Math.max(8, args.integer("size", 1024));
         int concurrency = args.integer("concurrency", 256);
-        int warmup = args.integer("warmup", 20_000); // lets the JIT finish before measuring
+        int warmup = args.integer("warmup", 20_000); // at least; then until the JIT settles
         Path dir = Files.createTempDirectory("carrier-messages-bench");
         MsgNode.DhtOnly boot = MsgNode.dhtOnly(List.of());
         MessageOptions options = MessageOptions.create().window(args.integer("window", 2048))
@@ -73,13 +74,28 @@ final class MessagesScenario implements Scenario {
                 }
             });
             io.reactivecarrier.core.UserId to = bob.userId(); // once: it is Base58-encoded on each call
-            // warm-up (JIT, store files, link) outside the measurement
-            sendAll(alice, to, -warmup, 0, size, inFlight, failed);
-            if (!inFlight.tryAcquire(concurrency, 2, TimeUnit.MINUTES)) {
-                throw new IllegalStateException("the warm-up messages did not arrive");
+            // warm-up (JIT, store files, link) outside the measurement: at least --warmup messages, then on
+            // until the JIT settles (compiling MVMap.operate alone takes C2 several CPU seconds), at most 60 s
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            long warmStart = System.nanoTime();
+            int warmed = 0;
+            while (true) {
+                long jit0 = jit.getTotalCompilationTime();
+                long t0 = System.nanoTime();
+                sendAll(alice, to, -warmed - 5000, -warmed, size, inFlight, failed);
+                if (!inFlight.tryAcquire(concurrency, 2, TimeUnit.MINUTES)) {
+                    throw new IllegalStateException("the warm-up messages did not arrive");
+                }
+                inFlight.release(concurrency);
+                warmed += 5000;
+                double jitShare = (jit.getTotalCompilationTime() - jit0) / ((System.nanoTime() - t0) / 1e6);
+                if (warmed >= warmup && (jitShare < 0.1 || System.nanoTime() - warmStart > 60e9)) {
+                    break;
+                }
             }
-            inFlight.release(concurrency);
+            double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
             Thread.sleep(1000);
+            long jitBefore = jit.getTotalCompilationTime();
             Map<String, Long> cpuBefore = threadCpu();
             long processCpuBefore = processCpu();
             long gcBefore = gcMillis();
@@ -89,6 +105,7 @@ final class MessagesScenario implements Scenario {
             Thread.sleep(1000); // late duplicates would show here
             long end = all.getCount() == 0 ? lastAt.get() : System.nanoTime();
             long processCpu = processCpu() - processCpuBefore;
+            long jitMillis = jit.getTotalCompilationTime() - jitBefore;
             Map<String, Long> cpuAfter = threadCpu();
             Json threads = Json.object();
             cpuAfter.forEach((k, v) -> {
@@ -118,7 +135,8 @@ final class MessagesScenario implements Scenario {
                     .put("commits", commits(alice, bob)).put("seconds", seconds)
                     // CPU of the whole process while measuring (includes the 1 s wait for late duplicates)
                     .put("cpu_s", processCpu / 1e9).put("cpu_us_per_msg", processCpu / 1e3 / Math.max(1, delivered))
-                    .put("thread_cpu_s", threads).put("gc_pause_s", (gcMillis() - gcBefore) / 1e3);
+                    .put("thread_cpu_s", threads).put("gc_pause_s", (gcMillis() - gcBefore) / 1e3)
+                    .put("jit_s", jitMillis / 1e3).put("warmup_messages", warmed).put("warmup_s", warmSeconds);
         } finally {
             alice.stop();
             bob.stop();
@@ -135,14 +153,17 @@ final class MessagesScenario implements Scenario {
         }
     }
 
-    /** Sends messages {@code from} (inclusive) to {@code to}, each after taking a permit of {@code inFlight}. */
+    /**
+     * Sends messages {@code from} (inclusive) to {@code to} (negative: warm-up), each after taking a
+     * permit of {@code inFlight}.
+     */
     private static void sendAll(MsgNode alice, io.reactivecarrier.core.UserId friend, int from, int to, int size,
             Semaphore inFlight, AtomicLong failed) throws InterruptedException {
         for (int i = from; i < to; i++) {
             if (!inFlight.tryAcquire(5, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("no message arrived for 5 minutes");
             }
-            alice.messages.send(friend, body(i < 0 ? -1 - (i - from) : i, size)).subscribe(r -> { }, e -> {
+            alice.messages.send(friend, body(i, size)).subscribe(r -> { }, e -> {
                 failed.incrementAndGet();
                 inFlight.release();
             });
