@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -85,15 +86,20 @@ final class Codec {
     }
 
     static byte[] outbox(OutboxEntry e) {
+        // the layout of write(...) with DataOutputStream, written straight into an array of the exact size
+        byte[] id = e.messageId();
+        byte[] recipient = e.recipient();
         byte[] payload = e.payloadShared();
-        return write(64 + payload.length + e.state().length() * 3, out -> {
-            bytes(out, e.messageId());
-            bytes(out, e.recipient());
-            out.writeLong(e.sequence());
-            out.writeLong(e.createdAtMillis());
-            bytes(out, payload);
-            string(out, e.state());
-        });
+        byte[] state = e.state().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(1 + 4 + id.length + 4 + recipient.length + 8 + 8 + 4 + payload.length
+                + 4 + state.length);
+        b.put((byte) FORMAT);
+        b.putInt(id.length).put(id);
+        b.putInt(recipient.length).put(recipient);
+        b.putLong(e.sequence()).putLong(e.createdAtMillis());
+        b.putInt(payload.length).put(payload);
+        b.putInt(state.length).put(state);
+        return b.array();
     }
 
     static OutboxEntry outbox(byte[] data) {
@@ -103,10 +109,9 @@ final class Codec {
 
     /** A map value: expiry (epoch millis, Long.MAX_VALUE = never) then the value. */
     static byte[] expiring(long expiresAtMillis, byte[] value) {
-        return write(13 + value.length, out -> {
-            out.writeLong(expiresAtMillis);
-            bytes(out, value);
-        });
+        // the layout of write(...): format, expiry, length, value; one copy of the value
+        return ByteBuffer.allocate(1 + 8 + 4 + value.length).put((byte) FORMAT).putLong(expiresAtMillis)
+                .putInt(value.length).put(value).array();
     }
 
     static long expiresAt(byte[] data) {
