@@ -3,22 +3,31 @@ package io.reactivecarrier.benchmarks;
 import io.reactivecarrier.message.Message;
 import io.reactivecarrier.message.MessageOptions;
 import io.reactivecarrier.message.MsgNode;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import reactor.core.publisher.Flux;
 
 /**
- * {@code messages --count 100000 --size 1024 [--concurrency 4096]}: two message nodes on real
- * UDP (loopback), each with its own store; every message goes through the sender's durable
- * outbox, the link, the receiver's durable dedupe and inbox, and back as a receipt. Latency is
- * from {@code enqueue()} (durable in the outbox) to the receiver's {@code incoming()}.
+ * {@code messages --count 100000 --size 1024 [--concurrency 256] [--warmup 20000]}: two message
+ * nodes on real UDP (loopback), each with its own store; every message goes through the sender's
+ * durable outbox, the link, the receiver's durable dedupe and inbox, and back as a receipt. The
+ * sender keeps at most {@code concurrency} messages between {@code enqueue()} and the receiver's
+ * {@code incoming()} (a closed loop, as an application that waits for its messages would), so the
+ * latency is what a user sees: from {@code enqueue()} to {@code incoming()}, not time spent in a queue
+ * the benchmark itself built up.
  */
 final class MessagesScenario implements Scenario {
 
@@ -26,7 +35,8 @@ final class MessagesScenario implements Scenario {
     public Json run(Args args) throws Exception {
         int count = args.integer("count", 100_000);
         int size = Math.max(8, args.integer("size", 1024));
-        int concurrency = args.integer("concurrency", 4096);
+        int concurrency = args.integer("concurrency", 256);
+        int warmup = args.integer("warmup", 20_000); // at least; then until the JIT settles
         Path dir = Files.createTempDirectory("carrier-messages-bench");
         MsgNode.DhtOnly boot = MsgNode.dhtOnly(List.of());
         MessageOptions options = MessageOptions.create().window(args.integer("window", 2048))
@@ -41,12 +51,16 @@ final class MessagesScenario implements Scenario {
             AtomicLong duplicated = new AtomicLong();
             CountDownLatch all = new CountDownLatch(count);
             AtomicLong lastAt = new AtomicLong();
+            // closed loop: at most `concurrency` messages are between send() and the receiver's incoming()
+            Semaphore inFlight = new Semaphore(concurrency);
+            AtomicLong failed = new AtomicLong();
             bob.messages.incoming().subscribe((Message m) -> {
                 long now = System.nanoTime();
                 ByteBuffer b = ByteBuffer.wrap(m.body());
                 long index = b.getLong(0);
                 long sentAt = b.getLong(8);
                 if (seen.putIfAbsent(index, Boolean.TRUE) == null) {
+                    inFlight.release();
                     if (index < 0) {
                         return; // warm-up
                     }
@@ -59,17 +73,47 @@ final class MessagesScenario implements Scenario {
                     duplicated.incrementAndGet();
                 }
             });
-            // warm-up (JIT, store files, link) outside the measurement
-            Flux.range(0, 2000).flatMap(i -> alice.messages.enqueue(bob.userId(), body(-1 - i, size)), 256)
-                    .then().block(MsgNode.T);
-            Thread.sleep(2000);
+            io.reactivecarrier.core.UserId to = bob.userId(); // once: it is Base58-encoded on each call
+            // warm-up (JIT, store files, link) outside the measurement: at least --warmup messages, then on
+            // until the JIT settles (compiling MVMap.operate alone takes C2 several CPU seconds), at most 60 s
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            long warmStart = System.nanoTime();
+            int warmed = 0;
+            while (true) {
+                long jit0 = jit.getTotalCompilationTime();
+                long t0 = System.nanoTime();
+                sendAll(alice, to, -warmed - 5000, -warmed, size, inFlight, failed);
+                if (!inFlight.tryAcquire(concurrency, 2, TimeUnit.MINUTES)) {
+                    throw new IllegalStateException("the warm-up messages did not arrive");
+                }
+                inFlight.release(concurrency);
+                warmed += 5000;
+                double jitShare = (jit.getTotalCompilationTime() - jit0) / ((System.nanoTime() - t0) / 1e6);
+                if (warmed >= warmup && (jitShare < 0.1 || System.nanoTime() - warmStart > 60e9)) {
+                    break;
+                }
+            }
+            double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
+            Thread.sleep(1000);
+            long jitBefore = jit.getTotalCompilationTime();
+            Map<String, Long> cpuBefore = threadCpu();
+            long processCpuBefore = processCpu();
+            long gcBefore = gcMillis();
             long start = System.nanoTime();
-            Flux.range(0, count)
-                    .flatMap(i -> alice.messages.enqueue(bob.userId(), body(i, size)), concurrency)
-                    .then().block(Duration.ofMinutes(10));
+            sendAll(alice, to, 0, count, size, inFlight, failed);
             all.await(5, TimeUnit.MINUTES);
             Thread.sleep(1000); // late duplicates would show here
             long end = all.getCount() == 0 ? lastAt.get() : System.nanoTime();
+            long processCpu = processCpu() - processCpuBefore;
+            long jitMillis = jit.getTotalCompilationTime() - jitBefore;
+            Map<String, Long> cpuAfter = threadCpu();
+            Json threads = Json.object();
+            cpuAfter.forEach((k, v) -> {
+                double s = (v - cpuBefore.getOrDefault(k, 0L)) / 1e9;
+                if (s >= 0.05) {
+                    threads.put(k, Math.round(s * 100) / 100.0);
+                }
+            });
             long delivered = seen.keySet().stream().filter(k -> k >= 0).count();
             double seconds = (end - start) / 1e9;
             double p50;
@@ -82,18 +126,75 @@ final class MessagesScenario implements Scenario {
                     .put("msgs_per_s", delivered / seconds)
                     .put("latency_ms_p50", p50).put("latency_ms_p99", p99)
                     .put("lost", count - delivered).put("duplicated", duplicated.get())
-                    .put("concurrency", concurrency)
+                    .put("concurrency", concurrency).put("send_errors", failed.get())
                     .put("retransmits", count(alice, "carrier.messages.retransmits"))
                     .put("duplicates_dropped", count(bob, "carrier.messages.duplicates"))
                     .put("receiver_link_drops", count(bob, "carrier.link.packets.dropped"))
                     .put("receiver_udp_drops", count(bob, "carrier.transport.packets.dropped"))
                     .put("sender_packets", count(alice, "carrier.transport.packets.sent"))
-                    .put("commits", commits(alice, bob)).put("seconds", seconds);
+                    .put("commits", commits(alice, bob)).put("seconds", seconds)
+                    // CPU of the whole process while measuring (includes the 1 s wait for late duplicates)
+                    .put("cpu_s", processCpu / 1e9).put("cpu_us_per_msg", processCpu / 1e3 / Math.max(1, delivered))
+                    .put("thread_cpu_s", threads).put("gc_pause_s", (gcMillis() - gcBefore) / 1e3)
+                    .put("jit_s", jitMillis / 1e3).put("warmup_messages", warmed).put("warmup_s", warmSeconds);
         } finally {
             alice.stop();
             bob.stop();
             boot.stop();
+            deleteQuietly(dir); // two stores of about 2 KiB per message each
         }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (java.io.IOException | RuntimeException e) {
+            System.err.println("could not delete " + dir + ": " + e);
+        }
+    }
+
+    /**
+     * Sends messages {@code from} (inclusive) to {@code to} (negative: warm-up), each after taking a
+     * permit of {@code inFlight}.
+     */
+    private static void sendAll(MsgNode alice, io.reactivecarrier.core.UserId friend, int from, int to, int size,
+            Semaphore inFlight, AtomicLong failed) throws InterruptedException {
+        for (int i = from; i < to; i++) {
+            if (!inFlight.tryAcquire(5, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("no message arrived for 5 minutes");
+            }
+            alice.messages.enqueue(friend, body(i, size)).subscribe(r -> { }, e -> {
+                failed.incrementAndGet();
+                inFlight.release();
+            });
+        }
+    }
+
+    private static long gcMillis() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(g -> Math.max(0, g.getCollectionTime()))
+                .sum();
+    }
+
+    private static long processCpu() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean s ? s.getProcessCpuTime() : 0;
+    }
+
+    /** CPU nanoseconds per thread group (thread names without their numbers and node suffixes). */
+    private static Map<String, Long> threadCpu() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Map<String, Long> out = new TreeMap<>();
+        for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t == null) {
+                continue;
+            }
+            long cpu = mx.getThreadCpuTime(t.getThreadId());
+            if (cpu > 0) {
+                String group = t.getThreadName().replaceAll("-[0-9A-Za-z]{8}$", "").replaceAll("[-#]?\\d+$", "");
+                out.merge(group, cpu, Long::sum);
+            }
+        }
+        return out;
     }
 
     private static Json commits(MsgNode alice, MsgNode bob) {

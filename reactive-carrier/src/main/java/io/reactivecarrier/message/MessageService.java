@@ -72,7 +72,7 @@ public final class MessageService implements Messages {
     static final String OFFLINE_STATE = "OFFLINE:";
     private static final int BATCH = 2048;
     /** Messages handed out per commit: also the most that are handed out again after a crash. */
-    private static final int HAND_OUT_BATCH = 128;
+    private static final int HAND_OUT_BATCH = BATCH;
     private static final int PACE_FRAMES = 256;
     private static final int RECENT = 65_536;
     private static final int MAX_DEPOSITS = 16;
@@ -98,6 +98,7 @@ public final class MessageService implements Messages {
     private boolean appending;
     private final List<byte[]> removals = new ArrayList<>();
     private boolean removing;
+    private long lastAppendCommit = Long.MIN_VALUE / 2;
     private final ArrayDeque<Paced> paced = new ArrayDeque<>();
     private boolean pacerArmed;
     private int deposits;
@@ -110,6 +111,7 @@ public final class MessageService implements Messages {
     private final List<Incoming> persistQueue = new ArrayList<>();
     private boolean persisting;
     private int persistingCount;
+    private long lastPersistCommit = Long.MIN_VALUE / 2;
     private final LinkedHashMap<ReceivedKey, Boolean> recentReceived = lru(RECENT);
     private int inboxCount;
     private long inboxBytes;
@@ -524,6 +526,7 @@ public final class MessageService implements Messages {
             return out;
         }).subscribe(entries -> run(() -> {
             appendCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+            lastAppendCommit = now();
             appended(batch, entries);
         }), e -> run(() -> {
             appending = false;
@@ -698,6 +701,9 @@ public final class MessageService implements Messages {
         if (removing || removals.isEmpty() || appending) { // an append commit in flight takes them next
             return;
         }
+        if (removals.size() < BATCH && (!appendQueue.isEmpty() || now() - lastAppendCommit < 2 * o.tick.toMillis())) {
+            return; // sends are flowing: the next append commit takes them (else the tick does, soon)
+        }
         List<byte[]> batch = new ArrayList<>(removals);
         removals.clear();
         removing = true;
@@ -832,6 +838,7 @@ public final class MessageService implements Messages {
         if (demand > 0) {
             pump();
         }
+        drainRemovals();
     }
 
     // ---- offline path
@@ -1002,8 +1009,8 @@ public final class MessageService implements Messages {
     }
 
     private void drainPersist() {
-        if (persisting || persistQueue.isEmpty()) {
-            return;
+        if (persisting || pumping || persistQueue.isEmpty()) {
+            return; // a hand-out commit in flight: the batch goes with the next commit
         }
         List<Incoming> batch = new ArrayList<>();
         long bytes = 0;
@@ -1016,6 +1023,19 @@ public final class MessageService implements Messages {
         }
         persisting = true;
         persistingCount = batch.size();
+        // the messages of this batch that the subscriber can take are handed out in the same commit
+        // (one fsync for storing, acknowledging and handing out)
+        Map<Peer, TreeMap<Long, Integer>> arriving = new HashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            Incoming in = batch.get(i);
+            if (in.seq > in.peer.cursor && !in.peer.inbox.containsKey(in.seq)) {
+                arriving.computeIfAbsent(in.peer, k -> new TreeMap<>()).putIfAbsent(in.seq, i);
+            }
+        }
+        HandOut plan = planHandOut(arriving);
+        pumping = !plan.isEmpty();
+        List<byte[]> pickKeys = plan.pickKeys();
+        Map<byte[], byte[]> cursorWrites = plan.cursorWrites();
         long expires = System.currentTimeMillis() + o.dedupeTtl.toMillis();
         long t0 = System.nanoTime();
         store.transaction(tx -> {
@@ -1028,22 +1048,36 @@ public final class MessageService implements Messages {
                             MessageCodec.inboxValue(in.seq, in.sentAt, in.offline, in.id.raw(), in.body), Long.MAX_VALUE);
                 }
             }
-            return fresh;
-        }).subscribe(fresh -> run(() -> {
+            plan.removeKeys.forEach(k -> tx.remove(inbox, k));
+            cursorWrites.forEach((k, v) -> tx.put(cursors, k, v, Long.MAX_VALUE));
+            List<byte[]> values = new ArrayList<>(pickKeys.size());
+            pickKeys.forEach(k -> values.add(k == null ? null : tx.get(inbox, k).orElse(null)));
+            return new Stored(fresh, values);
+        }).subscribe(s -> run(() -> {
             persistCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-            persisted(batch, fresh);
+            lastPersistCommit = now();
+            persisted(batch, s.fresh);
+            if (!plan.isEmpty()) {
+                pumped(plan, s.values, batch, s.fresh);
+            } else {
+                pump();
+            }
         }), e -> run(() -> {
             log.warn("could not store {} received messages (not acknowledged; the senders retry): {}",
                     batch.size(), e.toString());
             persisting = false;
             persistingCount = 0;
+            pumping = false;
             batch.forEach(in -> {
                 if (in.done != null) {
                     in.done.error(e);
                 }
             });
-            drainPersist();
+            pump();
         }));
+    }
+
+    private record Stored(boolean[] fresh, List<byte[]> values) {
     }
 
     private void persisted(List<Incoming> batch, boolean[] fresh) {
@@ -1071,8 +1105,6 @@ public final class MessageService implements Messages {
             }
         }
         touched.forEach(this::flushReceipts);
-        pump();
-        drainPersist();
     }
 
     private void queueReceipt(Peer p, byte[] id) {
@@ -1104,47 +1136,105 @@ public final class MessageService implements Messages {
 
     // ---- handing messages to incoming()
 
-    private record Pick(Peer peer, long seq, boolean redelivered) {
+    /** One message to hand out: from the inbox ({@code arriving} -1) or from the batch being stored. */
+    private record Pick(Peer peer, long seq, boolean redelivered, int arriving) {
     }
 
-    private void pump() {
-        if (subscriber == null || pumping || demand <= 0 || closed) {
-            return;
+    /** What one commit hands out, the cursors it moves and the handed-out entries it deletes. */
+    private static final class HandOut {
+        final List<Pick> picks = new ArrayList<>();
+        final List<byte[]> removeKeys = new ArrayList<>();
+        final List<Long> removeSeqs = new ArrayList<>();
+        final List<Peer> removePeers = new ArrayList<>();
+        final Map<Peer, Long> newCursor = new HashMap<>();
+
+        boolean isEmpty() {
+            return picks.isEmpty() && removeKeys.isEmpty();
         }
-        long budget = Math.min(demand, HAND_OUT_BATCH);
+
+        /** The inbox keys to read, null for messages of the batch being stored. */
+        List<byte[]> pickKeys() {
+            List<byte[]> keys = new ArrayList<>(picks.size());
+            picks.forEach(pk -> keys.add(pk.arriving >= 0 ? null : MessageCodec.inboxKey(pk.peer.userBytes, pk.seq)));
+            return keys;
+        }
+
+        Map<byte[], byte[]> cursorWrites() {
+            Map<byte[], byte[]> w = new LinkedHashMap<>();
+            newCursor.forEach((p, c) -> w.put(p.userBytes, MessageCodec.longBytes(c)));
+            return w;
+        }
+    }
+
+    /**
+     * Plans a hand-out over the inbox plus {@code arriving} (per peer: sequence to index in the
+     * batch being stored, none of them in the inbox or at or below the cursor).
+     */
+    private HandOut planHandOut(Map<Peer, TreeMap<Long, Integer>> arriving) {
+        HandOut h = new HandOut();
+        long budget = subscriber == null || closed ? 0 : Math.min(demand, HAND_OUT_BATCH);
         long bytes = 0;
-        List<Pick> picks = new ArrayList<>();
-        List<byte[]> removeKeys = new ArrayList<>();
-        List<long[]> removeRefs = new ArrayList<>();
-        List<Peer> removePeers = new ArrayList<>();
-        Map<Peer, Long> newCursor = new HashMap<>();
         for (Peer p : peers.values()) {
-            if (p.inbox.isEmpty()) {
+            TreeMap<Long, Integer> extra = arriving.getOrDefault(p, EMPTY_ARRIVING);
+            if (p.inbox.isEmpty() && extra.isEmpty()) {
                 continue;
             }
             long cursor = p.cursor;
-            for (Map.Entry<Long, Integer> e : p.inbox.entrySet()) {
+            Iterator<Map.Entry<Long, Integer>> a = p.inbox.entrySet().iterator();
+            Iterator<Map.Entry<Long, Integer>> b = extra.entrySet().iterator();
+            Map.Entry<Long, Integer> ea = a.hasNext() ? a.next() : null;
+            Map.Entry<Long, Integer> eb = b.hasNext() ? b.next() : null;
+            while (ea != null || eb != null) {
+                boolean fromInbox = eb == null || (ea != null && ea.getKey() < eb.getKey());
+                Map.Entry<Long, Integer> e = fromInbox ? ea : eb;
+                if (fromInbox) {
+                    ea = a.hasNext() ? a.next() : null;
+                } else {
+                    eb = b.hasNext() ? b.next() : null;
+                }
                 long seq = e.getKey();
-                if (p.redeliver.contains(seq)) {
-                    if (picks.size() < budget && bytes < (16 << 20)) {
-                        picks.add(new Pick(p, seq, true));
-                        bytes += e.getValue();
+                int size = fromInbox ? e.getValue() : 0;
+                int index = fromInbox ? -1 : e.getValue();
+                if (fromInbox && p.redeliver.contains(seq)) {
+                    if (h.picks.size() < budget && bytes < (16 << 20)) {
+                        h.picks.add(new Pick(p, seq, true, -1));
+                        bytes += size;
                     }
-                } else if (seq <= p.cursor) {
-                    removeKeys.add(MessageCodec.inboxKey(p.userBytes, seq));
-                    removeRefs.add(new long[] {seq});
-                    removePeers.add(p);
-                } else if ((seq == cursor + 1 || seq <= p.floorSeen) && picks.size() < budget && bytes < (16 << 20)) {
-                    picks.add(new Pick(p, seq, false));
-                    bytes += e.getValue();
+                } else if (fromInbox && seq <= p.cursor) {
+                    h.removeKeys.add(MessageCodec.inboxKey(p.userBytes, seq));
+                    h.removeSeqs.add(seq);
+                    h.removePeers.add(p);
+                } else if ((seq == cursor + 1 || seq <= p.floorSeen) && h.picks.size() < budget && bytes < (16 << 20)) {
+                    h.picks.add(new Pick(p, seq, false, index));
+                    bytes += size;
                     cursor = seq;
-                    newCursor.put(p, cursor);
+                    h.newCursor.put(p, cursor);
                 } else {
                     break; // a gap: wait for the missing message
                 }
             }
         }
-        if (picks.isEmpty() && removeKeys.isEmpty()) {
+        return h;
+    }
+
+    private static final TreeMap<Long, Integer> EMPTY_ARRIVING = new TreeMap<>();
+
+    private void pump() {
+        if (pumping || persisting || closed) {
+            return;
+        }
+        if (!persistQueue.isEmpty()) {
+            drainPersist(); // hands out with the next batch
+            return;
+        }
+        if (subscriber == null || demand <= 0) {
+            return;
+        }
+        HandOut plan = planHandOut(Map.of());
+        if (plan.picks.isEmpty() && now() - lastPersistCommit < 2 * o.tick.toMillis()) {
+            return; // only deletions of handed-out entries: messages are flowing, the next store commit takes them
+        }
+        if (plan.isEmpty()) {
             if (log.isDebugEnabled()) {
                 peers.values().forEach(p -> log.debug("{}: nothing to hand from {}: inbox {}, cursor {}, floor {}",
                         links.userId().shortString(), p.user.shortString(), p.inbox.keySet(), p.cursor, p.floorSeen));
@@ -1152,47 +1242,59 @@ public final class MessageService implements Messages {
             return;
         }
         pumping = true;
-        List<byte[]> pickKeys = new ArrayList<>(picks.size());
-        picks.forEach(pk -> pickKeys.add(MessageCodec.inboxKey(pk.peer.userBytes, pk.seq)));
-        Map<byte[], byte[]> cursorWrites = new LinkedHashMap<>();
-        newCursor.forEach((p, c) -> cursorWrites.put(p.userBytes, MessageCodec.longBytes(c)));
+        List<byte[]> pickKeys = plan.pickKeys();
+        Map<byte[], byte[]> cursorWrites = plan.cursorWrites();
         long t0 = System.nanoTime();
         store.transaction(tx -> {
-            removeKeys.forEach(k -> tx.remove(inbox, k));
+            plan.removeKeys.forEach(k -> tx.remove(inbox, k));
             cursorWrites.forEach((k, v) -> tx.put(cursors, k, v, Long.MAX_VALUE));
             List<byte[]> values = new ArrayList<>(pickKeys.size());
             pickKeys.forEach(k -> values.add(tx.get(inbox, k).orElse(null)));
             return values;
         }).subscribe(values -> run(() -> {
             handOutCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-            pumped(picks, values, removePeers, removeRefs, newCursor);
+            pumped(plan, values, List.of(), new boolean[0]);
         }), e -> run(() -> {
             log.warn("could not read the inbox: {}", e.toString());
             pumping = false;
+            drainPersist();
         }));
     }
 
-    private void pumped(List<Pick> picks, List<byte[]> values, List<Peer> removePeers, List<long[]> removeRefs,
-            Map<Peer, Long> newCursor) {
+    private void pumped(HandOut plan, List<byte[]> values, List<Incoming> batch, boolean[] fresh) {
         pumping = false;
-        for (int i = 0; i < removePeers.size(); i++) {
-            Integer size = removePeers.get(i).inbox.remove(removeRefs.get(i)[0]);
+        for (int i = 0; i < plan.removePeers.size(); i++) {
+            Integer size = plan.removePeers.get(i).inbox.remove(plan.removeSeqs.get(i));
             if (size != null) {
                 inboxCount--;
                 inboxBytes -= size;
             }
         }
-        newCursor.forEach((p, c) -> p.cursor = Math.max(p.cursor, c));
-        for (int i = 0; i < picks.size(); i++) {
-            Pick pk = picks.get(i);
-            pk.peer.redeliver.remove(pk.seq);
-            byte[] v = values.get(i);
-            if (v == null || subscriber == null) {
-                continue; // the subscriber left: the message stays and is handed again (flagged) later
+        plan.newCursor.forEach((p, c) -> p.cursor = Math.max(p.cursor, c));
+        for (int i = 0; i < plan.picks.size(); i++) {
+            Pick pk = plan.picks.get(i);
+            Message m;
+            if (pk.arriving >= 0) {
+                Incoming in = batch.get(pk.arriving);
+                if (!fresh[pk.arriving]) {
+                    continue; // stored before after all: it was handed out then
+                }
+                m = new Message(pk.peer.user, in.id, in.seq, in.sentAt, in.offline, false, in.body);
+            } else {
+                byte[] v = values.get(i);
+                if (v == null) {
+                    pk.peer.redeliver.remove(pk.seq);
+                    continue;
+                }
+                MessageId id = MessageId.of(Arrays.copyOfRange(v, 17, 33));
+                m = new Message(pk.peer.user, id, MessageCodec.longAt(v, 0), MessageCodec.longAt(v, 8), v[16] == 1,
+                        pk.redelivered, Arrays.copyOfRange(v, 33, v.length));
             }
-            MessageId id = MessageId.of(Arrays.copyOfRange(v, 17, 33));
-            Message m = new Message(pk.peer.user, id, MessageCodec.longAt(v, 0), MessageCodec.longAt(v, 8), v[16] == 1,
-                    pk.redelivered, Arrays.copyOfRange(v, 33, v.length));
+            if (subscriber == null) {
+                pk.peer.redeliver.add(pk.seq); // the subscriber left: handed out again (flagged) later
+                continue;
+            }
+            pk.peer.redeliver.remove(pk.seq);
             demand--;
             subscriber.next(m);
         }

@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -85,14 +86,20 @@ final class Codec {
     }
 
     static byte[] outbox(OutboxEntry e) {
-        return write(out -> {
-            bytes(out, e.messageId());
-            bytes(out, e.recipient());
-            out.writeLong(e.sequence());
-            out.writeLong(e.createdAtMillis());
-            bytes(out, e.payload());
-            string(out, e.state());
-        });
+        // the layout of write(...) with DataOutputStream, written straight into an array of the exact size
+        byte[] id = e.messageId();
+        byte[] recipient = e.recipient();
+        byte[] payload = e.payloadShared();
+        byte[] state = e.state().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(1 + 4 + id.length + 4 + recipient.length + 8 + 8 + 4 + payload.length
+                + 4 + state.length);
+        b.put((byte) FORMAT);
+        b.putInt(id.length).put(id);
+        b.putInt(recipient.length).put(recipient);
+        b.putLong(e.sequence()).putLong(e.createdAtMillis());
+        b.putInt(payload.length).put(payload);
+        b.putInt(state.length).put(state);
+        return b.array();
     }
 
     static OutboxEntry outbox(byte[] data) {
@@ -102,10 +109,9 @@ final class Codec {
 
     /** A map value: expiry (epoch millis, Long.MAX_VALUE = never) then the value. */
     static byte[] expiring(long expiresAtMillis, byte[] value) {
-        return write(out -> {
-            out.writeLong(expiresAtMillis);
-            bytes(out, value);
-        });
+        // the layout of write(...): format, expiry, length, value; one copy of the value
+        return ByteBuffer.allocate(1 + 8 + 4 + value.length).put((byte) FORMAT).putLong(expiresAtMillis)
+                .putInt(value.length).put(value).array();
     }
 
     static long expiresAt(byte[] data) {
@@ -132,7 +138,12 @@ final class Codec {
     }
 
     private static byte[] write(Writer writer) {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream(64);
+        return write(64, writer);
+    }
+
+    /** Writes into a buffer of {@code sizeHint} bytes (one copy when the hint is right). */
+    private static byte[] write(int sizeHint, Writer writer) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream(sizeHint);
         try (DataOutputStream out = new DataOutputStream(buf)) {
             out.writeByte(FORMAT);
             writer.write(out);

@@ -525,7 +525,8 @@ public final class NodeStore {
     /**
      * Records a received message id. True if it is new, false if it was seen before (and its record
      * has not expired). Records are kept until {@code expiresAtMillis}; expired ones are purged on
-     * open, every {@value StoreMaps#PURGE_EVERY} new ids and on {@link #purgeExpired()}.
+     * open, on {@link #purgeExpired()} and, a slice of the records at a time, every
+     * {@value StoreMaps#PURGE_EVERY} new ids.
      */
     public Mono<Boolean> markReceived(byte[] senderId, byte[] messageId, long expiresAtMillis) {
         return transaction(tx -> tx.markReceived(senderId, messageId, expiresAtMillis));

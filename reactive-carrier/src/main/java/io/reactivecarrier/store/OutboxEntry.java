@@ -46,6 +46,11 @@ public record OutboxEntry(byte[] messageId, byte[] recipient, long sequence, lon
         return payload.clone();
     }
 
+    /** The payload itself, not a copy: for the store's encoder only. */
+    byte[] payloadShared() {
+        return payload;
+    }
+
     /** The same entry in another state. */
     public OutboxEntry withState(String newState) {
         return new OutboxEntry(messageId, recipient, sequence, createdAtMillis, payload, newState);

@@ -40,6 +40,8 @@ final class StoreMaps {
     final MVMap<String, Long> received;
     private final Map<String, MVMap<String, byte[]>> kv = new HashMap<>();
     int receivedSincePurge;
+    /** Where the next {@link #purgeReceivedSome} continues (null: from the start). */
+    private String purgeFrom;
 
     StoreMaps(Path file, MVStore store, LongSupplier clock) {
         this.file = file;
@@ -72,6 +74,29 @@ final class StoreMaps {
                 expired.add(key);
             }
         }
+        expired.forEach(received::remove);
+        receivedSincePurge = 0;
+        return expired.size();
+    }
+
+    /**
+     * Removes expired received ids among at most {@code max} entries, continuing where the last
+     * call stopped (wrapping around), so the periodic purge costs the same however big the map is.
+     */
+    int purgeReceivedSome(long now, int max) {
+        List<String> expired = new ArrayList<>();
+        Cursor<String, Long> c = received.cursor(purgeFrom);
+        String last = null;
+        int seen = 0;
+        while (seen < max && c.hasNext()) {
+            String key = c.next();
+            seen++;
+            last = key;
+            if (c.getValue() <= now) {
+                expired.add(key);
+            }
+        }
+        purgeFrom = seen < max || last == null ? null : last + "\0";
         expired.forEach(received::remove);
         receivedSincePurge = 0;
         return expired.size();

@@ -256,7 +256,13 @@ public final class Tx {
     }
 
     private static String outboxKey(String recipientHex, long seq) {
-        return recipientHex + ":" + String.format("%019d", seq);
+        // recipient hex, ':', the sequence in 19 digits with leading zeros (String.format was most of an append)
+        String digits = Long.toString(seq);
+        StringBuilder b = new StringBuilder(recipientHex.length() + 20).append(recipientHex).append(':');
+        for (int i = digits.length(); i < 19; i++) {
+            b.append('0');
+        }
+        return b.append(digits).toString();
     }
 
     // ---- received message ids
@@ -276,7 +282,7 @@ public final class Tx {
         check(true);
         maps.received.put(key, expiresAtMillis);
         if (++maps.receivedSincePurge >= StoreMaps.PURGE_EVERY) {
-            maps.purgeReceived(now);
+            maps.purgeReceivedSome(now, 2 * StoreMaps.PURGE_EVERY);
         }
         return true;
     }
