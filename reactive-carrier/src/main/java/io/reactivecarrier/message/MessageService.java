@@ -309,7 +309,40 @@ public final class MessageService implements Messages {
             links.handle(MessageCodec.FRAME_MSG, (l, b) -> { });
             links.handle(MessageCodec.FRAME_RECEIPT, (l, b) -> { });
             receipts.tryEmitComplete();
-        }).subscribeOn(loop).doFinally(s -> loop.disposeGracefully().subscribe(null, e -> { }));
+        }).subscribeOn(loop)
+                .then(Mono.defer(this::flushDeferredDeletes).subscribeOn(loop))
+                .doFinally(s -> loop.disposeGracefully().subscribe(null, e -> { }));
+    }
+
+    /**
+     * Commits the deletions that ride on later commits while messages flow (delivered outbox
+     * entries, inbox entries already handed out), so that a graceful stop hands nothing out again
+     * after a restart; only a crash can (flagged {@link Message#redelivered()}). Runs on the loop.
+     */
+    private Mono<Void> flushDeferredDeletes() {
+        List<byte[]> outbox = new ArrayList<>(removals);
+        removals.clear();
+        List<byte[]> handedOut = new ArrayList<>();
+        for (Peer p : peers.values()) {
+            for (long seq : p.inbox.headMap(p.cursor, true).keySet()) {
+                if (!p.redeliver.contains(seq)) {
+                    handedOut.add(MessageCodec.inboxKey(p.userBytes, seq));
+                }
+            }
+        }
+        if (outbox.isEmpty() && handedOut.isEmpty()) {
+            return Mono.empty();
+        }
+        return store.transaction(tx -> {
+                    outbox.forEach(tx::removeOutbox);
+                    handedOut.forEach(k -> tx.remove(inbox, k));
+                    return true;
+                })
+                .doOnError(e -> log.warn("{}: could not commit {} deletions at close (after a restart the outbox"
+                        + " resends them, deduplicated, and the inbox hands them out again, flagged redelivered): {}",
+                        links.userId().shortString(), outbox.size() + handedOut.size(), e.toString()))
+                .onErrorResume(e -> Mono.empty())
+                .then();
     }
 
     // =====================================================================================
