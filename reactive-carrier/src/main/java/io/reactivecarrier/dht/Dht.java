@@ -50,6 +50,14 @@ public interface Dht {
     /** Deletes a sealed entry with the recipient's signature: emits how many nodes deleted it. */
     Mono<Integer> deleteSealed(NodeId key, NodeId entryId, Ed25519KeyPair recipient);
 
+    /**
+     * Deletes several sealed entries under one key: {@link DhtNode} finds the closest nodes once
+     * for the whole batch. Emits how many deletions (node and entry) succeeded.
+     */
+    default Mono<Integer> deleteSealed(NodeId key, List<NodeId> entryIds, Ed25519KeyPair recipient) {
+        return Flux.fromIterable(entryIds).flatMap(id -> deleteSealed(key, id, recipient), 16).reduce(0, Integer::sum);
+    }
+
     /** Stores a signed peer record on the k closest nodes to its key: emits how many stored it. */
     Mono<Integer> announcePeer(PeerRecord record);
 

@@ -548,6 +548,43 @@ public final class DhtNode implements Dht {
     }
 
     @Override
+    public Mono<Integer> deleteSealed(NodeId key, List<NodeId> entryIds, Ed25519KeyPair recipient) {
+        if (entryIds.isEmpty()) {
+            return Mono.just(0);
+        }
+        List<NodeId> ids = List.copyOf(entryIds);
+        List<byte[]> sigs = ids.stream().map(id -> recipient.sign(DhtValue.deleteMessage(key, id))).toList();
+        // one lookup for the whole batch, then every deletion to every one of the closest nodes
+        return Mono.fromRunnable(() -> {
+                    for (int i = 0; i < ids.size(); i++) {
+                        store.deleteSealed(key, ids.get(i), sigs.get(i));
+                    }
+                }).subscribeOn(scheduler)
+                .then(lookup(key, DhtCodec.FIND_NODE, DhtCodec.encodeTarget(key), null))
+                .flatMapMany(o -> Flux.fromIterable(o.result().closest())
+                        .filter(n -> o.result().tokens().containsKey(n.id()))
+                        .flatMap(n -> Flux.range(0, ids.size())
+                                .flatMap(i -> rpc(n, DhtCodec.DELETE_SEALED, DhtCodec.encodeDelete(new DhtCodec.DeleteSealed(
+                                                o.result().tokens().get(n.id()), key, ids.get(i), sigs.get(i))))
+                                        .retry(1)
+                                        .<Integer>handle((b, sink) -> {
+                                            try {
+                                                if (DhtCodec.decodeStoreResult(b).status() == Status.OK) {
+                                                    sink.next(1);
+                                                }
+                                            } catch (DecodeException e) {
+                                                sink.error(e);
+                                            }
+                                        })
+                                        .onErrorResume(e -> Mono.empty()), DELETES_IN_FLIGHT)))
+                .count()
+                .map(Long::intValue);
+    }
+
+    /** Deletions of one batch in flight to one node. */
+    private static final int DELETES_IN_FLIGHT = 16;
+
+    @Override
     public Mono<Integer> announcePeer(PeerRecord record) {
         if (!record.verify()) {
             return Mono.error(new IllegalArgumentException("the peer record's signature does not verify"));

@@ -158,6 +158,14 @@ public final class Mailbox {
         });
     }
 
+    /**
+     * Deletes items from the storing nodes with this identity's signature, with one lookup for all
+     * of them. Emits how many deletions (node and item) succeeded.
+     */
+    public Mono<Integer> delete(java.util.List<NodeId> entryIds) {
+        return dht.deleteSealed(keyOf(identity.publicKey()), entryIds, identity);
+    }
+
     /** Deletes an item from the storing nodes with this identity's signature. Emits how many deleted it. */
     public Mono<Integer> delete(NodeId entryId) {
         return dht.deleteSealed(keyOf(identity.publicKey()), entryId, identity);

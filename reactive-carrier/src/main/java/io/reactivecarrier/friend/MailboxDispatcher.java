@@ -2,6 +2,7 @@ package io.reactivecarrier.friend;
 
 import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.dht.Mailbox;
+import io.reactivecarrier.dht.NodeId;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +22,8 @@ import reactor.core.scheduler.Scheduler;
  * <ul>
  * <li>The mailbox is read when the service starts, every {@link FriendOptions#mailboxPollInterval()},
  * and on {@link #poll()}. Concurrent polls share one read.</li>
- * <li>An item is deleted from the DHT only after its handler's Mono completed. A failed handler
+ * <li>An item is deleted from the DHT only after its handler's Mono completed (handled items are
+ * deleted in batches of {@value #DELETE_BATCH}, one lookup each). A failed handler
  * (or one that takes longer than {@link #HANDLER_TIMEOUT}) leaves it for the next poll; handlers
  * persist first and deduplicate.</li>
  * <li>Items of a type nobody registered stay in the DHT until they expire (a later version, or
@@ -31,6 +33,9 @@ import reactor.core.scheduler.Scheduler;
 public final class MailboxDispatcher {
 
     private static final Logger log = LoggerFactory.getLogger(MailboxDispatcher.class);
+
+    /** Handled items deleted from the DHT together. */
+    static final int DELETE_BATCH = 64;
 
     /** How long one handler may take before its item is left for the next poll. */
     public static final Duration HANDLER_TIMEOUT = Duration.ofSeconds(30);
@@ -108,8 +113,18 @@ public final class MailboxDispatcher {
     }
 
     private Mono<Integer> doPoll() {
+        // handlers run one item at a time; the handled items are deleted in batches (one DHT
+        // lookup per batch instead of one per item)
         return mailbox.fetch()
                 .concatMap(this::dispatch)
+                .buffer(DELETE_BATCH)
+                .concatMap(handled -> mailbox.delete(handled)
+                        .onErrorResume(e -> {
+                            log.debug("deleting {} mailbox items failed (a later poll finds them again and the"
+                                    + " handlers drop them as duplicates): {}", handled.size(), e.toString());
+                            return Mono.just(0);
+                        })
+                        .thenReturn(handled.size()))
                 .reduce(0, Integer::sum)
                 .doOnNext(n -> log.debug("mailbox poll handled {} items", n))
                 .onErrorResume(e -> {
@@ -118,26 +133,26 @@ public final class MailboxDispatcher {
                 });
     }
 
-    private Mono<Integer> dispatch(Mailbox.Item item) {
+    /** Runs the item's handler; emits the item's entry id when it was handled (then it may be deleted). */
+    private Mono<NodeId> dispatch(Mailbox.Item item) {
         log.debug("mailbox item of type {}", item.type());
         MailboxHandler handler = handlers.get(item.type());
         if (handler == null) {
-            return Mono.just(0);
+            return Mono.empty();
         }
         UserId sender;
         try {
             sender = UserId.of(item.sender());
         } catch (RuntimeException e) {
-            return Mono.just(0);
+            return Mono.empty();
         }
         return Mono.defer(() -> handler.handle(sender, item.body()))
                 .timeout(HANDLER_TIMEOUT)
-                .then(Mono.defer(() -> mailbox.delete(item.entryId())))
-                .thenReturn(1)
+                .then(Mono.just(item.entryId()))
                 .onErrorResume(e -> {
                     log.debug("mailbox item of type {} from {} left for later: {}", item.type(), sender.shortString(),
                             e.toString());
-                    return Mono.just(0);
+                    return Mono.empty();
                 });
     }
 
