@@ -63,6 +63,8 @@ public final class RelayDirectory {
         return dht.storeValue(v);
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RelayDirectory.class);
+
     /** How soon an announcement is repeated while it reached no node, or after the network grew. */
     static final Duration RETRY = Duration.ofSeconds(5);
 
@@ -135,7 +137,11 @@ public final class RelayDirectory {
             }
             lastAt.set(now);
             grewInFlight.set(false);
-            Mono.defer(() -> announce(dht, relay.get(), ttl)).defaultIfEmpty(0).onErrorReturn(0).subscribe(n -> {
+            Mono.defer(() -> announce(dht, relay.get(), ttl)).defaultIfEmpty(0).onErrorResume(e -> {
+                LOG.debug("relay announcement failed: {}", e.toString());
+                return Mono.just(0);
+            }).subscribe(n -> {
+                LOG.debug("relay announced on {} nodes", n);
                 lastStored.set(n);
                 nextAt.set(now() + (n > 0 ? half : retry));
                 busy.set(false);
