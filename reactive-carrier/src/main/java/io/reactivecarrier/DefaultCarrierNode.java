@@ -326,29 +326,11 @@ final class DefaultCarrierNode implements CarrierNode {
         if (config.relay) {
             RelayServer relay = RelayServer.start(r.rpc, routerOf(r), RelayServer.Limits.defaults());
             Duration ttl = Duration.ofMinutes(30);
-            // announced at once, again every half TTL, and every few seconds while the last
-            // announcement reached no node (as the peer record)
-            java.util.concurrent.atomic.AtomicLong nextAnnounce = new java.util.concurrent.atomic.AtomicLong();
-            java.util.concurrent.atomic.AtomicBoolean announcing = new java.util.concurrent.atomic.AtomicBoolean();
-            Runnable announce = () -> {
-                if (System.currentTimeMillis() < nextAnnounce.get() || !announcing.compareAndSet(false, true)) {
-                    return;
-                }
-                RelayDirectory.announce(r.dht, new NodeInfo(r.dht.id(), publicAddress(r)), ttl)
-                        .defaultIfEmpty(0)
-                        .onErrorResume(e -> {
-                            log.debug("relay announcement failed: {}", e.toString());
-                            return Mono.just(0);
-                        })
-                        .subscribe(n -> {
-                            log.debug("relay announced on {} nodes", n);
-                            nextAnnounce.set(System.currentTimeMillis()
-                                    + (n > 0 ? ttl.toMillis() / 2 : ANNOUNCE_RETRY_MS));
-                            announcing.set(false);
-                        });
-            };
-            Disposable timer = r.transport.scheduler().schedulePeriodically(announce, 0, ANNOUNCE_RETRY_MS,
-                    TimeUnit.MILLISECONDS);
+            // announced at once, again every half TTL, every few seconds while the last announcement
+            // reached no node, and again soon after the network grew while it reached fewer than k
+            // nodes (the DHT does not pass it on to nodes that join later closer to its key)
+            Disposable timer = RelayDirectory.keepAnnounced(r.dht, () -> new NodeInfo(r.dht.id(), publicAddress(r)),
+                    ttl, r.transport.scheduler());
             roles.add(() -> {
                 timer.dispose();
                 relay.close().subscribe();

@@ -66,4 +66,27 @@ class CarrierNodeNatTest {
         // looked up again while none is registered (not only every 5 minutes)
         await().atMost(T).until(() -> ((DefaultCarrierNode) peer).registeredRelays().contains(relay.localAddress()));
     }
+
+    @Test
+    void usersStartedBeforeWhileAndAfterTheRelayAllRegisterWithIt() {
+        CarrierNode boot = start("boot", Carrier.builder());
+        List<CarrierNode> users = new ArrayList<>();
+        users.add(start("early1", Carrier.builder().bootstrap(boot.bootstrapInfo())));
+        users.add(start("early2", Carrier.builder().bootstrap(boot.bootstrapInfo())));
+        CarrierBuilder relayConfig = Carrier.builder().relay(true).bootstrap(boot.bootstrapInfo());
+        CarrierNode relay = relayConfig.dataDir(dir.resolve("relay")).bindHost("127.0.0.1").build();
+        nodes.add(relay);
+        // a user joining while the relay starts and makes its first announcement
+        CarrierNode during = Carrier.builder().bootstrap(boot.bootstrapInfo()).dataDir(dir.resolve("during"))
+                .bindHost("127.0.0.1").build();
+        nodes.add(during);
+        Mono.when(relay.start(), during.start()).block(T);
+        users.add(during);
+        users.add(start("late1", Carrier.builder().bootstrap(boot.bootstrapInfo()).bootstrap(relay.bootstrapInfo())));
+        users.add(start("late2", Carrier.builder().bootstrap(boot.bootstrapInfo())));
+        for (CarrierNode u : users) {
+            await().atMost(Duration.ofSeconds(90)).until(
+                    () -> ((DefaultCarrierNode) u).registeredRelays().contains(relay.localAddress()));
+        }
+    }
 }

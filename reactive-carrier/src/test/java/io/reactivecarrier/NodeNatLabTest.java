@@ -31,14 +31,10 @@ class NodeNatLabTest {
     private static NodeLabScenario.Result run(Nat left, Nat right) {
         try (NetnsLab lab = NetnsLab.create(left, right)) {
             NodeLabScenario.Result r = NodeLabScenario.run(lab, STREAM);
-            if (left == Nat.SYMMETRIC || right == Nat.SYMMETRIC) {
-                // the relay is what connects these friends: it must have been found in the DHT
-                assertThat(r.relays()).as("both users found the relay in the DHT").isEqualTo(1);
-            } else if (r.relays() != 1) {
-                // known problem (in both full-suite runs on 2026-12-01, rarer alone): a cone user may not see the
-                // relay directory entry; cone friends connect without a relay, so it is reported only
-                System.err.println("cone-cone lab: a user did not find the relay in the DHT (relays=" + r.relays() + ")");
-            }
+            // every user finds the relay in the DHT (the symmetric cases need it to connect). Once in
+            // about 25 labs a cone user did not, before a DHT writer kept its own copy and the relay
+            // re-announced after the network grew (docs/nat.md, RelayDirectorySimTest)
+            assertThat(r.relays()).as("both users found the relay in the DHT").isEqualTo(1);
             assertThat(r.messagesOk()).as("a message each way, delivered").isTrue();
             assertThat(r.streamOk()).as("100 MiB intact").isTrue();
             assertThat(r.bPath()).as("both ends agree on the path").isEqualTo(r.path());

@@ -41,7 +41,10 @@ public interface Dht {
      */
     Flux<DhtValue.Sealed> sealedEntries(NodeId key);
 
-    /** Stores {@code value} on the k closest nodes to its key: emits how many stored it. */
+    /**
+     * Stores {@code value} on the k closest nodes to its key: emits how many other nodes stored it.
+     * This node keeps a copy too when it is one of the k closest (a reader never asks itself).
+     */
     Mono<Integer> storeValue(DhtValue value);
 
     /** Compare-and-swap: stored only where the current sequence number is {@code expectedSeq}. */

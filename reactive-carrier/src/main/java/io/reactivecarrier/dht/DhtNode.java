@@ -537,7 +537,23 @@ public final class DhtNode implements Dht {
             return Mono.error(new IllegalArgumentException("the mutable value's signature does not verify"));
         }
         return writeToClosest(value.key(), DhtCodec.STORE_VALUE,
-                token -> DhtCodec.encodeStore(new DhtCodec.Store(token, cas, expectedSeq, value)));
+                token -> DhtCodec.encodeStore(new DhtCodec.Store(token, cas, expectedSeq, value)),
+                closest -> {
+                    // Kademlia's k closest include the writer itself: a reader whose lookup asks
+                    // this node (it never asks itself) finds the value here too
+                    if (amongClosest(value.key(), closest)) {
+                        store.put(value, LOCAL_SOURCE, cas, expectedSeq);
+                    }
+                });
+    }
+
+    /** The source that this node's own writes are counted against in its store. */
+    static final String LOCAL_SOURCE = "self";
+
+    /** Whether this node is one of the k closest to {@code key}, given the lookup's closest others. */
+    private boolean amongClosest(NodeId key, List<NodeInfo> closest) {
+        return closest.size() < options.k
+                || key.byDistance().compare(self, closest.get(closest.size() - 1).id()) < 0;
     }
 
     @Override
@@ -594,7 +610,17 @@ public final class DhtNode implements Dht {
     }
 
     private Mono<Integer> writeToClosest(NodeId key, int method, java.util.function.Function<byte[], byte[]> body) {
+        return writeToClosest(key, method, body, closest -> { });
+    }
+
+    /**
+     * Writes to the k closest nodes that answered the lookup, after {@code local} saw them (on the
+     * scheduler). Emits how many of them took the write (this node not counted).
+     */
+    private Mono<Integer> writeToClosest(NodeId key, int method, java.util.function.Function<byte[], byte[]> body,
+            java.util.function.Consumer<List<NodeInfo>> local) {
         return lookup(key, DhtCodec.FIND_NODE, DhtCodec.encodeTarget(key), null)
+                .doOnNext(o -> local.accept(o.result().closest()))
                 .flatMapMany(o -> Flux.fromIterable(o.result().closest())
                         .filter(n -> o.result().tokens().containsKey(n.id()))
                         .flatMap(n -> rpc(n, method, body.apply(o.result().tokens().get(n.id())))
