@@ -511,12 +511,14 @@ public final class MessageService implements Messages {
                 .filter(i -> i.type() >= 0x10 && i.type() <= 0x1f)
                 .flatMap(i -> (i.type() == MessageCodec.MAILBOX_MSG ? onMailboxItem(UserId.of(i.sender()), i.body())
                         : Mono.<Void>empty())
-                        .then(mailbox.delete(i.entryId()).onErrorResume(e -> Mono.just(0)))
-                        .thenReturn(1)
+                        .thenReturn(i.entryId())
                         .onErrorResume(e -> {
                             log.debug("mailbox item not handled yet: {}", e.toString());
-                            return Mono.just(0);
-                        }), 16) // items are stored in group commits; deletes overlap
+                            return Mono.empty();
+                        }), 16) // items are stored in group commits
+                // stored items are deleted in batches, one DHT lookup per batch
+                .buffer(64)
+                .concatMap(stored -> mailbox.delete(stored).onErrorResume(e -> Mono.just(0)).thenReturn(stored.size()))
                 .reduce(0, Integer::sum);
     }
 
