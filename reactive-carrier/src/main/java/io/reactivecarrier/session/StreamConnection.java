@@ -1384,11 +1384,18 @@ final class StreamConnection implements CarrierStream {
         long rejected;
     }
 
-    /** Paces packets at 1.25 × cwnd / srtt with a burst of 16 packets. */
+    /**
+     * Paces packets at 1.25 × cwnd / srtt with a burst of 16 packets (or 2 ms). Once it runs dry
+     * it waits until a whole quantum is there again (a GSO batch, or 1 ms of sending at slow
+     * rates) instead of releasing one packet per wake-up, which cost a timer, a pump and a system
+     * call per packet and split the GSO batches.
+     */
     final class Pacer {
         long tokens = Long.MAX_VALUE / 4;
         long lastRefill;
         long wakeAt;
+        /** Bytes to wait for after running dry; 0 while tokens flow. */
+        long waitFor;
 
         boolean allow(long now, int packet, long cwnd, long srtt) {
             double rate = 1.25 * cwnd / Math.max(srtt, 1000); // bytes per ns
@@ -1398,12 +1405,27 @@ final class StreamConnection implements CarrierStream {
             }
             tokens = Math.min(burst, tokens + (long) (rate * (now - lastRefill)));
             lastRefill = now;
+            if (waitFor > burst) {
+                waitFor = burst; // the rate fell since: never wait for more than the bucket holds
+            }
+            if (waitFor > 0 && tokens < waitFor) {
+                wakeAt = now + (long) ((waitFor - tokens) / rate) + 1;
+                return false;
+            }
+            waitFor = 0;
             if (tokens >= packet) {
                 tokens -= packet;
                 return true;
             }
-            wakeAt = now + (long) ((packet - tokens) / rate) + 1;
+            waitFor = quantum(packet, rate, burst);
+            wakeAt = now + (long) ((waitFor - tokens) / rate) + 1;
             return false;
+        }
+
+        private long quantum(int packet, double rate, long burst) {
+            long batch = (long) packet * Math.max(1, Math.min(MAX_BATCH_PACKETS, MAX_BATCH_BYTES / packet));
+            long oneMs = (long) (rate * 1_000_000);
+            return Math.max(packet, Math.min(oneMs, Math.min(burst, batch)));
         }
     }
 }
