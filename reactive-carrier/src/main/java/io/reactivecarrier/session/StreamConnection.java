@@ -700,23 +700,22 @@ final class StreamConnection implements CarrierStream {
             ackElicitingInFlight--;
             cc.onPacketAcked(p.size, p.sentAt, bytesInFlight, now, srtt());
         }
-        if (p.frames != null) {
-            for (Object f : p.frames) {
-                if (f instanceof SentPacket.StreamRange r) {
-                    if (!r.channel().closed) {
-                        r.channel().onAcked(r.offset(), r.length(), r.fin());
-                    }
-                } else if (f instanceof SentPacket.DatagramCount d) {
-                    ChannelState ch = d.channel();
-                    ch.datagramsAcked += d.count();
-                    ch.datagramsInFlight -= d.count();
-                    markSendable(ch);
-                    ch.requestMore(); // the window has room again
-                } else if (f instanceof SentPacket.ControlFrame c && c.channel() != null
-                        && c.bytes()[0] == Frames.DATAGRAM_FIN) {
-                    c.channel().finAcked = true;
-                    c.channel().checkSendComplete();
+        for (int i = 0, n = p.frameCount(); i < n; i++) {
+            Object f = p.frame(i);
+            if (f instanceof SentPacket.StreamRange r) {
+                if (!r.channel().closed) {
+                    r.channel().onAcked(r.offset(), r.length(), r.fin());
                 }
+            } else if (f instanceof SentPacket.DatagramCount d) {
+                ChannelState ch = d.channel();
+                ch.datagramsAcked += d.count();
+                ch.datagramsInFlight -= d.count();
+                markSendable(ch);
+                ch.requestMore(); // the window has room again
+            } else if (f instanceof SentPacket.ControlFrame c && c.channel() != null
+                    && c.bytes()[0] == Frames.DATAGRAM_FIN) {
+                c.channel().finAcked = true;
+                c.channel().checkSendComplete();
             }
         }
     }
@@ -801,10 +800,8 @@ final class StreamConnection implements CarrierStream {
 
     /** Puts the retransmittable frames of {@code p} back in the send queues. */
     private void requeue(SentPacket p) {
-        if (p.frames == null) {
-            return;
-        }
-        for (Object f : p.frames) {
+        for (int i = 0, n = p.frameCount(); i < n; i++) {
+            Object f = p.frame(i);
             if (f instanceof SentPacket.StreamRange r) {
                 ChannelState ch = r.channel();
                 if (ch.closed) {
@@ -1106,10 +1103,9 @@ final class StreamConnection implements CarrierStream {
         if (probe && eliciting) {
             probesToSend--;
         }
-        SentPacket sent = new SentPacket(p.pn, now, Frames.PACKET_HEADER + plain.writerIndex() + sealer.overhead(),
-                eliciting);
-        sent.frames = p.frames;
-        emit(sent, plain, now);
+        p.size = Frames.PACKET_HEADER + plain.writerIndex() + sealer.overhead();
+        p.ackEliciting = eliciting;
+        emit(p, plain, now);
         return true;
     }
 
@@ -1319,8 +1315,8 @@ final class StreamConnection implements CarrierStream {
         }
         channels.clear();
         for (SentPacket s : ring) {
-            if (s != null && s.frames != null) {
-                s.frames.clear();
+            if (s != null) {
+                s.frames = null;
             }
         }
         java.util.Arrays.fill(ring, null);
