@@ -15,7 +15,7 @@ final class SentPacket {
     /**
      * What to account or send again when it is acknowledged or lost (StreamRange, DatagramCount,
      * ControlFrame, MaxData): null, the one frame (most packets carry one; no list per packet), or
-     * a {@link Frames} list of several. Read through {@link #frameCount()} and {@link #frame(int)}.
+     * a {@link FrameList} of several. Read through {@link #frameCount()} and {@link #frame(int)}.
      */
     Object frames;
 
@@ -29,10 +29,10 @@ final class SentPacket {
     void add(Object frame) {
         if (frames == null) {
             frames = frame;
-        } else if (frames instanceof Frames list) {
+        } else if (frames instanceof FrameList list) {
             list.add(frame);
         } else {
-            Frames list = new Frames();
+            FrameList list = new FrameList();
             list.add(frames);
             list.add(frame);
             frames = list;
@@ -40,16 +40,16 @@ final class SentPacket {
     }
 
     int frameCount() {
-        return frames == null ? 0 : frames instanceof Frames list ? list.size() : 1;
+        return frames == null ? 0 : frames instanceof FrameList list ? list.size() : 1;
     }
 
     Object frame(int i) {
-        return frames instanceof Frames list ? list.get(i) : frames;
+        return frames instanceof FrameList list ? list.get(i) : frames;
     }
 
     /** Several frames of one packet. */
-    static final class Frames extends ArrayList<Object> {
-        Frames() {
+    static final class FrameList extends ArrayList<Object> {
+        FrameList() {
             super(4);
         }
     }
