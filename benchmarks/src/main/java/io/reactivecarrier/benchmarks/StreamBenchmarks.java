@@ -69,7 +69,8 @@ final class StreamBenchmarks {
         int maxPacket = args.integer("max-packet", StreamOptions.reliable().maxPacketSize());
         StreamOptions.CongestionControl cc = congestionControl(args);
         return switch (peer) {
-            case "carrier" -> carrier(bytes, payload, mode.equals("reliable"), !plain, maxPacket, cc);
+            case "carrier" -> carrier(bytes, payload, mode.equals("reliable"), !plain, maxPacket, cc,
+                    args.longValue("warmup", Math.min(bytes, 64L << 20)));
             case "tcp" -> tcp(bytes, payload);
             case "quic" -> QuicPeer.run(bytes, payload);
             case "udt" -> StreamPeers.udt(bytes, payload);
@@ -190,6 +191,12 @@ final class StreamBenchmarks {
 
     static Json carrier(long bytes, int payload, boolean reliable, boolean encrypted, int maxPacket,
             StreamOptions.CongestionControl cc) throws Exception {
+        return carrier(bytes, payload, reliable, encrypted, maxPacket, cc, Math.min(bytes, 64L << 20));
+    }
+
+    /** As above with {@code warmup} bytes sent first, unmeasured ({@code --warmup}: the JIT settles slowly on a loaded machine). */
+    static Json carrier(long bytes, int payload, boolean reliable, boolean encrypted, int maxPacket,
+            StreamOptions.CongestionControl cc, long warmup) throws Exception {
         StreamOptions options = (reliable ? StreamOptions.reliable() : StreamOptions.unreliable())
                 .encrypted(encrypted).maxPacketSize(maxPacket).congestionControl(cc);
         if (!reliable) {
@@ -197,7 +204,9 @@ final class StreamBenchmarks {
         }
         try (Pair pair = Pair.create(null)) {
             // warm up the JIT and the socket buffers
-            pair.transfer(options, source(Math.min(bytes, 64L << 20), payload), b -> { });
+            if (warmup > 0) {
+                pair.transfer(options, source(warmup, payload), b -> { });
+            }
             long cpu0 = cpuNanos();
             Run run = pair.transfer(options, source(bytes, payload), b -> { });
             long cpu = cpuNanos() - cpu0;

@@ -1,19 +1,23 @@
 package io.reactivecarrier.session;
 
 import java.util.ArrayList;
-import java.util.List;
 
 /** What one sent packet carried, kept until it is acknowledged or declared lost. */
 final class SentPacket {
 
     final long pn;
     final long sentAt;
-    final int size;
-    final boolean ackEliciting;
+    /** Set once, when the packet is built (it is then recorded and never changes). */
+    int size;
+    boolean ackEliciting;
     /** A path MTU probe: its loss says nothing about congestion. */
     boolean mtuProbe;
-    /** StreamRange, DatagramCount, or a control frame to send again (ControlFrame, MaxData). */
-    List<Object> frames;
+    /**
+     * What to account or send again when it is acknowledged or lost (StreamRange, DatagramCount,
+     * ControlFrame, MaxData): null, the one frame (most packets carry one; no list per packet), or
+     * a {@link FrameList} of several. Read through {@link #frameCount()} and {@link #frame(int)}.
+     */
+    Object frames;
 
     SentPacket(long pn, long sentAt, int size, boolean ackEliciting) {
         this.pn = pn;
@@ -24,9 +28,30 @@ final class SentPacket {
 
     void add(Object frame) {
         if (frames == null) {
-            frames = new ArrayList<>(2);
+            frames = frame;
+        } else if (frames instanceof FrameList list) {
+            list.add(frame);
+        } else {
+            FrameList list = new FrameList();
+            list.add(frames);
+            list.add(frame);
+            frames = list;
         }
-        frames.add(frame);
+    }
+
+    int frameCount() {
+        return frames == null ? 0 : frames instanceof FrameList list ? list.size() : 1;
+    }
+
+    Object frame(int i) {
+        return frames instanceof FrameList list ? list.get(i) : frames;
+    }
+
+    /** Several frames of one packet. */
+    static final class FrameList extends ArrayList<Object> {
+        FrameList() {
+            super(4);
+        }
     }
 
     /** Stream bytes {@code [offset, offset + length)} of a channel, with FIN when {@code fin}. */

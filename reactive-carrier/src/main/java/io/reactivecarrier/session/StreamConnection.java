@@ -700,23 +700,22 @@ final class StreamConnection implements CarrierStream {
             ackElicitingInFlight--;
             cc.onPacketAcked(p.size, p.sentAt, bytesInFlight, now, srtt());
         }
-        if (p.frames != null) {
-            for (Object f : p.frames) {
-                if (f instanceof SentPacket.StreamRange r) {
-                    if (!r.channel().closed) {
-                        r.channel().onAcked(r.offset(), r.length(), r.fin());
-                    }
-                } else if (f instanceof SentPacket.DatagramCount d) {
-                    ChannelState ch = d.channel();
-                    ch.datagramsAcked += d.count();
-                    ch.datagramsInFlight -= d.count();
-                    markSendable(ch);
-                    ch.requestMore(); // the window has room again
-                } else if (f instanceof SentPacket.ControlFrame c && c.channel() != null
-                        && c.bytes()[0] == Frames.DATAGRAM_FIN) {
-                    c.channel().finAcked = true;
-                    c.channel().checkSendComplete();
+        for (int i = 0, n = p.frameCount(); i < n; i++) {
+            Object f = p.frame(i);
+            if (f instanceof SentPacket.StreamRange r) {
+                if (!r.channel().closed) {
+                    r.channel().onAcked(r.offset(), r.length(), r.fin());
                 }
+            } else if (f instanceof SentPacket.DatagramCount d) {
+                ChannelState ch = d.channel();
+                ch.datagramsAcked += d.count();
+                ch.datagramsInFlight -= d.count();
+                markSendable(ch);
+                ch.requestMore(); // the window has room again
+            } else if (f instanceof SentPacket.ControlFrame c && c.channel() != null
+                    && c.bytes()[0] == Frames.DATAGRAM_FIN) {
+                c.channel().finAcked = true;
+                c.channel().checkSendComplete();
             }
         }
     }
@@ -801,10 +800,8 @@ final class StreamConnection implements CarrierStream {
 
     /** Puts the retransmittable frames of {@code p} back in the send queues. */
     private void requeue(SentPacket p) {
-        if (p.frames == null) {
-            return;
-        }
-        for (Object f : p.frames) {
+        for (int i = 0, n = p.frameCount(); i < n; i++) {
+            Object f = p.frame(i);
             if (f instanceof SentPacket.StreamRange r) {
                 ChannelState ch = r.channel();
                 if (ch.closed) {
@@ -1106,10 +1103,9 @@ final class StreamConnection implements CarrierStream {
         if (probe && eliciting) {
             probesToSend--;
         }
-        SentPacket sent = new SentPacket(p.pn, now, Frames.PACKET_HEADER + plain.writerIndex() + sealer.overhead(),
-                eliciting);
-        sent.frames = p.frames;
-        emit(sent, plain, now);
+        p.size = Frames.PACKET_HEADER + plain.writerIndex() + sealer.overhead();
+        p.ackEliciting = eliciting;
+        emit(p, plain, now);
         return true;
     }
 
@@ -1319,8 +1315,8 @@ final class StreamConnection implements CarrierStream {
         }
         channels.clear();
         for (SentPacket s : ring) {
-            if (s != null && s.frames != null) {
-                s.frames.clear();
+            if (s != null) {
+                s.frames = null;
             }
         }
         java.util.Arrays.fill(ring, null);
@@ -1384,11 +1380,18 @@ final class StreamConnection implements CarrierStream {
         long rejected;
     }
 
-    /** Paces packets at 1.25 × cwnd / srtt with a burst of 16 packets. */
+    /**
+     * Paces packets at 1.25 × cwnd / srtt with a burst of 16 packets (or 2 ms). Once it runs dry
+     * it waits until a whole quantum is there again (a GSO batch, or 1 ms of sending at slow
+     * rates) instead of releasing one packet per wake-up, which cost a timer, a pump and a system
+     * call per packet and split the GSO batches.
+     */
     final class Pacer {
         long tokens = Long.MAX_VALUE / 4;
         long lastRefill;
         long wakeAt;
+        /** Bytes to wait for after running dry; 0 while tokens flow. */
+        long waitFor;
 
         boolean allow(long now, int packet, long cwnd, long srtt) {
             double rate = 1.25 * cwnd / Math.max(srtt, 1000); // bytes per ns
@@ -1398,12 +1401,27 @@ final class StreamConnection implements CarrierStream {
             }
             tokens = Math.min(burst, tokens + (long) (rate * (now - lastRefill)));
             lastRefill = now;
+            if (waitFor > burst) {
+                waitFor = burst; // the rate fell since: never wait for more than the bucket holds
+            }
+            if (waitFor > 0 && tokens < waitFor) {
+                wakeAt = now + (long) ((waitFor - tokens) / rate) + 1;
+                return false;
+            }
+            waitFor = 0;
             if (tokens >= packet) {
                 tokens -= packet;
                 return true;
             }
-            wakeAt = now + (long) ((packet - tokens) / rate) + 1;
+            waitFor = quantum(packet, rate, burst);
+            wakeAt = now + (long) ((waitFor - tokens) / rate) + 1;
             return false;
+        }
+
+        private long quantum(int packet, double rate, long burst) {
+            long batch = (long) packet * Math.max(1, Math.min(MAX_BATCH_PACKETS, MAX_BATCH_BYTES / packet));
+            long oneMs = (long) (rate * 1_000_000);
+            return Math.max(packet, Math.min(oneMs, Math.min(burst, batch)));
         }
     }
 }
