@@ -21,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /** File transfers between two friends on real loopback UDP. */
 class FileTransfersUdpTest {
@@ -62,6 +61,12 @@ class FileTransfersUdpTest {
             }
         }
         return md.digest();
+    }
+
+    /** Waits, looking every millisecond, until the partial file {@code part} holds {@code bytes}. */
+    static void awaitPartFile(Path part, long bytes) {
+        Awaitility.await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(1))
+                .until(() -> Files.exists(part) && Files.size(part) >= bytes);
     }
 
     static FileTransferException.Reason reasonOf(Throwable e) {
@@ -106,28 +111,27 @@ class FileTransfersUdpTest {
         Path src = randomFile(dir.resolve("movie.bin"), size, 2);
         Path dst = dir.resolve("movie.bin.received");
         AtomicReference<Throwable> receiverError = new AtomicReference<>();
-        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicReference<FileTransfers.IncomingFile> offer = new AtomicReference<>();
         receiver.incoming().next()
+                .doOnNext(offer::set)
                 .flatMapMany(f -> f.accept(dst))
-                .doOnNext(p -> {
-                    if (p.bytes() >= 8 << 20 && stopping.compareAndSet(false, true)) {
-                        // the receiving node stops mid-transfer, in the order a CarrierNode stops: its file
-                        // transfers first (they fail INTERRUPTED), then its sessions, links and socket
-                        Schedulers.boundedElastic().schedule(() -> {
-                            receiver.close().block(TIMEOUT);
-                            n[1].stop();
-                            stopped.set(true);
-                        });
-                    }
-                })
                 .subscribe(null, receiverError::set);
-        assertThatThrownBy(() -> sender.send(n[1].id(), src).blockLast(TIMEOUT))
-                .matches(e -> reasonOf(e) == FileTransferException.Reason.INTERRUPTED, "interrupted");
+        Mono<TransferProgress> sent = sender.send(n[1].id(), src).last().cache();
+        sent.subscribe(null, e -> { });
+        // once 8 MiB are on disk the receiver pauses (nothing more is written, credit stops the
+        // sender), so the transfer is cut mid-way however fast this machine moves 64 MiB
         Path part = dst.resolveSibling("movie.bin.received.part");
+        awaitPartFile(part, 8 << 20);
+        offer.get().pause();
+        // the receiving node stops mid-transfer, in the order a CarrierNode stops: its file
+        // transfers first (they fail INTERRUPTED), then its sessions, links and socket
+        receiver.close().block(TIMEOUT);
+        n[1].stop();
+        assertThatThrownBy(() -> sent.block(TIMEOUT))
+                .matches(e -> reasonOf(e) == FileTransferException.Reason.INTERRUPTED, "interrupted");
         assertThat(part).exists();
         assertThat(dst.resolveSibling("movie.bin.received.part.meta")).exists();
-        Awaitility.await().atMost(TIMEOUT).until(() -> receiverError.get() != null && stopped.get());
+        Awaitility.await().atMost(TIMEOUT).until(() -> receiverError.get() != null);
         // a write already under way when the transfer broke off may still land: wait until the part stops growing
         long[] size1 = {-1};
         Awaitility.await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(300))
@@ -186,7 +190,11 @@ class FileTransfersUdpTest {
         Mono<TransferProgress> received = receiver.incoming().next().flatMap(f -> f.accept(dst).last()).cache();
         received.subscribe(null, e -> { });
         FileTransfers.FileTransfer out = sender.transfer(n[1].id(), src);
-        out.progress().filter(p -> p.bytes() >= 4 << 20).next().doOnNext(p -> out.cancel()).subscribe(null, e -> { });
+        out.progress().subscribe(null, e -> { });
+        // cancelled once 4 MiB are on the receiver's disk (watched closely: progress samples come every
+        // 250 ms, and a fast machine moves all 64 MiB in less)
+        awaitPartFile(dst.resolveSibling("c.out.part"), 4 << 20);
+        out.cancel();
         assertThatThrownBy(() -> received.block(TIMEOUT))
                 .matches(e -> reasonOf(e) == FileTransferException.Reason.CANCELLED, "cancelled")
                 .hasMessageContaining("cancelled by the sender");
@@ -201,10 +209,13 @@ class FileTransfersUdpTest {
         FileTransfers receiver = FileTransfers.create(n[1].sessions);
         Path src = randomFile(dir.resolve("r.bin"), 64L << 20, 5);
         Path dst = dir.resolve("r.out");
-        receiver.incoming().next()
-                .flatMap(f -> f.accept(dst).filter(p -> p.bytes() >= 4 << 20).next().doOnNext(p -> f.cancel()))
-                .subscribe(null, e -> { });
-        assertThatThrownBy(() -> sender.send(n[1].id(), src).blockLast(TIMEOUT))
+        AtomicReference<FileTransfers.IncomingFile> offer = new AtomicReference<>();
+        receiver.incoming().next().doOnNext(offer::set).flatMapMany(f -> f.accept(dst)).subscribe(null, e -> { });
+        Mono<TransferProgress> sent = sender.send(n[1].id(), src).last().cache();
+        sent.subscribe(null, e -> { });
+        awaitPartFile(dst.resolveSibling("r.out.part"), 4 << 20);
+        offer.get().cancel();
+        assertThatThrownBy(() -> sent.block(TIMEOUT))
                 .matches(e -> reasonOf(e) == FileTransferException.Reason.CANCELLED, "cancelled")
                 .hasMessageContaining("cancelled by the receiver");
         Awaitility.await().atMost(TIMEOUT).until(() -> !Files.exists(dst.resolveSibling("r.out.part")));
