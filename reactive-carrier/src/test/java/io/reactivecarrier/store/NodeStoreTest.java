@@ -264,10 +264,14 @@ class NodeStoreTest {
     void aCancelledOpenDoesNotKeepTheLock() {
         store.close().block(T);
         for (int i = 0; i < 20; i++) {
-            NodeStore.open(dir).subscribe().dispose();
+            // an open that completed before the dispose handed its store to this subscriber, which
+            // owns it then and closes it; one disposed in time must close itself
+            NodeStore.open(dir).subscribe(s -> s.close().subscribe(), e -> { }).dispose();
         }
+        // the cancelled opens finish in their own time (each opens, sees the cancel, closes): retry
+        // while one of them still holds the lock, for up to 30 s (1 s was too short once)
         store = NodeStore.open(dir)
-                .retryWhen(reactor.util.retry.Retry.fixedDelay(50, Duration.ofMillis(20))
+                .retryWhen(reactor.util.retry.Retry.fixedDelay(1500, Duration.ofMillis(20))
                         .filter(StoreLockedException.class::isInstance))
                 .block(T);
         assertThat(store).isNotNull();
