@@ -558,9 +558,7 @@ public final class DhtNode implements Dht {
 
     @Override
     public Mono<Integer> deleteSealed(NodeId key, NodeId entryId, Ed25519KeyPair recipient) {
-        byte[] sig = recipient.sign(DhtValue.deleteMessage(key, entryId));
-        return Mono.fromRunnable(() -> store.deleteSealed(key, entryId, sig)).subscribeOn(scheduler).then(writeToClosest(key, DhtCodec.DELETE_SEALED,
-                token -> DhtCodec.encodeDelete(new DhtCodec.DeleteSealed(token, key, entryId, sig))));
+        return deleteSealed(key, List.of(entryId), recipient);
     }
 
     @Override
@@ -570,35 +568,20 @@ public final class DhtNode implements Dht {
         }
         List<NodeId> ids = List.copyOf(entryIds);
         List<byte[]> sigs = ids.stream().map(id -> recipient.sign(DhtValue.deleteMessage(key, id))).toList();
+        List<java.util.function.Function<byte[], byte[]>> deletes = new ArrayList<>(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            NodeId id = ids.get(i);
+            byte[] sig = sigs.get(i);
+            deletes.add(token -> DhtCodec.encodeDelete(new DhtCodec.DeleteSealed(token, key, id, sig)));
+        }
         // one lookup for the whole batch, then every deletion to every one of the closest nodes
         return Mono.fromRunnable(() -> {
                     for (int i = 0; i < ids.size(); i++) {
                         store.deleteSealed(key, ids.get(i), sigs.get(i));
                     }
                 }).subscribeOn(scheduler)
-                .then(lookup(key, DhtCodec.FIND_NODE, DhtCodec.encodeTarget(key), null))
-                .flatMapMany(o -> Flux.fromIterable(o.result().closest())
-                        .filter(n -> o.result().tokens().containsKey(n.id()))
-                        .flatMap(n -> Flux.range(0, ids.size())
-                                .flatMap(i -> rpc(n, DhtCodec.DELETE_SEALED, DhtCodec.encodeDelete(new DhtCodec.DeleteSealed(
-                                                o.result().tokens().get(n.id()), key, ids.get(i), sigs.get(i))))
-                                        .retry(1)
-                                        .<Integer>handle((b, sink) -> {
-                                            try {
-                                                if (DhtCodec.decodeStoreResult(b).status() == Status.OK) {
-                                                    sink.next(1);
-                                                }
-                                            } catch (DecodeException e) {
-                                                sink.error(e);
-                                            }
-                                        })
-                                        .onErrorResume(e -> Mono.empty()), DELETES_IN_FLIGHT)))
-                .count()
-                .map(Long::intValue);
+                .then(writeToClosest(key, DhtCodec.DELETE_SEALED, deletes, closest -> { }));
     }
-
-    /** Deletions of one batch in flight to one node. */
-    private static final int DELETES_IN_FLIGHT = 16;
 
     @Override
     public Mono<Integer> announcePeer(PeerRecord record) {
@@ -610,34 +593,44 @@ public final class DhtNode implements Dht {
     }
 
     private Mono<Integer> writeToClosest(NodeId key, int method, java.util.function.Function<byte[], byte[]> body) {
-        return writeToClosest(key, method, body, closest -> { });
+        return writeToClosest(key, method, List.of(body), closest -> { });
+    }
+
+    private Mono<Integer> writeToClosest(NodeId key, int method, java.util.function.Function<byte[], byte[]> body,
+            java.util.function.Consumer<List<NodeInfo>> local) {
+        return writeToClosest(key, method, List.of(body), local);
     }
 
     /**
-     * Writes to the k closest nodes that answered the lookup, after {@code local} saw them (on the
-     * scheduler). Emits how many of them took the write (this node not counted).
+     * Sends each of {@code bodies} (given the node's write token) to the k closest nodes that
+     * answered one lookup, after {@code local} saw them (on the scheduler). Emits how many writes
+     * (node and body) were taken: with one body, how many nodes took it (this node not counted).
      */
-    private Mono<Integer> writeToClosest(NodeId key, int method, java.util.function.Function<byte[], byte[]> body,
+    private Mono<Integer> writeToClosest(NodeId key, int method, List<java.util.function.Function<byte[], byte[]>> bodies,
             java.util.function.Consumer<List<NodeInfo>> local) {
         return lookup(key, DhtCodec.FIND_NODE, DhtCodec.encodeTarget(key), null)
                 .doOnNext(o -> local.accept(o.result().closest()))
                 .flatMapMany(o -> Flux.fromIterable(o.result().closest())
                         .filter(n -> o.result().tokens().containsKey(n.id()))
-                        .flatMap(n -> rpc(n, method, body.apply(o.result().tokens().get(n.id())))
-                                .retry(1)
-                                .handle((b, sink) -> {
-                                    try {
-                                        if (DhtCodec.decodeStoreResult(b).status() == Status.OK) {
-                                            sink.next(n);
-                                        }
-                                    } catch (DecodeException e) {
-                                        sink.error(e);
-                                    }
-                                })
-                                .onErrorResume(e -> Mono.empty())))
+                        .flatMap(n -> Flux.fromIterable(bodies)
+                                .flatMap(body -> rpc(n, method, body.apply(o.result().tokens().get(n.id())))
+                                        .retry(1)
+                                        .handle((b, sink) -> {
+                                            try {
+                                                if (DhtCodec.decodeStoreResult(b).status() == Status.OK) {
+                                                    sink.next(n);
+                                                }
+                                            } catch (DecodeException e) {
+                                                sink.error(e);
+                                            }
+                                        })
+                                        .onErrorResume(e -> Mono.empty()), WRITES_IN_FLIGHT)))
                 .count()
                 .map(Long::intValue);
     }
+
+    /** Writes of one batch in flight to one node. */
+    private static final int WRITES_IN_FLIGHT = 16;
 
     @Override
     public Mono<PeerRecord> findPeer(byte[] userId) {
