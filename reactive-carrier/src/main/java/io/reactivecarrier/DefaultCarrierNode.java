@@ -101,16 +101,21 @@ final class DefaultCarrierNode implements CarrierNode {
         if (stopped) {
             return Mono.error(new IllegalStateException("this node was stopped; build a new one to start again"));
         }
+        // the step under way, named when the start times out
+        java.util.concurrent.atomic.AtomicReference<String> step = new java.util.concurrent.atomic.AtomicReference<>(
+                "opening the store");
         return NodeStore.open(config.dataDir)
                 .publishOn(Schedulers.parallel())
-                .flatMap(store -> startWith(store)
+                .flatMap(store -> startWith(store, step)
                         .onErrorResume(e -> store.close().onErrorResume(x -> Mono.empty()).then(Mono.error(e))))
                 .timeout(config.startTimeout, Mono.error(() -> new IllegalStateException(
-                        "node did not start within " + config.startTimeout + "; are the bootstrap nodes reachable?")));
+                        "node did not start within " + config.startTimeout + " (still " + step.get()
+                                + "); are the bootstrap nodes reachable?")));
     }
 
-    private Mono<Void> startWith(NodeStore store) {
+    private Mono<Void> startWith(NodeStore store, java.util.concurrent.atomic.AtomicReference<String> step) {
         KeyValueMap nodeMap = store.map("node");
+        step.set("reading the identity and the routing table snapshot");
         return store.identityOrCreate(DefaultCarrierNode::newIdentity)
                 .zipWith(nodeMap.get(SNAPSHOT_KEY))
                 .zipWith(StorePersistence.load(store))
@@ -121,6 +126,7 @@ final class DefaultCarrierNode implements CarrierNode {
                             .orElse(List.of());
                     Ed25519KeyPair identity = Ed25519KeyPair.fromSeed(id.ed25519Seed());
                     X25519KeyPair nodeKey = X25519KeyPair.fromPrivateKey(id.x25519Private());
+                    step.set("binding the UDP socket");
                     return UdpTransport.bind(UdpTransportOptions.create()
                                     .host(config.bindHost).port(config.bindPort)
                                     .meterRegistry(config.meterRegistry))
@@ -157,9 +163,16 @@ final class DefaultCarrierNode implements CarrierNode {
                                 for (int type = MESSAGE_ITEMS_FROM; type <= MESSAGE_ITEMS_TO; type++) {
                                     friends.mailbox().register(type, messages::onMailboxItem);
                                 }
+                                step.set("joining the DHT");
                                 return dht.start()
-                                        .then(messages.start())
-                                        .then(friends.start())
+                                        .then(Mono.defer(() -> {
+                                            step.set("loading the message outbox and inbox");
+                                            return messages.start();
+                                        }))
+                                        .then(Mono.defer(() -> {
+                                            step.set("loading friends and announcing the peer record");
+                                            return friends.start();
+                                        }))
                                         .then(Mono.fromSupplier(() -> new Running(store, identity, nodeKey,
                                                 id.nospam(), transport, rpc, dht, nodeMap, null, links, friends, nat,
                                                 messages, sessions, forwarding, files)))
