@@ -17,10 +17,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.netty.resources.LoopResources;
 
 /**
  * {@code dht-udp}: {@code nodes} real DHT nodes in this JVM, each with its own UDP socket on
- * 127.0.0.1 (its own event loop) and the full RPC layer (X25519 keys, authenticated and encrypted
+ * 127.0.0.1 (its own event loop, or one of {@code --event-loops} shared ones) and the full RPC layer (X25519 keys, authenticated and encrypted
  * envelopes). They join one after the other, each from a random earlier node; then
  * {@code lookups} node lookups of random node ids from random nodes run, 16 at a time, after
  * {@code warmup} uncounted ones (default half as many: JIT and the RPC layer's key cache). Latency
@@ -48,9 +49,11 @@ public final class DhtUdpBenchmark {
     record UdpNode(UdpTransport transport, RpcEndpoint rpc, DhtNode dht, NodeInfo info) {
     }
 
-    static Mono<UdpNode> start(X25519KeyPair key, List<NodeInfo> bootstrap, MeterRegistry registry) {
+    static Mono<UdpNode> start(X25519KeyPair key, List<NodeInfo> bootstrap, MeterRegistry registry,
+            LoopResources loops) {
         return UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(0)
-                        .receiveBufferSize(256 * 1024).sendBufferSize(256 * 1024).meterRegistry(registry))
+                        .receiveBufferSize(256 * 1024).sendBufferSize(256 * 1024).meterRegistry(registry)
+                        .loopResources(loops))
                 .flatMap(t -> {
                     PacketRouter router = PacketRouter.create(registry);
                     t.receive(router);
@@ -64,14 +67,22 @@ public final class DhtUdpBenchmark {
     }
 
     public static Map<String, Object> run(int nodes, int lookups, long seed) {
-        return run(nodes, lookups, lookups / 2, seed);
+        return run(nodes, lookups, lookups / 2, seed, 0);
     }
 
-    /** As {@link #run(int, int, long)}, after {@code warmup} uncounted lookups (JIT, key caches). */
-    public static Map<String, Object> run(int nodes, int lookups, int warmup, long seed) {
+    /**
+     * As {@link #run(int, int, long)}, after {@code warmup} uncounted lookups (JIT, key caches), with
+     * the nodes' sockets on {@code eventLoops} shared event loops (0: a loop of its own for each node,
+     * as every node has in its own process).
+     */
+    public static Map<String, Object> run(int nodes, int lookups, int warmup, long seed, int eventLoops) {
         if (nodes < 2) {
             throw new IllegalArgumentException("--nodes >= 2");
         }
+        if (eventLoops < 0) {
+            throw new IllegalArgumentException("--event-loops >= 0 (0: one per node)");
+        }
+        LoopResources loops = eventLoops == 0 ? null : LoopResources.create("dht-udp", eventLoops, true);
         SplittableRandom random = new SplittableRandom(seed);
         MeterRegistry registry = new SimpleMeterRegistry();
         double heapBefore = DhtBenchmarks.usedHeapMb();
@@ -82,7 +93,7 @@ public final class DhtUdpBenchmark {
                 byte[] priv = new byte[32];
                 random.nextBytes(priv);
                 List<NodeInfo> boot = all.isEmpty() ? List.of() : List.of(all.get(random.nextInt(all.size())).info);
-                all.add(start(X25519KeyPair.fromPrivateKey(priv), boot, registry).block(Duration.ofSeconds(60)));
+                all.add(start(X25519KeyPair.fromPrivateKey(priv), boot, registry, loops).block(Duration.ofSeconds(60)));
             }
             long joined = System.nanoTime();
             double heapNodes = DhtBenchmarks.usedHeapMb();
@@ -126,6 +137,7 @@ public final class DhtUdpBenchmark {
             out.put("rpcs_per_lookup", tally.answered == 0 ? null : tally.rpcs / (double) tally.answered);
             out.put("lookups_per_s", lookups / ((done - warm) / 1e9));
             out.put("warmup_lookups", warmup);
+            out.put("event_loops", eventLoops == 0 ? nodes : eventLoops);
             out.put("heap_mb", heapNodes);
             out.put("heap_kb_per_node", (heapNodes - heapBefore) * 1024.0 / nodes);
             out.put("join_wall_s", (joined - t0) / 1e9);
@@ -136,6 +148,9 @@ public final class DhtUdpBenchmark {
             Flux.fromIterable(all)
                     .flatMap(n -> n.dht.stop().then(n.rpc.close()).then(n.transport.close()).onErrorResume(e -> Mono.empty()), 32)
                     .then().block(Duration.ofSeconds(60));
+            if (loops != null) {
+                loops.disposeLater().block(Duration.ofSeconds(10));
+            }
         }
     }
 }

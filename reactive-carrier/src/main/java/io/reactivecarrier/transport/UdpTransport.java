@@ -34,7 +34,8 @@ import reactor.netty.udp.UdpServer;
  * when available and {@linkplain UdpTransportOptions#preferNative asked for}, NIO otherwise). A UDP
  * socket is served by one event loop anyway, and a dedicated one makes the node's confinement
  * thread obvious, keeps one busy node from delaying another in the same JVM, and lets
- * {@link #close()} release the socket and the thread together.
+ * {@link #close()} release the socket and the thread together. Many transports in one JVM may
+ * instead share {@linkplain UdpTransportOptions#loopResources caller-owned loops}.
  *
  * <h2>Reading</h2>
  * The socket is read at full speed: a Netty handler installed before Reactor Netty's bridge calls
@@ -97,7 +98,7 @@ public final class UdpTransport implements DatagramTransport {
         this.gso = epoll && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
         this.gro = epoll && enableGro((EpollDatagramChannel) channel);
         this.onClose = connection.onDispose()
-                .then(loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)))
+                .then(loops == null ? Mono.empty() : loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)))
                 .onErrorResume(e -> Mono.empty())
                 .cache();
     }
@@ -126,7 +127,8 @@ public final class UdpTransport implements DatagramTransport {
     public static Mono<UdpTransport> bind(UdpTransportOptions options) {
         Objects.requireNonNull(options, "options");
         return Mono.defer(() -> {
-            LoopResources loops = LoopResources.create("carrier-udp", 1, true);
+            boolean owned = options.loopResources() == null;
+            LoopResources loops = owned ? LoopResources.create("carrier-udp", 1, true) : options.loopResources();
             Reader reader = new Reader(new TransportMeters(options.meterRegistry()), options.maxDatagramSize());
             boolean groPossible = options.segmentationOffload() && options.preferNative() && Epoll.isAvailable();
             return UdpServer.create()
@@ -149,8 +151,8 @@ public final class UdpTransport implements DatagramTransport {
                         conn.channel().config().setAutoRead(true);
                     })
                     .bind()
-                    .<UdpTransport>map(conn -> new UdpTransport(conn, loops, reader, options))
-                    .onErrorResume(e -> loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5))
+                    .<UdpTransport>map(conn -> new UdpTransport(conn, owned ? loops : null, reader, options))
+                    .onErrorResume(e -> (owned ? loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)) : Mono.<Void>empty())
                             .onErrorResume(x -> Mono.empty())
                             .then(Mono.error(e)));
         })

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.reactivecarrier.wire.Limits;
 import java.util.Objects;
+import reactor.netty.resources.LoopResources;
 
 /**
  * Immutable options of a {@link UdpTransport}. Every builder method returns a new instance, in the
@@ -19,37 +20,43 @@ public final class UdpTransportOptions {
 
     private static final int FOUR_MIB = 4 * 1024 * 1024;
 
-    private final String host;
-    private final int port;
-    private final int receiveBufferSize;
-    private final int sendBufferSize;
-    private final boolean preferNative;
-    private final int maxDatagramSize;
-    private final MeterRegistry registry;
-    private final boolean segmentationOffload;
+    private String host = "0.0.0.0";
+    private int port;
+    private int receiveBufferSize = FOUR_MIB;
+    private int sendBufferSize = FOUR_MIB;
+    private boolean preferNative = true;
+    private int maxDatagramSize = Limits.MAX_DATAGRAM;
+    private MeterRegistry registry = Metrics.globalRegistry;
+    private boolean segmentationOffload = true;
+    private LoopResources loopResources;
 
-    private UdpTransportOptions(String host, int port, int receiveBufferSize, int sendBufferSize,
-            boolean preferNative, int maxDatagramSize, MeterRegistry registry, boolean segmentationOffload) {
-        this.host = host;
-        this.port = port;
-        this.receiveBufferSize = receiveBufferSize;
-        this.sendBufferSize = sendBufferSize;
-        this.preferNative = preferNative;
-        this.maxDatagramSize = maxDatagramSize;
-        this.registry = registry;
-        this.segmentationOffload = segmentationOffload;
+    private UdpTransportOptions() {
+    }
+
+    private UdpTransportOptions copy() {
+        UdpTransportOptions c = new UdpTransportOptions();
+        c.host = host;
+        c.port = port;
+        c.receiveBufferSize = receiveBufferSize;
+        c.sendBufferSize = sendBufferSize;
+        c.preferNative = preferNative;
+        c.maxDatagramSize = maxDatagramSize;
+        c.registry = registry;
+        c.segmentationOffload = segmentationOffload;
+        c.loopResources = loopResources;
+        return c;
     }
 
     /** The default options. */
     public static UdpTransportOptions create() {
-        return new UdpTransportOptions("0.0.0.0", 0, FOUR_MIB, FOUR_MIB, true, Limits.MAX_DATAGRAM,
-                Metrics.globalRegistry, true);
+        return new UdpTransportOptions();
     }
 
     /** The local address to bind: an IPv4 or IPv6 literal or a host name. */
     public UdpTransportOptions host(String host) {
-        return new UdpTransportOptions(Objects.requireNonNull(host, "host"), port, receiveBufferSize,
-                sendBufferSize, preferNative, maxDatagramSize, registry, segmentationOffload);
+        UdpTransportOptions c = copy();
+        c.host = Objects.requireNonNull(host, "host");
+        return c;
     }
 
     /** The local port to bind, 0 for any free port. */
@@ -57,26 +64,30 @@ public final class UdpTransportOptions {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be in 0..65535: " + port);
         }
-        return new UdpTransportOptions(host, port, receiveBufferSize, sendBufferSize, preferNative,
-                maxDatagramSize, registry, segmentationOffload);
+        UdpTransportOptions c = copy();
+        c.port = port;
+        return c;
     }
 
     /** The requested SO_RCVBUF in bytes (the kernel may cap it, see net.core.rmem_max). */
     public UdpTransportOptions receiveBufferSize(int bytes) {
-        return new UdpTransportOptions(host, port, positive(bytes, "receiveBufferSize"), sendBufferSize,
-                preferNative, maxDatagramSize, registry, segmentationOffload);
+        UdpTransportOptions c = copy();
+        c.receiveBufferSize = positive(bytes, "receiveBufferSize");
+        return c;
     }
 
     /** The requested SO_SNDBUF in bytes (the kernel may cap it, see net.core.wmem_max). */
     public UdpTransportOptions sendBufferSize(int bytes) {
-        return new UdpTransportOptions(host, port, receiveBufferSize, positive(bytes, "sendBufferSize"),
-                preferNative, maxDatagramSize, registry, segmentationOffload);
+        UdpTransportOptions c = copy();
+        c.sendBufferSize = positive(bytes, "sendBufferSize");
+        return c;
     }
 
     /** Whether to use the native epoll transport when it is available (NIO otherwise). */
     public UdpTransportOptions preferNative(boolean preferNative) {
-        return new UdpTransportOptions(host, port, receiveBufferSize, sendBufferSize, preferNative,
-                maxDatagramSize, registry, segmentationOffload);
+        UdpTransportOptions c = copy();
+        c.preferNative = preferNative;
+        return c;
     }
 
     /** The largest datagram sent or accepted, at most {@link Limits#MAX_DATAGRAM}; larger ones are dropped and counted. */
@@ -84,14 +95,16 @@ public final class UdpTransportOptions {
         if (bytes < 1 || bytes > Limits.MAX_DATAGRAM) {
             throw new IllegalArgumentException("maxDatagramSize must be in 1.." + Limits.MAX_DATAGRAM + ": " + bytes);
         }
-        return new UdpTransportOptions(host, port, receiveBufferSize, sendBufferSize, preferNative, bytes,
-                registry, segmentationOffload);
+        UdpTransportOptions c = copy();
+        c.maxDatagramSize = bytes;
+        return c;
     }
 
     /** The registry of the {@code carrier.transport.*} meters. */
     public UdpTransportOptions meterRegistry(MeterRegistry registry) {
-        return new UdpTransportOptions(host, port, receiveBufferSize, sendBufferSize, preferNative,
-                maxDatagramSize, Objects.requireNonNull(registry, "registry"), segmentationOffload);
+        UdpTransportOptions c = copy();
+        c.registry = Objects.requireNonNull(registry, "registry");
+        return c;
     }
 
     /**
@@ -103,8 +116,24 @@ public final class UdpTransportOptions {
      * is the same either way; {@code false} sends one datagram per packet, as the NIO transport does.
      */
     public UdpTransportOptions segmentationOffload(boolean enabled) {
-        return new UdpTransportOptions(host, port, receiveBufferSize, sendBufferSize, preferNative,
-                maxDatagramSize, registry, enabled);
+        UdpTransportOptions c = copy();
+        c.segmentationOffload = enabled;
+        return c;
+    }
+
+    /**
+     * Event loops shared with other transports, owned by the caller (who disposes them after
+     * closing every transport on them). The socket is registered on one of their loops, which
+     * becomes the transport's {@linkplain UdpTransport#scheduler() confinement thread};
+     * {@link UdpTransport#close()} leaves the loops running. For many nodes in one JVM (simulations,
+     * benchmarks, tests) on a machine with few cores: a loop per node means hundreds of threads
+     * competing for the cores. {@code null} (the default): a dedicated loop of one thread per
+     * transport.
+     */
+    public UdpTransportOptions loopResources(LoopResources shared) {
+        UdpTransportOptions c = copy();
+        c.loopResources = shared;
+        return c;
     }
 
     public String host() {
@@ -139,6 +168,11 @@ public final class UdpTransportOptions {
         return segmentationOffload;
     }
 
+    /** The shared event loops, or {@code null} for a dedicated loop per transport. */
+    public LoopResources loopResources() {
+        return loopResources;
+    }
+
     private static int positive(int v, String name) {
         if (v <= 0) {
             throw new IllegalArgumentException(name + " must be positive: " + v);
@@ -150,6 +184,7 @@ public final class UdpTransportOptions {
     public String toString() {
         return "UdpTransportOptions[host=" + host + ", port=" + port + ", rcvbuf=" + receiveBufferSize
                 + ", sndbuf=" + sendBufferSize + ", preferNative=" + preferNative + ", maxDatagram="
-                + maxDatagramSize + ", segmentationOffload=" + segmentationOffload + "]";
+                + maxDatagramSize + ", segmentationOffload=" + segmentationOffload
+                + (loopResources == null ? "" : ", sharedLoops") + "]";
     }
 }

@@ -79,6 +79,33 @@ class UdpTransportTest {
     }
 
     @Test
+    void transportsOnSharedLoopsWorkAndCloseWithoutStoppingTheLoops() {
+        reactor.netty.resources.LoopResources shared = reactor.netty.resources.LoopResources.create("test-shared", 1, true);
+        try {
+            UdpTransportOptions onShared = UdpTransportOptions.create().host("127.0.0.1").port(0).loopResources(shared);
+            UdpTransport a = bind(onShared);
+            UdpTransport b = bind(onShared);
+            assertThat(a.eventLoop()).as("one shared loop serves both sockets").isSameAs(b.eventLoop());
+            CompletableFuture<String> got = new CompletableFuture<>();
+            b.receive((from, data) -> got.complete(data.toString(StandardCharsets.UTF_8)));
+            a.send(b.localAddress(), a.alloc().buffer().writeBytes("one".getBytes(StandardCharsets.UTF_8)));
+            assertThat(got).succeedsWithin(T).isEqualTo("one");
+
+            a.close().block(T);
+            assertThat(b.eventLoop().isShuttingDown()).as("closing a transport leaves shared loops running").isFalse();
+            UdpTransport c = bind(onShared);
+            CompletableFuture<String> again = new CompletableFuture<>();
+            b.receive((from, data) -> again.complete(data.toString(StandardCharsets.UTF_8)));
+            c.send(b.localAddress(), c.alloc().buffer().writeBytes("two".getBytes(StandardCharsets.UTF_8)));
+            assertThat(again).succeedsWithin(T).isEqualTo("two");
+        } finally {
+            closeAll();
+            open.clear();
+            shared.disposeLater().block(T);
+        }
+    }
+
+    @Test
     void sendsFromTheEventLoopToo() {
         UdpTransport a = bind();
         UdpTransport b = bind();
