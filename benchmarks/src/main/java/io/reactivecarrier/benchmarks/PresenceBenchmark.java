@@ -30,12 +30,15 @@ import reactor.core.publisher.Mono;
  * <ol>
  * <li>Every friend node requests the hub, the hub accepts; the run waits until the hub sees all
  * of them online.</li>
- * <li>Idle: for a third of {@code --seconds} (at least 10 s) nothing happens but keepalives and DHT
- * upkeep; the hub's UDP bytes (sent + received) per second is {@code idle_bytes_per_s_per_node}
+ * <li>Idle: after {@code --settle} seconds (30) of start-up work, for a third of {@code --seconds}
+ * (at least 10 s) nothing happens but keepalives and DHT upkeep; the hub's UDP bytes (sent + received) per second is {@code idle_bytes_per_s_per_node}
  * (the node with N online friends).</li>
- * <li>Churn, for the rest of the time: batches of friends are stopped (the time until the hub's
- * OFFLINE event is a {@code detect_offline} sample) and started again (from the start() call to
- * the hub's ONLINE event is a {@code detect_online} sample).</li>
+ * <li>Churn, for the rest of the time, in rounds over a batch of friends: each friend is stopped
+ * gracefully (it says goodbye: a {@code detect_offline_goodbye} sample, the time until the hub's
+ * OFFLINE event), started again as a new process, a {@link PresenceChild} JVM (from its start()
+ * call to the hub's ONLINE event: a {@code detect_online} sample), killed with {@code kill -9}
+ * (it disappears without a word: a {@code detect_offline} sample) and started again in this JVM
+ * (another {@code detect_online} sample).</li>
  * </ol>
  */
 final class PresenceBenchmark {
@@ -56,6 +59,7 @@ final class PresenceBenchmark {
         int n = args.integer("friends", 100);
         int seconds = args.integer("seconds", 60);
         int batch = args.integer("batch", Math.max(1, Math.min(10, n / 10)));
+        int settleSeconds = args.integer("settle", 30);
         Random random = new Random(args.longValue("seed", 1));
         if (n < 1 || seconds < 10) {
             throw new IllegalArgumentException("--friends must be >= 1 and --seconds >= 10");
@@ -88,7 +92,9 @@ final class PresenceBenchmark {
 
             // idle
             long idleSeconds = Math.max(10, seconds / 3);
-            Thread.sleep(3000); // let the profile exchange and first keepalives settle
+            // let the start-up work settle first (profile exchange, first keepalives, the first
+            // relay-directory lookups, which repeat at 2, 6, 14, 30, 50 and 70 s while no relay exists)
+            Thread.sleep(settleSeconds * 1000L);
             double sent0 = counter(hubMeters, "carrier.transport.bytes.sent");
             double recv0 = counter(hubMeters, "carrier.transport.bytes.received");
             long t0 = System.nanoTime();
@@ -99,7 +105,10 @@ final class PresenceBenchmark {
 
             // churn
             Stats online = new Stats();
+            Stats onlineNewProcess = new Stats();
             Stats offline = new Stats();
+            Stats offlineGoodbye = new Stats();
+            String bootstrap = boot.bootstrapInfo().toString();
             long churnEnd = System.nanoTime() + (seconds - idleSeconds) * 1_000_000_000L;
             int rounds = 0;
             do {
@@ -112,12 +121,43 @@ final class PresenceBenchmark {
                 }
                 List<CarrierNode> victims = picked.stream().map(friends::get).toList();
                 List<UserId> ids = victims.stream().map(CarrierNode::userId).toList();
+
+                // 1. a graceful stop: the friend says goodbye
                 ids.forEach(offlineAt::remove);
                 long stopAt = System.nanoTime();
                 Flux.fromIterable(victims).flatMap(CarrierNode::stop).then().block(T);
                 waitUntil(() -> ids.stream().allMatch(offlineAt::containsKey), T, "the hub missed an OFFLINE");
-                ids.forEach(id -> offline.add((offlineAt.get(id) - stopAt) / 1e9));
+                ids.forEach(id -> offlineGoodbye.add((offlineAt.get(id) - stopAt) / 1e9));
 
+                // 2. the friend comes back as a new process (from its start() call)
+                ids.forEach(onlineAt::remove);
+                List<Child> children = new ArrayList<>();
+                try {
+                    for (int k = 0; k < picked.size(); k++) {
+                        children.add(Child.start(dir, picked.get(k), bindHost(picked.get(k)), bootstrap));
+                    }
+                    for (int k = 0; k < children.size(); k++) {
+                        long startAt = children.get(k).startingAt();
+                        UserId id = ids.get(k);
+                        waitUntil(() -> onlineAt.containsKey(id), T, "the hub missed an ONLINE of a new process");
+                        onlineNewProcess.add((onlineAt.get(id) - startAt) / 1e9);
+                    }
+                    for (Child c : children) {
+                        c.awaitStarted();
+                    }
+
+                    // 3. the process is killed (kill -9): no goodbye, the friend disappears
+                    ids.forEach(offlineAt::remove);
+                    long killAt = System.nanoTime();
+                    children.forEach(Child::kill);
+                    waitUntil(() -> ids.stream().allMatch(offlineAt::containsKey), T,
+                            "the hub missed an OFFLINE of a killed process");
+                    ids.forEach(id -> offline.add((offlineAt.get(id) - killAt) / 1e9));
+                } finally {
+                    children.forEach(Child::kill);
+                }
+
+                // 4. back in this JVM (from the start() call)
                 ids.forEach(onlineAt::remove);
                 long startAt = System.nanoTime();
                 List<CarrierNode> again = picked.stream().map(i -> leaf(leaf, dir, i).build()).toList();
@@ -129,20 +169,28 @@ final class PresenceBenchmark {
                 ids.forEach(id -> online.add((onlineAt.get(id) - startAt) / 1e9));
                 rounds++;
             } while (System.nanoTime() < churnEnd);
+            Stats onlineAll = new Stats();
+            onlineAll.addAll(online);
+            onlineAll.addAll(onlineNewProcess);
 
             return Json.object()
                     .put("scenario", "presence")
                     .put("friends", n)
-                    .put("detect_online_s_p99", online.percentile(99))
+                    .put("detect_online_s_p99", onlineAll.percentile(99))
                     .put("detect_offline_s_p99", offline.percentile(99))
                     .put("idle_bytes_per_s_per_node", sentRate + recvRate)
-                    .put("detect_online_s_p50", online.percentile(50))
+                    .put("detect_online_s_p50", onlineAll.percentile(50))
                     .put("detect_offline_s_p50", offline.percentile(50))
-                    .put("samples", online.count())
+                    .put("detect_online_new_process_s_p99", onlineNewProcess.percentile(99))
+                    .put("detect_online_in_process_s_p99", online.percentile(99))
+                    .put("detect_offline_goodbye_s_p99", offlineGoodbye.percentile(99))
+                    .put("detect_offline_goodbye_s_p50", offlineGoodbye.percentile(50))
+                    .put("samples", offline.count())
                     .put("churn_rounds", rounds)
                     .put("idle_sent_bytes_per_s", sentRate)
                     .put("idle_received_bytes_per_s", recvRate)
                     .put("idle_window_s", elapsed)
+                    .put("settle_s", settleSeconds)
                     .put("wall_s", (System.nanoTime() - wallStart) / 1e9)
                     .put("heap_mb", (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
         } finally {
@@ -160,7 +208,73 @@ final class PresenceBenchmark {
      * so that per-source rate limits and bans see one source per node rather than one for all.
      */
     private static CarrierBuilder leaf(CarrierBuilder leaf, Path dir, int i) {
-        return leaf.dataDir(dir.resolve("f" + i)).bindHost("127.2." + (i / 200) + "." + (1 + i % 200));
+        return leaf.dataDir(dir.resolve("f" + i)).bindHost(bindHost(i));
+    }
+
+    private static String bindHost(int i) {
+        return "127.2." + (i / 200) + "." + (1 + i % 200);
+    }
+
+    /** A friend node in its own JVM ({@link PresenceChild}), to be killed with {@code kill -9}. */
+    private static final class Child {
+
+        private final Process process;
+        private final java.util.concurrent.CompletableFuture<Long> starting = new java.util.concurrent.CompletableFuture<>();
+        private final java.util.concurrent.CompletableFuture<Long> started = new java.util.concurrent.CompletableFuture<>();
+
+        private Child(Process process) {
+            this.process = process;
+            Thread reader = new Thread(this::read, "presence-child-" + process.pid());
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        static Child start(Path dir, int i, String bindHost, String bootstrap) throws IOException {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-cp", System.getProperty("java.class.path"), PresenceChild.class.getName(),
+                    dir.resolve("f" + i).toString(), bindHost, bootstrap)
+                    .redirectError(dir.resolve("child-" + i + ".log").toFile())
+                    .start();
+            return new Child(p);
+        }
+
+        private void read() {
+            try (java.io.BufferedReader r = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(process.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (line.equals("starting")) {
+                        starting.complete(System.nanoTime());
+                    } else if (line.equals("started")) {
+                        started.complete(System.nanoTime());
+                    }
+                }
+            } catch (IOException e) {
+                // the process died; the futures fail below
+            }
+            IllegalStateException died = new IllegalStateException(
+                    "a presence child process exited (" + process.pid() + "); see child-*.log in the data directory");
+            starting.completeExceptionally(died);
+            started.completeExceptionally(died);
+        }
+
+        long startingAt() throws Exception {
+            return starting.get(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        void awaitStarted() throws Exception {
+            started.get(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        void kill() {
+            process.destroyForcibly();
+            try {
+                process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private void record(FriendEvent e) {

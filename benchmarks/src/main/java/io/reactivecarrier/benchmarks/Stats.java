@@ -15,6 +15,13 @@ final class Stats {
         values[size++] = v;
     }
 
+    /** Adds all samples of {@code other}. */
+    void addAll(Stats other) {
+        for (int i = 0; i < other.size; i++) {
+            add(other.values[i]);
+        }
+    }
+
     int count() {
         return size;
     }
