@@ -361,11 +361,16 @@ final class DefaultCarrierNode implements CarrierNode {
                         }))
                 .subscribe(null, e -> log.debug("relay lookup failed: {}", e.toString()));
         // the first lookup runs right after the DHT join; while no relay is registered the lookup
-        // is repeated after 2 s, 4 s, 8 s ... (at most RELAY_LOOKUP_RETRY_MAX), so a node that started
-        // before any relay was announced (or whose first lookup timed out) does not wait 5 minutes
+        // is repeated after 2 s, 4 s, 8 s, 16 s, then every RELAY_LOOKUP_RETRY_MAX for the first
+        // RELAY_LOOKUP_FAST_TRIES, so a node that started before any relay was announced (or whose
+        // first lookup timed out) does not wait minutes; after that the wait doubles up to
+        // RELAY_LOOKUP_EVERY. Every reader asks the same k nodes (those closest to the directory's
+        // key): in a network without relays, a lookup every 20 s from every node would keep those
+        // nodes busy (5 requests a second each with 100 nodes)
         java.util.concurrent.atomic.AtomicLong nextLookup = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicLong backoff = new java.util.concurrent.atomic.AtomicLong(
                 RELAY_LOOKUP_FIRST.toMillis());
+        java.util.concurrent.atomic.AtomicInteger tries = new java.util.concurrent.atomic.AtomicInteger();
         Runnable relayTick = () -> {
             long now = System.currentTimeMillis();
             if (now < nextLookup.get()) {
@@ -373,9 +378,12 @@ final class DefaultCarrierNode implements CarrierNode {
             }
             long wait = RELAY_LOOKUP_EVERY.toMillis();
             if (r.nat.relays().isEmpty()) {
-                wait = backoff.getAndUpdate(b -> Math.min(b * 2, RELAY_LOOKUP_RETRY_MAX.toMillis()));
+                long cap = tries.incrementAndGet() < RELAY_LOOKUP_FAST_TRIES ? RELAY_LOOKUP_RETRY_MAX.toMillis()
+                        : RELAY_LOOKUP_EVERY.toMillis();
+                wait = backoff.getAndUpdate(b -> Math.min(b * 2, cap));
             } else {
                 backoff.set(RELAY_LOOKUP_FIRST.toMillis());
+                tries.set(0);
             }
             nextLookup.set(now + wait);
             findRelays.run();
@@ -427,8 +435,10 @@ final class DefaultCarrierNode implements CarrierNode {
     private static final int MESSAGE_ITEMS_FROM = 0x10;
     private static final Duration RELAY_LOOKUP_FIRST = Duration.ofSeconds(2);
     private static final Duration RELAY_LOOKUP_EVERY = Duration.ofMinutes(5);
-    /** The longest wait between relay lookups while no relay is registered. */
+    /** The longest wait between the first relay lookups while no relay is registered. */
     private static final Duration RELAY_LOOKUP_RETRY_MAX = Duration.ofSeconds(20);
+    /** Lookups (without a relay registered) waiting at most RELAY_LOOKUP_RETRY_MAX: about 70 s. */
+    private static final int RELAY_LOOKUP_FAST_TRIES = 6;
     private static final int MESSAGE_ITEMS_TO = 0x1F;
 
     /** The friends layer as the message layer sees it: who is a friend, who just came online. */
