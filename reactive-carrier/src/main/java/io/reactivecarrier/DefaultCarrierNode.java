@@ -170,7 +170,7 @@ final class DefaultCarrierNode implements CarrierNode {
                                             return messages.start();
                                         }))
                                         .then(Mono.defer(() -> {
-                                            step.set("loading friends and announcing the peer record");
+                                            step.set("loading friends");
                                             return friends.start();
                                         }))
                                         .then(Mono.fromSupplier(() -> new Running(store, identity, nodeKey,
@@ -189,6 +189,7 @@ final class DefaultCarrierNode implements CarrierNode {
                     startNatRoles(withAnnouncer);
                     log.info("node {} started on {} (node id {})", UserId.of(r.identity.publicKey()).shortString(),
                             r.transport.localAddress(), r.dht.id());
+                    step.set("announcing the peer record for the first time");
                     return announce(withAnnouncer).onErrorResume(e -> {
                         log.info("first peer-record announcement failed ({}); will retry", e.toString());
                         return Mono.empty();
