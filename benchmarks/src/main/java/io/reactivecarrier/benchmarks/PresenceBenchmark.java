@@ -35,8 +35,9 @@ import reactor.core.publisher.Mono;
  * (the node with N online friends).</li>
  * <li>Churn, for the rest of the time, in rounds over a batch of friends: each friend is stopped
  * gracefully (it says goodbye: a {@code detect_offline_goodbye} sample, the time until the hub's
- * OFFLINE event), started again as a new process, a {@link PresenceChild} JVM (from its start()
- * call to the hub's ONLINE event: a {@code detect_online} sample), killed with {@code kill -9}
+ * OFFLINE event), started again as a new process, a {@link PresenceChild} JVM, one after the
+ * other (from its start() call to the hub's ONLINE event: a {@code detect_online} sample; the
+ * start() itself is {@code new_process_start}), killed with {@code kill -9}
  * (it disappears without a word: a {@code detect_offline} sample) and started again in this JVM
  * (another {@code detect_online} sample).</li>
  * </ol>
@@ -106,6 +107,7 @@ final class PresenceBenchmark {
             // churn
             Stats online = new Stats();
             Stats onlineNewProcess = new Stats();
+            Stats newProcessStart = new Stats();
             Stats offline = new Stats();
             Stats offlineGoodbye = new Stats();
             String bootstrap = boot.bootstrapInfo().toString();
@@ -133,17 +135,15 @@ final class PresenceBenchmark {
                 ids.forEach(onlineAt::remove);
                 List<Child> children = new ArrayList<>();
                 try {
+                    // one at a time: JVMs starting together on the hub's cores would measure CPU contention
                     for (int k = 0; k < picked.size(); k++) {
-                        children.add(Child.start(dir, picked.get(k), bindHost(picked.get(k)), bootstrap));
-                    }
-                    for (int k = 0; k < children.size(); k++) {
-                        long startAt = children.get(k).startingAt();
+                        Child c = Child.start(dir, picked.get(k), bindHost(picked.get(k)), bootstrap);
+                        children.add(c);
+                        long startAt = c.startingAt();
                         UserId id = ids.get(k);
                         waitUntil(() -> onlineAt.containsKey(id), T, "the hub missed an ONLINE of a new process");
                         onlineNewProcess.add((onlineAt.get(id) - startAt) / 1e9);
-                    }
-                    for (Child c : children) {
-                        c.awaitStarted();
+                        newProcessStart.add((c.startedAt() - startAt) / 1e9);
                     }
 
                     // 3. the process is killed (kill -9): no goodbye, the friend disappears
@@ -183,6 +183,8 @@ final class PresenceBenchmark {
                     .put("detect_offline_s_p50", offline.percentile(50))
                     .put("detect_online_new_process_s_p99", onlineNewProcess.percentile(99))
                     .put("detect_online_in_process_s_p99", online.percentile(99))
+                    .put("new_process_start_s_p50", newProcessStart.percentile(50))
+                    .put("new_process_start_s_p99", newProcessStart.percentile(99))
                     .put("detect_offline_goodbye_s_p99", offlineGoodbye.percentile(99))
                     .put("detect_offline_goodbye_s_p50", offlineGoodbye.percentile(50))
                     .put("samples", offline.count())
@@ -263,8 +265,8 @@ final class PresenceBenchmark {
             return starting.get(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
         }
 
-        void awaitStarted() throws Exception {
-            started.get(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        long startedAt() throws Exception {
+            return started.get(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
         }
 
         void kill() {
