@@ -49,7 +49,8 @@ class DemoTest {
             assertThat(exited).as("the demo ended within %d s; its output:%n%s", LIMIT_SECONDS, output).isTrue();
             System.out.printf("demo: exit %d after %.1f s%n", p.exitValue(), (System.nanoTime() - t0) / 1e9);
             int from = Math.max(0, lines.indexOf("summary"));
-            lines.subList(from, lines.size()).forEach(l -> System.out.println("demo: " + l));
+            lines.subList(from, lines.size()).stream().takeWhile(l -> !l.startsWith("done: "))
+                    .forEach(l -> System.out.println("demo: " + l));
             assertThat(p.exitValue()).as(output).isZero();
             assertThat(output).as(output).doesNotContain("demo failed")
                     .contains("Alice's address (share it): ", "Bob sees the request ... ok",
