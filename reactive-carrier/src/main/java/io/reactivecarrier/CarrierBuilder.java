@@ -3,6 +3,7 @@ package io.reactivecarrier;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reactivecarrier.friend.FriendOptions;
+import io.reactivecarrier.link.RelayServer;
 import io.reactivecarrier.message.MessageOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +35,7 @@ public final class CarrierBuilder {
     FriendOptions friendOptions = FriendOptions.create();
     MessageOptions messageOptions = MessageOptions.create();
     boolean relay;
+    RelayServer.Limits relayLimits = RelayServer.Limits.defaults();
     boolean lanDiscovery;
 
     private CarrierBuilder() {
@@ -50,6 +52,7 @@ public final class CarrierBuilder {
         b.peerRecordTtl = peerRecordTtl;
         b.friendOptions = friendOptions;
         b.relay = relay;
+        b.relayLimits = relayLimits;
         b.messageOptions = messageOptions;
         b.lanDiscovery = lanDiscovery;
         return b;
@@ -128,12 +131,28 @@ public final class CarrierBuilder {
 
     /**
      * Opt in to relaying for nodes behind NATs (only on a publicly reachable node): the node serves
-     * introductions and forwards relayed link packets within {@code link.RelayServer.Limits}
-     * defaults, and announces itself in the DHT's relay directory. Off by default.
+     * introductions and forwards relayed link packets within {@link #relayLimits(RelayServer.Limits)},
+     * and announces itself in the DHT's relay directory. Off by default.
      */
     public CarrierBuilder relay(boolean enabled) {
         CarrierBuilder b = copy();
         b.relay = enabled;
+        return b;
+    }
+
+    /**
+     * The limits of the relay role (used with {@link #relay(boolean) relay(true)}): circuits,
+     * bandwidth per peer, circuit duration. {@link RelayServer.Limits#defaults()} by default:
+     * 8 circuits and 10 MiB/s per peer, 30 minutes per circuit.
+     *
+     * <pre>{@code
+     * Carrier.builder().relay(true).relayLimits(RelayServer.Limits.defaults()
+     *         .maxCircuitsPerPeer(4).bytesPerSecondPerPeer(1_000_000).maxCircuitDuration(Duration.ofMinutes(10)));
+     * }</pre>
+     */
+    public CarrierBuilder relayLimits(RelayServer.Limits limits) {
+        CarrierBuilder b = copy();
+        b.relayLimits = Objects.requireNonNull(limits, "relayLimits");
         return b;
     }
 
@@ -159,6 +178,7 @@ public final class CarrierBuilder {
     @Override
     public String toString() {
         return "CarrierBuilder[dataDir=" + dataDir + ", bind=" + bindHost + ":" + bindPort + ", bootstrap="
-                + bootstrap + ", relay=" + relay + ", lanDiscovery=" + lanDiscovery + ", " + friendOptions + "]";
+                + bootstrap + ", relay=" + relay + (relay ? ", " + relayLimits : "") + ", lanDiscovery=" + lanDiscovery
+                + ", " + friendOptions + "]";
     }
 }

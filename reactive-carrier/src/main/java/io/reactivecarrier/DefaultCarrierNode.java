@@ -338,7 +338,7 @@ final class DefaultCarrierNode implements CarrierNode {
     private void startNatRoles(Running r) {
         List<AutoCloseable> roles = new ArrayList<>();
         if (config.relay) {
-            RelayServer relay = RelayServer.start(r.rpc, routerOf(r), RelayServer.Limits.defaults());
+            RelayServer relay = RelayServer.start(r.rpc, routerOf(r), config.relayLimits);
             Duration ttl = Duration.ofMinutes(30);
             // announced at once, again every half TTL, every few seconds while the last announcement
             // reached no node, and again soon after the network grew while it reached fewer than k

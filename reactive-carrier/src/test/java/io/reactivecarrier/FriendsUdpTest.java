@@ -12,6 +12,7 @@ import io.reactivecarrier.friend.FriendException;
 import io.reactivecarrier.friend.FriendOptions;
 import io.reactivecarrier.friend.FriendRequest;
 import io.reactivecarrier.friend.Presence;
+import io.reactivecarrier.link.PathType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -100,6 +101,12 @@ class FriendsUdpTest {
                 && bob.friends().presence(alice.userId()) == Presence.ONLINE);
         assertThat(has(aliceEvents, FriendEvent.Type.ADDED, bob)).isTrue();
         await().atMost(T).until(() -> has(aliceEvents, FriendEvent.Type.ONLINE, bob));
+        // on loopback the friends reach each other's own address: a direct path, seen from both ends
+        await().atMost(T).until(() -> alice.friends().path(bob.userId()).isPresent()
+                && bob.friends().path(alice.userId()).isPresent());
+        assertThat(alice.friends().path(bob.userId())).contains(PathType.DIRECT);
+        assertThat(bob.friends().path(alice.userId())).contains(PathType.DIRECT);
+        assertThat(alice.friends().path(carol.userId())).as("not a friend (yet)").isEmpty();
 
         // the other direction: carol asks alice
         carol.friends().request(alice.address().toString(), "carol here").block(T);
@@ -218,6 +225,7 @@ class FriendsUdpTest {
         alice.stop().block(T);
         await().atMost(T).until(() -> has(bobEvents, FriendEvent.Type.OFFLINE, aliceId));
         assertThat(bob.friends().presence(aliceId)).isEqualTo(Presence.OFFLINE);
+        assertThat(bob.friends().path(aliceId)).as("no link up to an offline friend").isEmpty();
 
         CarrierNode aliceAgain = start("alice", boot);
         Friend f = aliceAgain.friends().friend(bob.userId()).block(T);
@@ -225,6 +233,8 @@ class FriendsUdpTest {
         assertThat(f.label()).isEqualTo("Bobby");
         await().atMost(T).until(() -> has(bobEvents, FriendEvent.Type.ONLINE, aliceId));
         await().atMost(T).until(() -> aliceAgain.friends().presence(bob.userId()).isOnline());
+        await().atMost(T).until(() -> aliceAgain.friends().path(bob.userId()).isPresent());
+        assertThat(aliceAgain.friends().path(bob.userId())).contains(PathType.DIRECT);
     }
 
     @Test

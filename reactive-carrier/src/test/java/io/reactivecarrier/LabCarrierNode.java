@@ -162,7 +162,8 @@ public final class LabCarrierNode {
                 MessageDigest md = sha256();
                 long t1 = System.nanoTime();
                 s.send(data(bytes, seed).doOnNext(buf -> md.update(buf.nioBuffer()))).block(Duration.ofMinutes(5));
-                String path = s.transportInfo().path() + " " + s.transportInfo().maxPacketSize();
+                String path = s.transportInfo().path() + " " + s.transportInfo().maxPacketSize() + " "
+                        + node.friends().path(friend).map(Enum::name).orElse("NONE");
                 s.close().block(T); // (a graceful close: until the friend has everything)
                 long ms = (System.nanoTime() - t1) / 1_000_000;
                 return "STREAM_SENT " + bytes + " " + HEX.formatHex(md.digest()) + " " + ms + " " + path;

@@ -27,9 +27,10 @@ public final class NodeLabScenario {
      * @param streamOk every byte arrived and the SHA-256 of both ends agree
      * @param streamBytes the stream's size
      * @param streamMs a's send time of the whole stream
+     * @param friendPath a's {@code friends().path(b)} when the stream ended ({@code NONE} when empty)
      */
     public record Result(String aNat, String bNat, int relays, long connectMs, boolean messagesOk, boolean streamOk,
-            long streamBytes, long streamMs, String path, String bPath, int maxPacketSize) {
+            long streamBytes, long streamMs, String path, String bPath, int maxPacketSize, String friendPath) {
 
         /** The stream's throughput in MB/s (10^6 bytes). */
         public double mbPerSecond() {
@@ -104,7 +105,7 @@ public final class NodeLabScenario {
                 && got[1].equals(sent[1]);
         phase(lab, "stream done", t0);
         Result r = new Result(aNat, bNat, relays, connectMs, messagesOk, streamOk, streamBytes,
-                Long.parseLong(sent[2]), sent[3], got[3], Integer.parseInt(sent[4]));
+                Long.parseLong(sent[2]), sent[3], got[3], Integer.parseInt(sent[4]), sent[5]);
         System.out.println("nat-lab (whole nodes) " + lab + ": " + r + String.format(" %.1f MB/s", r.mbPerSecond()));
         return r;
     }

@@ -38,6 +38,8 @@ class NodeNatLabTest {
             assertThat(r.messagesOk()).as("a message each way, delivered").isTrue();
             assertThat(r.streamOk()).as("100 MiB intact").isTrue();
             assertThat(r.bPath()).as("both ends agree on the path").isEqualTo(r.path());
+            assertThat(r.friendPath()).as("the friends API (friends().path) shows the stream's path")
+                    .isEqualTo(r.path());
             return r;
         }
     }

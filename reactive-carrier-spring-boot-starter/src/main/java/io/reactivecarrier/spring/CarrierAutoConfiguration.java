@@ -5,6 +5,7 @@ import io.reactivecarrier.Carrier;
 import io.reactivecarrier.CarrierBuilder;
 import io.reactivecarrier.CarrierNode;
 import io.reactivecarrier.friend.FriendOptions;
+import io.reactivecarrier.link.RelayServer;
 import io.reactivecarrier.message.MessageOptions;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -45,7 +46,8 @@ public class CarrierAutoConfiguration {
                 .bindHost(properties.bindHost())
                 .bindPort(properties.port())
                 .startTimeout(properties.startTimeout())
-                .relay(properties.relay())
+                .relay(properties.relay().enabled())
+                .relayLimits(properties.relay().applyTo(RelayServer.Limits.defaults()))
                 .lanDiscovery(properties.lanDiscovery())
                 .friendOptions(properties.friends().applyTo(FriendOptions.create()))
                 .messageOptions(properties.messages().applyTo(MessageOptions.create()));

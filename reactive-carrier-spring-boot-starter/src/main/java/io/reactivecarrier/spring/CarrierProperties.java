@@ -2,6 +2,7 @@ package io.reactivecarrier.spring;
 
 import io.reactivecarrier.BootstrapNode;
 import io.reactivecarrier.friend.FriendOptions;
+import io.reactivecarrier.link.RelayServer;
 import io.reactivecarrier.message.MessageOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import org.springframework.util.unit.DataSize;
  * carrier.data-dir=/var/lib/carrier
  * carrier.port=33445
  * carrier.bootstrap[0]=203.0.113.7:33445/5f1c...e9
+ * carrier.relay.enabled=true
  * }</pre>
  *
  * @param enabled Whether to auto-configure a Carrier node.
@@ -33,8 +35,7 @@ import org.springframework.util.unit.DataSize;
  *        application's shutdown goes on without waiting.
  * @param autoStartup Whether the node starts with the application context. When false, subscribe to
  *        CarrierNode.start() yourself.
- * @param relay Whether the node relays for nodes behind NATs: it serves introductions, forwards relayed link
- *        packets and announces itself in the DHT's relay directory. Only for a publicly reachable node.
+ * @param relay Relaying for nodes behind NATs (off by default) and its limits per peer.
  * @param lanDiscovery Whether the node finds other nodes on the same LAN by multicast, without a bootstrap node.
  * @param friends Friend requests, mailbox polling and reconnects to offline friends.
  * @param messages Size limits and the offline path (the friend's DHT mailbox) of messages.
@@ -49,7 +50,7 @@ public record CarrierProperties(
         @DefaultValue("30s") Duration startTimeout,
         @DefaultValue("10s") Duration stopTimeout,
         @DefaultValue("true") boolean autoStartup,
-        @DefaultValue("false") boolean relay,
+        @DefaultValue Relay relay,
         @DefaultValue("false") boolean lanDiscovery,
         @DefaultValue Friends friends,
         @DefaultValue Messages messages) {
@@ -69,6 +70,50 @@ public record CarrierProperties(
         bootstrapNodes(bootstrap);
         friends = friends == null ? Friends.DEFAULTS : friends;
         messages = messages == null ? Messages.DEFAULTS : messages;
+        relay = relay == null ? Relay.DEFAULTS : relay;
+    }
+
+    /**
+     * Relay settings, under {@code carrier.relay}.
+     *
+     * <pre>{@code
+     * carrier.relay.enabled=true
+     * carrier.relay.bandwidth-per-peer=5MB
+     * }</pre>
+     *
+     * @param enabled Whether the node relays for nodes behind NATs: it serves introductions, forwards relayed link
+     *        packets and announces itself in the DHT's relay directory. Only for a publicly reachable node.
+     * @param maxCircuitsPerPeer Most relay circuits one peer may hold at once, 1 to 1024.
+     * @param bandwidthPerPeer Bytes per second one peer may send through the relay, all its circuits together. The
+     *        excess is dropped. At least 1500B.
+     * @param maxCircuitDuration Longest life of a relay circuit; the link then takes a new one.
+     */
+    public record Relay(
+            @DefaultValue("false") boolean enabled,
+            @DefaultValue("8") int maxCircuitsPerPeer,
+            @DefaultValue("10MB") DataSize bandwidthPerPeer,
+            @DefaultValue("30m") Duration maxCircuitDuration) {
+
+        static final Relay DEFAULTS = new Relay(false, 8, DataSize.ofMegabytes(10), Duration.ofMinutes(30));
+
+        /** Checks every value, naming the property. */
+        public Relay {
+            if (maxCircuitsPerPeer < 1 || maxCircuitsPerPeer > 1024) {
+                throw new IllegalArgumentException("carrier.relay.max-circuits-per-peer must be 1..1024, got "
+                        + maxCircuitsPerPeer);
+            }
+            if (bandwidthPerPeer == null || bandwidthPerPeer.toBytes() < 1500) {
+                throw new IllegalArgumentException("carrier.relay.bandwidth-per-peer must be at least 1500B, e.g. 10MB,"
+                        + " got " + bandwidthPerPeer);
+            }
+            positive(maxCircuitDuration, "carrier.relay.max-circuit-duration", "30m");
+        }
+
+        /** These limits applied to {@code base}. */
+        public RelayServer.Limits applyTo(RelayServer.Limits base) {
+            return base.maxCircuitsPerPeer(maxCircuitsPerPeer).bytesPerSecondPerPeer(bandwidthPerPeer.toBytes())
+                    .maxCircuitDuration(maxCircuitDuration);
+        }
     }
 
     /**

@@ -9,6 +9,7 @@ import io.reactivecarrier.Carrier;
 import io.reactivecarrier.CarrierBuilder;
 import io.reactivecarrier.CarrierNode;
 import io.reactivecarrier.friend.FriendOptions;
+import io.reactivecarrier.link.RelayServer;
 import io.reactivecarrier.message.MessageOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,7 +79,8 @@ class CarrierAutoConfigurationTest {
     void friendMessageRelayAndLanPropertiesBindAndDefaultToTheLibrarysDefaults() {
         idle().run(ctx -> {
             CarrierProperties p = ctx.getBean(CarrierProperties.class);
-            assertThat(p.relay()).isFalse();
+            assertThat(p.relay().enabled()).isFalse();
+            assertThat(p.relay().applyTo(RelayServer.Limits.defaults())).isEqualTo(RelayServer.Limits.defaults());
             assertThat(p.lanDiscovery()).isFalse();
             FriendOptions library = FriendOptions.create();
             FriendOptions bound = p.friends().applyTo(FriendOptions.create());
@@ -93,7 +95,9 @@ class CarrierAutoConfigurationTest {
             assertThat(ctx.getBean(CarrierBuilder.class).toString()).contains("relay=false", "lanDiscovery=false",
                     library.toString());
         });
-        idle().withPropertyValues("carrier.relay=true", "carrier.lan-discovery=true",
+        idle().withPropertyValues("carrier.relay.enabled=true", "carrier.relay.max-circuits-per-peer=3",
+                        "carrier.relay.bandwidth-per-peer=2MB", "carrier.relay.max-circuit-duration=5m",
+                        "carrier.lan-discovery=true",
                         "carrier.friends.mailbox-poll-interval=15s", "carrier.friends.request-ttl=2d",
                         "carrier.friends.max-pending-requests=10", "carrier.friends.reconnect-min=2s",
                         "carrier.friends.reconnect-max=30s", "carrier.messages.max-message-size=1MB",
@@ -113,7 +117,10 @@ class CarrierAutoConfigurationTest {
                     assertThat(m.offlineAfter()).isEqualTo(Duration.ofSeconds(3));
                     assertThat(m.offlineTtl()).isEqualTo(Duration.ofDays(1));
                     assertThat(m.offlineReplicas()).isEqualTo(5);
+                    assertThat(p.relay().applyTo(RelayServer.Limits.defaults())).isEqualTo(RelayServer.Limits.defaults()
+                            .maxCircuitsPerPeer(3).bytesPerSecondPerPeer(2L << 20).maxCircuitDuration(Duration.ofMinutes(5)));
                     assertThat(ctx.getBean(CarrierBuilder.class).toString()).contains("relay=true",
+                            "maxCircuitsPerPeer=3", "bytesPerSecondPerPeer=2097152", "maxCircuitDuration=PT5M",
                             "lanDiscovery=true", f.toString());
                 });
     }
@@ -123,6 +130,12 @@ class CarrierAutoConfigurationTest {
         runner.withPropertyValues("carrier.friends.reconnect-min=10s", "carrier.friends.reconnect-max=1s")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure()
                         .hasStackTraceContaining("carrier.friends.reconnect-max (PT1S) must not be below"));
+        runner.withPropertyValues("carrier.relay.bandwidth-per-peer=1KB")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("carrier.relay.bandwidth-per-peer must be at least 1500B"));
+        runner.withPropertyValues("carrier.relay.max-circuits-per-peer=0")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("carrier.relay.max-circuits-per-peer must be 1..1024"));
         runner.withPropertyValues("carrier.messages.max-message-size=100MB")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure()
                         .hasStackTraceContaining("carrier.messages.max-message-size must be 1B..64MB"));

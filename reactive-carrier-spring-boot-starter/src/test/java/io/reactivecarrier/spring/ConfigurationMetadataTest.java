@@ -23,7 +23,9 @@ class ConfigurationMetadataTest {
         List<Map<String, Object>> properties = JsonPath.read(json, "$.properties");
         assertThat(properties).extracting(p -> p.get("name")).contains("carrier.enabled", "carrier.data-dir",
                 "carrier.bind-host", "carrier.port", "carrier.bootstrap", "carrier.start-timeout",
-                "carrier.stop-timeout", "carrier.auto-startup", "management.health.carrier.enabled", "carrier.relay",
+                "carrier.stop-timeout", "carrier.auto-startup", "management.health.carrier.enabled", "carrier.relay.enabled",
+                "carrier.relay.max-circuits-per-peer", "carrier.relay.bandwidth-per-peer",
+                "carrier.relay.max-circuit-duration",
                 "carrier.lan-discovery", "carrier.friends.mailbox-poll-interval", "carrier.friends.request-ttl",
                 "carrier.friends.max-pending-requests", "carrier.friends.reconnect-min", "carrier.friends.reconnect-max",
                 "carrier.messages.max-message-size", "carrier.messages.max-offline-message-size",
@@ -42,6 +44,11 @@ class ConfigurationMetadataTest {
                 .singleElement().satisfies(p -> {
                     assertThat(p.get("type")).isEqualTo("org.springframework.util.unit.DataSize");
                     assertThat(p.get("defaultValue")).isEqualTo("5MB");
+                });
+        assertThat(properties).filteredOn(p -> p.get("name").equals("carrier.relay.bandwidth-per-peer"))
+                .singleElement().satisfies(p -> {
+                    assertThat(p.get("type")).isEqualTo("org.springframework.util.unit.DataSize");
+                    assertThat(p.get("defaultValue")).isEqualTo("10MB");
                 });
         List<Object> hints = JsonPath.read(json, "$.hints[?(@.name == 'carrier.bind-host')].values[*].value");
         assertThat(hints).contains("0.0.0.0", "::", "127.0.0.1");

@@ -11,6 +11,7 @@ import io.reactivecarrier.dht.Mailbox;
 import io.reactivecarrier.link.Link;
 import io.reactivecarrier.link.LinkEvent;
 import io.reactivecarrier.link.LinkManager;
+import io.reactivecarrier.link.PathType;
 import io.reactivecarrier.store.FriendRecord;
 import io.reactivecarrier.store.FriendRequestRecord;
 import io.reactivecarrier.store.NodeStore;
@@ -460,6 +461,14 @@ public final class FriendService implements Friends {
     @Override
     public boolean isFriend(UserId id) {
         return id != null && friends.containsKey(id);
+    }
+
+    @Override
+    public Optional<PathType> path(UserId id) {
+        if (!isFriend(id)) {
+            return Optional.empty();
+        }
+        return links.link(id).filter(Link::isUp).map(Link::path);
     }
 
     @Override

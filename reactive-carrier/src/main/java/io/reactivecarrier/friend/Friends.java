@@ -2,6 +2,8 @@ package io.reactivecarrier.friend;
 
 import io.reactivecarrier.core.Address;
 import io.reactivecarrier.core.UserId;
+import io.reactivecarrier.link.PathType;
+import java.util.Optional;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -87,6 +89,22 @@ public interface Friends {
 
     /** A friend's presence now; {@link Presence#OFFLINE} for anyone not a friend. */
     Presence presence(UserId id);
+
+    /**
+     * How packets to a friend travel now: {@link PathType#DIRECT DIRECT} (to its address: public,
+     * LAN, or a NAT mapping already open), {@link PathType#PUNCHED PUNCHED} (through a hole punched
+     * in both NATs) or {@link PathType#RELAYED RELAYED} (through a relay node, which forwards
+     * ciphertext it cannot read). Empty while no link to the friend is up (it is offline or not
+     * reached yet) and for anyone not a friend. The path can change at any time without the layers
+     * above noticing: a relayed link keeps trying to move to a direct one. A memory read: cheap,
+     * never blocks.
+     *
+     * <pre>{@code
+     * node.friends().path(bob).ifPresentOrElse(p -> log.info("bob over a {} path", p),
+     *         () -> log.info("bob is not linked"));
+     * }</pre>
+     */
+    Optional<PathType> path(UserId id);
 
     /**
      * Changes of the list and of friends: ADDED, REMOVED, ONLINE, OFFLINE, PRESENCE_CHANGED,

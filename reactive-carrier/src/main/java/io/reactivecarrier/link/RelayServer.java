@@ -12,12 +12,15 @@ import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -33,10 +36,10 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>The relay sees only the link layer's ciphertext: it rewrites the 8-byte circuit id and
  * passes the rest on. Limits per peer (by registered user and by source address): at most
- * {@link Limits#maxCircuitsPerPeer()} circuits, {@link Limits#bytesPerSecond()} per circuit
- * direction (token bucket, excess dropped and counted), and {@link Limits#maxCircuitDuration()}
- * per circuit; registrations expire after {@link Limits#registrationTtl()} unless refreshed and
- * are bounded in number.
+ * {@link Limits#maxCircuitsPerPeer()} circuits, {@link Limits#bytesPerSecondPerPeer()} for all that
+ * the peer sends through its circuits together (token buckets per user and per source address,
+ * excess dropped and counted), and {@link Limits#maxCircuitDuration()} per circuit; registrations
+ * expire after {@link Limits#registrationTtl()} unless refreshed and are bounded in number.
  *
  * <pre>{@code
  * RelayServer relay = RelayServer.start(rpc, router, RelayServer.Limits.defaults());
@@ -48,10 +51,23 @@ public final class RelayServer {
 
     private static final Logger log = LoggerFactory.getLogger(RelayServer.class);
 
-    /** Limits of a relay; immutable, copy on write. */
+    /**
+     * Limits of a relay; immutable, copy on write, each setter validates its value.
+     *
+     * <pre>{@code
+     * RelayServer.Limits limits = RelayServer.Limits.defaults()
+     *         .maxCircuitsPerPeer(4)                     // circuits one peer may hold at once
+     *         .bytesPerSecondPerPeer(2 * 1024 * 1024)    // 2 MiB/s per peer, all its circuits together
+     *         .maxCircuitDuration(Duration.ofMinutes(10));
+     * Carrier.builder().relay(true).relayLimits(limits);
+     * }</pre>
+     */
     public static final class Limits {
+        /** The default of {@link #bytesPerSecondPerPeer(long)}: 10 MiB/s. */
+        public static final long DEFAULT_BYTES_PER_SECOND_PER_PEER = 10L * 1024 * 1024;
+
         private int maxCircuitsPerPeer = 8;
-        private long bytesPerSecond = 10_000_000;
+        private long bytesPerSecond = DEFAULT_BYTES_PER_SECOND_PER_PEER;
         private Duration maxCircuitDuration = Duration.ofMinutes(30);
         private Duration circuitIdle = Duration.ofSeconds(90);
         private Duration registrationTtl = Duration.ofSeconds(60);
@@ -60,7 +76,10 @@ public final class RelayServer {
         private Limits() {
         }
 
-        /** 8 circuits per peer, 10 MB/s per circuit direction, 30 min per circuit, 60 s registrations. */
+        /**
+         * 8 circuits per peer, 10 MiB/s per peer, 30 min per circuit, circuits idle for 90 s closed,
+         * 60 s registrations, 10,000 registered users.
+         */
         public static Limits defaults() {
             return new Limits();
         }
@@ -86,10 +105,14 @@ public final class RelayServer {
             return l;
         }
 
-        /** Bytes per second forwarded per circuit direction (>= 1500); the excess is dropped. */
-        public Limits bytesPerSecond(long n) {
+        /**
+         * Bytes per second one peer may send through the relay, all its circuits together (>= 1500;
+         * a token bucket with a burst of a quarter second, at least 64 KiB); the excess is dropped.
+         * A peer is counted both by its user id and by its source address.
+         */
+        public Limits bytesPerSecondPerPeer(long n) {
             if (n < 1500) {
-                throw new IllegalArgumentException("bytesPerSecond must be >= 1500, got " + n);
+                throw new IllegalArgumentException("bytesPerSecondPerPeer must be >= 1500, got " + n);
             }
             Limits l = copy();
             l.bytesPerSecond = n;
@@ -132,8 +155,8 @@ public final class RelayServer {
             return maxCircuitsPerPeer;
         }
 
-        /** See {@link #bytesPerSecond(long)}. */
-        public long bytesPerSecond() {
+        /** See {@link #bytesPerSecondPerPeer(long)}. */
+        public long bytesPerSecondPerPeer() {
             return bytesPerSecond;
         }
 
@@ -157,6 +180,27 @@ public final class RelayServer {
             return maxRegistrations;
         }
 
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Limits l && l.maxCircuitsPerPeer == maxCircuitsPerPeer
+                    && l.bytesPerSecond == bytesPerSecond && l.maxCircuitDuration.equals(maxCircuitDuration)
+                    && l.circuitIdle.equals(circuitIdle) && l.registrationTtl.equals(registrationTtl)
+                    && l.maxRegistrations == maxRegistrations;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(maxCircuitsPerPeer, bytesPerSecond, maxCircuitDuration, circuitIdle, registrationTtl,
+                    maxRegistrations);
+        }
+
+        @Override
+        public String toString() {
+            return "Limits[maxCircuitsPerPeer=" + maxCircuitsPerPeer + ", bytesPerSecondPerPeer=" + bytesPerSecond
+                    + ", maxCircuitDuration=" + maxCircuitDuration + ", circuitIdle=" + circuitIdle
+                    + ", registrationTtl=" + registrationTtl + ", maxRegistrations=" + maxRegistrations + "]";
+        }
+
         private static Duration positive(Duration d, String name) {
             Objects.requireNonNull(d, name);
             if (d.isNegative() || d.isZero()) {
@@ -170,7 +214,26 @@ public final class RelayServer {
             List<InetSocketAddress> candidates, long at) {
     }
 
-    /** One direction of a circuit: packets from {@code owner} go to {@code peer} as circuit {@code peerId}. */
+    /** The bandwidth a peer (a user, or a source address) has left: a token bucket. */
+    private static final class Bucket {
+        double tokens;
+        long at;
+
+        Bucket(double tokens, long now) {
+            this.tokens = tokens;
+            this.at = now;
+        }
+
+        void refill(long now, double perMilli, double burst) {
+            tokens = Math.min(burst, tokens + Math.max(0, now - at) * perMilli);
+            at = now;
+        }
+    }
+
+    /**
+     * One direction of a circuit: packets from {@code owner} go to {@code peer} as circuit
+     * {@code peerId}, charged to the owner's buckets (by user and by address).
+     */
     private static final class Circuit {
         final long id;
         final UserId ownerUser;
@@ -178,12 +241,12 @@ public final class RelayServer {
         final InetSocketAddress peer;
         final long peerId;
         final long createdAt;
+        final Bucket byUser;
+        final Bucket byAddress;
         long lastUsedAt;
-        double tokens;
-        long tokensAt;
 
         Circuit(long id, UserId ownerUser, InetSocketAddress owner, InetSocketAddress peer, long peerId, long now,
-                long burst) {
+                Bucket byUser, Bucket byAddress) {
             this.id = id;
             this.ownerUser = ownerUser;
             this.owner = owner;
@@ -191,8 +254,8 @@ public final class RelayServer {
             this.peerId = peerId;
             this.createdAt = now;
             this.lastUsedAt = now;
-            this.tokens = burst;
-            this.tokensAt = now;
+            this.byUser = byUser;
+            this.byAddress = byAddress;
         }
     }
 
@@ -204,6 +267,8 @@ public final class RelayServer {
     private final SecureRandom random = new SecureRandom();
     private final LinkedHashMap<UserId, Registration> registrations = new LinkedHashMap<>();
     private final Map<Long, Circuit> circuits = new HashMap<>();
+    /** The bandwidth buckets of peers that hold circuits, keyed by {@link UserId} and by {@link InetSocketAddress}. */
+    private final Map<Object, Bucket> buckets = new HashMap<>();
     private final Disposable sweeper;
     private final AtomicLong forwardedPackets = new AtomicLong();
     private final AtomicLong forwardedBytes = new AtomicLong();
@@ -253,6 +318,7 @@ public final class RelayServer {
             sweeper.dispose();
             registrations.clear();
             circuits.clear();
+            buckets.clear();
             router.remove(PacketKind.RELAY);
         }).subscribeOn(scheduler);
     }
@@ -303,9 +369,10 @@ public final class RelayServer {
         long idA = newCircuitId();
         circuits.put(idA, null); // reserve
         long idB = newCircuitId();
-        long burst = Math.max(64 * 1024, limits.bytesPerSecond / 4);
-        circuits.put(idA, new Circuit(idA, c.self(), req.from(), target.address, idB, now, burst));
-        circuits.put(idB, new Circuit(idB, target.user, target.address, req.from(), idA, now, burst));
+        circuits.put(idA, new Circuit(idA, c.self(), req.from(), target.address, idB, now,
+                bucket(c.self(), now), bucket(req.from(), now)));
+        circuits.put(idB, new Circuit(idB, target.user, target.address, req.from(), idA, now,
+                bucket(target.user, now), bucket(target.address, now)));
         long token = random.nextLong();
         byte[] intro = NatCodec.encodeIntroduce(new NatCodec.Introduce(c.self(), idB, token, req.from(),
                 c.candidates()));
@@ -315,6 +382,15 @@ public final class RelayServer {
                         target.user.shortString(), e.toString()));
         return Mono.just(NatCodec.encodeConnected(new NatCodec.Connected(NatCodec.OK, idA, token, target.address,
                 target.candidates)));
+    }
+
+    /** The bucket of a peer (a user id or a source address), full when new. */
+    private Bucket bucket(Object peer, long now) {
+        return buckets.computeIfAbsent(peer, k -> new Bucket(burst(), now));
+    }
+
+    private double burst() {
+        return Math.max(64 * 1024, limits.bytesPerSecond / 4);
     }
 
     private int circuitsOf(UserId user, InetSocketAddress address) {
@@ -349,15 +425,16 @@ public final class RelayServer {
             return;
         }
         long now = now();
-        double rate = limits.bytesPerSecond / 1000.0;
-        double burst = Math.max(64 * 1024, limits.bytesPerSecond / 4);
-        c.tokens = Math.min(burst, c.tokens + (now - c.tokensAt) * rate);
-        c.tokensAt = now;
-        if (c.tokens < len) {
+        double perMilli = limits.bytesPerSecond / 1000.0;
+        double burst = burst();
+        c.byUser.refill(now, perMilli, burst);
+        c.byAddress.refill(now, perMilli, burst);
+        if (c.byUser.tokens < len || c.byAddress.tokens < len) {
             dropped.incrementAndGet();
             return;
         }
-        c.tokens -= len;
+        c.byUser.tokens -= len;
+        c.byAddress.tokens -= len;
         c.lastUsedAt = now;
         Circuit back = circuits.get(c.peerId);
         if (back != null) {
@@ -382,6 +459,14 @@ public final class RelayServer {
             }
         }
         gone.forEach(circuits::remove);
+        Set<Bucket> inUse = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Circuit c : circuits.values()) {
+            if (c != null) {
+                inUse.add(c.byUser);
+                inUse.add(c.byAddress);
+            }
+        }
+        buckets.values().removeIf(b -> !inUse.contains(b));
         long ttl = limits.registrationTtl.toMillis();
         registrations.values().removeIf(r -> now - r.at >= ttl);
     }

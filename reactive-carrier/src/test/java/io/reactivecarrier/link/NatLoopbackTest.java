@@ -4,15 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.crypto.X25519KeyPair;
+import io.reactivecarrier.transport.DatagramHandler;
+import io.reactivecarrier.transport.DatagramTransport;
 import io.reactivecarrier.transport.PacketRouter;
 import io.reactivecarrier.transport.RpcEndpoint;
 import io.reactivecarrier.transport.RpcOptions;
 import io.reactivecarrier.transport.UdpTransport;
 import io.reactivecarrier.transport.UdpTransportOptions;
 import io.reactivecarrier.wire.PacketKind;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +29,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 
 /** Relay and punch signalling between three real UDP nodes on 127.0.0.1 (no NAT, no root needed). */
 class NatLoopbackTest {
@@ -69,11 +76,58 @@ class NatLoopbackTest {
         }
     }
 
+    /** Copies of the RELAY packets the relay sent (what it forwarded), in order. */
+    final List<byte[]> relayed = new CopyOnWriteArrayList<>();
+
+    /** The relay's socket, recording every RELAY packet the relay sends before it goes out. */
+    final class RecordingTransport implements DatagramTransport {
+        final UdpTransport delegate;
+
+        RecordingTransport(UdpTransport delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public InetSocketAddress localAddress() {
+            return delegate.localAddress();
+        }
+
+        @Override
+        public Scheduler scheduler() {
+            return delegate.scheduler();
+        }
+
+        @Override
+        public ByteBufAllocator alloc() {
+            return delegate.alloc();
+        }
+
+        @Override
+        public void send(InetSocketAddress recipient, ByteBuf data) {
+            if (data.readableBytes() > 0 && data.getByte(data.readerIndex()) == PacketKind.RELAY.tag()
+                    && relayed.size() < 100_000) {
+                relayed.add(ByteBufUtil.getBytes(data));
+            }
+            delegate.send(recipient, data);
+        }
+
+        @Override
+        public void receive(DatagramHandler handler) {
+            delegate.receive(handler);
+        }
+
+        @Override
+        public Mono<Void> close() {
+            return delegate.close();
+        }
+    }
+
     RelayServer relay(RelayServer.Limits limits, RpcEndpoint[] rpcOut) {
         UdpTransport t = UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(0)).block(T);
         PacketRouter router = PacketRouter.create(new SimpleMeterRegistry());
         t.receive(router);
-        RpcEndpoint rpc = RpcEndpoint.create(t, router, X25519KeyPair.generate(), RpcOptions.create());
+        RpcEndpoint rpc = RpcEndpoint.create(new RecordingTransport(t), router, X25519KeyPair.generate(),
+                RpcOptions.create());
         RelayServer relay = RelayServer.start(rpc, router, limits);
         cleanup.add(() -> {
             relay.close().block(T);
@@ -119,20 +173,47 @@ class NatLoopbackTest {
         Link ab = a.links.connect(b.identity.userId()).block(T);
         assertThat(ab.path()).isEqualTo(PathType.RELAYED);
         assertThat(NatTraversal.isVirtual(ab.remoteAddress())).isTrue();
-        String secret = "a plaintext the relay must never see";
+        String secret = "PLAINTEXT-MARKER a->b the relay must never see";
+        String secretBack = "PLAINTEXT-MARKER b->a the relay must never see";
         assertThat(ab.send(TEXT, Unpooled.copiedBuffer(secret, StandardCharsets.UTF_8))).isTrue();
         await().atMost(T).until(() -> b.received.contains(secret));
         Link ba = b.links.link(a.identity.userId()).orElseThrow();
         assertThat(ba.path()).isEqualTo(PathType.RELAYED);
-        assertThat(ba.send(TEXT, Unpooled.copiedBuffer("back", StandardCharsets.UTF_8))).isTrue();
-        await().atMost(T).until(() -> a.received.contains("back"));
+        assertThat(ba.send(TEXT, Unpooled.copiedBuffer(secretBack, StandardCharsets.UTF_8))).isTrue();
+        await().atMost(T).until(() -> a.received.contains(secretBack));
         assertThat(relay.forwardedPackets()).isGreaterThanOrEqualTo(4);
+        // every packet the relay forwarded was recorded (handshake, both texts, keepalives)
+        await().atMost(T).until(() -> relayed.size() >= relay.forwardedPackets());
+        assertThat(relayed).hasSizeGreaterThanOrEqualTo(4);
+        byte[] marker = "PLAINTEXT-MARKER".getBytes(StandardCharsets.UTF_8);
+        // the marker check finds plaintext where there is some (the check itself can fail)
+        assertThat(indexOf(("xx" + secret).getBytes(StandardCharsets.UTF_8), marker)).isEqualTo(2);
+        for (byte[] packet : relayed) {
+            assertThat(indexOf(packet, marker)).as("a packet the relay forwarded holds the friends' plaintext")
+                    .isEqualTo(-1);
+            assertThat(indexOf(packet, "the relay must never see".getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+        }
+        // and the texts were forwarded by the relay at all: some forwarded packets are as long as a text frame
+        assertThat(relayed).anyMatch(p -> p.length > secret.length());
+    }
+
+    static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     @Test
     void theRelayEnforcesItsRatePerCircuit() {
         RpcEndpoint[] relayRpc = new RpcEndpoint[1];
-        RelayServer relay = relay(RelayServer.Limits.defaults().bytesPerSecond(1500), relayRpc);
+        RelayServer relay = relay(RelayServer.Limits.defaults().bytesPerSecondPerPeer(1500), relayRpc);
         NatTraversal.Options fast = NatTraversal.Options.defaults().punchAttempts(2).punchInterval(Duration.ofMillis(50));
         Peer a = new Peer(fast);
         Peer b = new Peer(fast);
@@ -148,6 +229,35 @@ class NatLoopbackTest {
         }
         await().atMost(T).until(() -> relay.droppedPackets() > 0);
         assertThat(relay.forwardedBytes()).isLessThan(200_000);
+    }
+
+    @Test
+    void theRelayCapsBandwidthPerPeerAcrossAllItsCircuits() {
+        RpcEndpoint[] relayRpc = new RpcEndpoint[1];
+        // 1500 B/s with the smallest burst, 64 KiB: what one peer may send at once through all its circuits
+        RelayServer relay = relay(RelayServer.Limits.defaults().bytesPerSecondPerPeer(1500), relayRpc);
+        NatTraversal.Options fast = NatTraversal.Options.defaults().punchAttempts(2).punchInterval(Duration.ofMillis(50));
+        Peer a = new Peer(fast);
+        Peer b = new Peer(fast);
+        Peer c = new Peer(fast);
+        for (Peer p : List.of(a, b, c)) {
+            p.router.remove(PacketKind.PUNCH);
+            p.nat.addRelay(relayRpc[0].transport().localAddress(), relayRpc[0].nodeKey()).block(T);
+        }
+        Link ab = a.links.connect(b.identity.userId()).block(T);
+        Link ac = a.links.connect(c.identity.userId()).block(T);
+        assertThat(ab.path()).isEqualTo(PathType.RELAYED);
+        assertThat(ac.path()).isEqualTo(PathType.RELAYED);
+        long droppedBefore = relay.droppedPackets();
+        // 40 KB on each circuit: each alone fits the burst (a per-circuit limit would drop nothing),
+        // together (80 KB) they are over what a may send at once
+        byte[] kb = new byte[1000];
+        for (int i = 0; i < 40; i++) {
+            assertThat(ab.send(TEXT, Unpooled.wrappedBuffer(kb))).isTrue();
+            assertThat(ac.send(TEXT, Unpooled.wrappedBuffer(kb))).isTrue();
+        }
+        await().atMost(T).until(() -> relay.droppedPackets() > droppedBefore);
+        assertThat(b.received.size() + c.received.size()).isLessThan(80);
     }
 
     @Test

@@ -9,6 +9,8 @@ import io.reactivecarrier.Carrier;
 import io.reactivecarrier.CarrierBuilder;
 import io.reactivecarrier.CarrierNode;
 import io.reactivecarrier.dht.DhtNode;
+import io.reactivecarrier.dht.LanDiscovery;
+import io.reactivecarrier.link.RelayServer;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,15 +26,19 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code carrier node}: a long-lived node, the way bootstrap and storage nodes are deployed.
+ * {@code carrier node}: a long-lived node, the way bootstrap, relay and storage nodes are deployed.
  * Prints its ids, its address and the bootstrap line other nodes join through, then a status
- * line at an interval; stops gracefully on SIGTERM or Ctrl-C.
+ * line at an interval; stops gracefully on SIGTERM or Ctrl-C. {@code --relay} makes it relay for
+ * nodes behind NATs (within the {@code --relay-*} limits), {@code --lan-discovery} finds nodes on
+ * the same LAN by multicast.
  */
 @Command(name = "node", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a node until SIGTERM or Ctrl-C.",
@@ -81,6 +87,29 @@ final class NodeCommand implements Callable<Integer> {
             description = "Properties file with defaults for these options, keys without dashes (data-dir=..., port=...).")
     Path config;
 
+    @Option(names = "--relay", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Relay for nodes behind NATs and announce it in the DHT (off by default; only on a publicly"
+                    + " reachable node). --no-relay turns off a relay=true of the config file.")
+    boolean relay;
+
+    @Option(names = "--relay-max-circuits", paramLabel = "N",
+            description = "With --relay: circuits one peer may hold at once (default: 8).")
+    Integer relayMaxCircuits;
+
+    @Option(names = "--relay-bandwidth", paramLabel = "SIZE",
+            description = "With --relay: bytes per second one peer may send through the relay, all its circuits"
+                    + " together, e.g. 10MB, 512KB, 1500 (default: 10MB; KB/MB/GB are 1024-based).")
+    String relayBandwidth;
+
+    @Option(names = "--relay-max-circuit-duration", paramLabel = "SECONDS",
+            description = "With --relay: seconds a circuit lives at most; the link then takes a new one (default: 1800).")
+    Long relayMaxCircuitDuration;
+
+    @Option(names = "--lan-discovery", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Find nodes on the same LAN by multicast (" + LanDiscovery.GROUP + ":" + LanDiscovery.PORT
+                    + "), without a bootstrap node (off by default).")
+    boolean lanDiscovery;
+
     @Option(names = "--service", paramLabel = "NAME=HOST:PORT",
             description = "Make a local TCP service reachable to friends (`carrier forward --service NAME`). Repeatable.")
     List<String> services = new ArrayList<>();
@@ -107,15 +136,11 @@ final class NodeCommand implements Callable<Integer> {
             InetSocketAddress target = ForwardCommand.hostPort(spec.commandLine(), "--service", service.substring(eq + 1));
             parsedServices.add(new String[] {service.substring(0, eq), target.getHostString(), String.valueOf(target.getPort())});
         }
+        RelayServer.Limits limits = relayLimits();
         PrintWriter out = spec.commandLine().getOut();
         MeterRegistry registry = metricsPort == null ? new SimpleMeterRegistry()
                 : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        CarrierBuilder builder = Carrier.builder().dataDir(dataDir).bindHost(host).bindPort(port)
-                .startTimeout(Duration.ofSeconds(startTimeout)).meterRegistry(registry);
-        for (BootstrapNode b : bootstrap) {
-            builder = builder.bootstrap(b);
-        }
-        CarrierNode node = builder.build();
+        CarrierNode node = builder(limits).meterRegistry(registry).build();
         node.start().block(Duration.ofSeconds(startTimeout + 5L));
         MetricsServer metrics = null;
         try {
@@ -124,6 +149,14 @@ final class NodeCommand implements Callable<Integer> {
                         + "); check the address and node id, and that UDP reaches that port");
             }
             printIdentity(out, node);
+            if (relay) {
+                out.println("relay:      on, " + limits.maxCircuitsPerPeer() + " circuits and "
+                        + ProgressBar.size(limits.bytesPerSecondPerPeer()) + "/s per peer, "
+                        + limits.maxCircuitDuration().toSeconds() + " s per circuit (announced in the DHT)");
+            }
+            if (lanDiscovery) {
+                out.println("lan:        discovery on (multicast " + LanDiscovery.GROUP + ":" + LanDiscovery.PORT + ")");
+            }
             for (String[] s : parsedServices) {
                 node.forwarding().addService(s[0], s[1], Integer.parseInt(s[2]));
                 out.println("service:    " + s[0] + " -> " + s[1] + ":" + s[2] + "   (friends: carrier forward --service " + s[0] + ")");
@@ -147,6 +180,61 @@ final class NodeCommand implements Callable<Integer> {
             }
         }
     }
+
+    /** The node's configuration from these options (without the meter registry). */
+    CarrierBuilder builder(RelayServer.Limits limits) {
+        CarrierBuilder builder = Carrier.builder().dataDir(dataDir).bindHost(host).bindPort(port)
+                .startTimeout(Duration.ofSeconds(startTimeout)).relay(relay).relayLimits(limits)
+                .lanDiscovery(lanDiscovery);
+        for (BootstrapNode b : bootstrap) {
+            builder = builder.bootstrap(b);
+        }
+        return builder;
+    }
+
+    /** The relay limits from the {@code --relay-*} options; a bad value is a parameter error naming the option. */
+    RelayServer.Limits relayLimits() {
+        RelayServer.Limits limits = RelayServer.Limits.defaults();
+        String option = "--relay-max-circuits";
+        try {
+            if (relayMaxCircuits != null) {
+                limits = limits.maxCircuitsPerPeer(relayMaxCircuits);
+            }
+            option = "--relay-bandwidth";
+            if (relayBandwidth != null) {
+                limits = limits.bytesPerSecondPerPeer(parseSize(relayBandwidth));
+            }
+            option = "--relay-max-circuit-duration";
+            if (relayMaxCircuitDuration != null) {
+                limits = limits.maxCircuitDuration(Duration.ofSeconds(relayMaxCircuitDuration));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), option + ": " + e.getMessage());
+        }
+        return limits;
+    }
+
+    /** {@code 1500}, {@code 512KB}, {@code 10MB}, {@code 1GB} (1024-based, as Spring's DataSize; B and KiB/MiB/GiB too). */
+    static long parseSize(String text) {
+        Matcher m = SIZE.matcher(text.strip());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("'" + text + "' is not a size; write bytes, e.g. 1500, 512KB, 10MB or 1GB");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "" : m.group(2).toUpperCase(java.util.Locale.ROOT).replace("I", "");
+        int shift = switch (unit) {
+            case "", "B" -> 0;
+            case "K", "KB" -> 10;
+            case "M", "MB" -> 20;
+            default -> 30;
+        };
+        if (n > (Long.MAX_VALUE >> shift)) {
+            throw new IllegalArgumentException("'" + text + "' is too large");
+        }
+        return n << shift;
+    }
+
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,15})\\s*((?i)b|k|kb|kib|m|mb|mib|g|gb|gib)?");
 
     private void printIdentity(PrintWriter out, CarrierNode node) {
         out.println("node id:    " + node.nodeId().toHex());

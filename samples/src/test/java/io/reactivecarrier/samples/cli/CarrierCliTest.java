@@ -1,14 +1,19 @@
 package io.reactivecarrier.samples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.reactivecarrier.BootstrapNode;
 import io.reactivecarrier.Carrier;
 import io.reactivecarrier.CarrierNode;
+import io.reactivecarrier.dht.RelayDirectory;
+import io.reactivecarrier.link.RelayServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +70,97 @@ class CarrierCliTest {
         assertThat(out.toString()).contains("data dir:   " + dir.resolve("from-config").toAbsolutePath());
         assertThat(run("node", "--config", dir.resolve("missing.properties").toString())).isEqualTo(2);
         assertThat(err.toString()).contains("is not readable");
+    }
+
+    @Test
+    void relayAndLanDiscoveryFlagsConfigureTheNode() {
+        assertThat(run("node", "--once", "-d", dir.resolve("r").toString(), "-H", "127.0.0.1", "-p", "0", "--relay",
+                "--relay-max-circuits", "4", "--relay-bandwidth", "2MB", "--relay-max-circuit-duration", "600",
+                "--lan-discovery")).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("relay:      on, 4 circuits and ", "/s per peer, 600 s per circuit",
+                "lan:        discovery on (multicast 239.192.77.45:33448)");
+        // the values reach the builder the node is built from
+        NodeCommand node = parse("node", "--relay", "--relay-max-circuits", "4", "--relay-bandwidth", "2MB",
+                "--relay-max-circuit-duration", "600", "--lan-discovery");
+        RelayServer.Limits limits = node.relayLimits();
+        assertThat(limits).isEqualTo(RelayServer.Limits.defaults().maxCircuitsPerPeer(4)
+                .bytesPerSecondPerPeer(2L << 20).maxCircuitDuration(Duration.ofMinutes(10)));
+        assertThat(node.builder(limits).toString()).contains("relay=true", "maxCircuitsPerPeer=4",
+                "bytesPerSecondPerPeer=2097152", "lanDiscovery=true");
+        // off by default: no relay line, the builder says so
+        NodeCommand plain = parse("node");
+        assertThat(plain.builder(plain.relayLimits()).toString()).contains("relay=false", "lanDiscovery=false");
+        out.getBuffer().setLength(0);
+        assertThat(run("node", "--once", "-d", dir.resolve("p").toString(), "-H", "127.0.0.1", "-p", "0"))
+                .as(err.toString()).isZero();
+        assertThat(out.toString()).doesNotContain("relay:", "lan:");
+    }
+
+    @Test
+    void relayOptionsComeFromTheConfigFileAndFlagsOverrideThem() throws Exception {
+        Path config = dir.resolve("relay.properties");
+        Files.writeString(config, "relay=true\nrelay-bandwidth=512KB\nrelay-max-circuits=2\nlan-discovery=true\n");
+        NodeCommand node = parse("node", "--config", config.toString());
+        assertThat(node.relay).isTrue();
+        assertThat(node.lanDiscovery).isTrue();
+        assertThat(node.relayLimits().bytesPerSecondPerPeer()).isEqualTo(512 * 1024);
+        assertThat(node.relayLimits().maxCircuitsPerPeer()).isEqualTo(2);
+        NodeCommand overridden = parse("node", "--config", config.toString(), "--no-relay", "--no-lan-discovery",
+                "--relay-max-circuits", "3");
+        assertThat(overridden.relay).isFalse();
+        assertThat(overridden.lanDiscovery).isFalse();
+        assertThat(overridden.relayLimits().maxCircuitsPerPeer()).isEqualTo(3);
+    }
+
+    @Test
+    void badRelayValuesGiveOneLineAndExitCode2() {
+        assertThat(run("node", "--relay", "--relay-bandwidth", "10 parsecs")).isEqualTo(2);
+        assertThat(err.toString()).contains("--relay-bandwidth: '10 parsecs' is not a size").doesNotContain("\tat ");
+        err.getBuffer().setLength(0);
+        assertThat(run("node", "--relay", "--relay-bandwidth", "1KB")).isEqualTo(2);
+        assertThat(err.toString()).contains("--relay-bandwidth: bytesPerSecondPerPeer must be >= 1500");
+        err.getBuffer().setLength(0);
+        assertThat(run("node", "--relay", "--relay-max-circuits", "0")).isEqualTo(2);
+        assertThat(err.toString()).contains("--relay-max-circuits: maxCircuitsPerPeer must be 1..1024");
+        err.getBuffer().setLength(0);
+        assertThat(run("node", "--relay", "--relay-max-circuit-duration", "0")).isEqualTo(2);
+        assertThat(err.toString()).contains("--relay-max-circuit-duration: maxCircuitDuration must be positive");
+    }
+
+    @Test
+    void aRelayNodeRunByTheCliIsFoundInTheDhtsRelayDirectory() throws Exception {
+        Thread cli = new Thread(() -> run("node", "-d", dir.resolve("relay").toString(), "-H", "127.0.0.1", "-p", "0",
+                "--relay", "--status-interval", "0"), "cli-relay-node");
+        cli.start();
+        CarrierNode peer = null;
+        try {
+            await().atMost(T).until(() -> out.toString().contains("running;"));
+            assertThat(out.toString()).contains("relay:      on, 8 circuits and 10.0 MiB/s per peer");
+            String relayId = line(out.toString(), "node id:");
+            BootstrapNode relayNode = BootstrapNode.parse(line(out.toString(), "bootstrap:"));
+            peer = Carrier.builder().bindHost("127.0.0.1").dataDir(dir.resolve("peer")).bootstrap(relayNode).build();
+            peer.start().block(T);
+            CarrierNode p = peer;
+            // the CLI node announced itself as a relay: a node that joined through it finds it there
+            await().atMost(T).pollInterval(Duration.ofSeconds(1)).until(() -> RelayDirectory.find(p.dht())
+                    .blockOptional(Duration.ofSeconds(20)).orElse(List.of()).stream()
+                    .anyMatch(n -> n.id().toHex().equals(relayId)));
+        } finally {
+            if (peer != null) {
+                peer.stop().block(T);
+            }
+            cli.interrupt(); // a stop request, like SIGTERM
+            cli.join(T.toMillis());
+        }
+        assertThat(cli.isAlive()).isFalse();
+        assertThat(out.toString()).contains("stopped");
+    }
+
+    private static NodeCommand parse(String... args) {
+        picocli.CommandLine cl = CarrierCli.commandLine();
+        CarrierCli.withConfig(cl, args);
+        picocli.CommandLine.ParseResult parsed = cl.parseArgs(args);
+        return (NodeCommand) parsed.subcommand().commandSpec().userObject();
     }
 
     @Test
