@@ -3,6 +3,12 @@ package io.reactivecarrier.store;
 /**
  * The store file is a readable MVStore file but not one of ours (no reactive-carrier magic), or
  * it was written by a newer schema version. The file is left untouched.
+ *
+ * <pre>{@code
+ * NodeStore.open(dataDir)
+ *         .onErrorMap(ForeignStoreException.class,
+ *                 e -> new IllegalStateException(dataDir + " belongs to another program or a newer version", e));
+ * }</pre>
  */
 public final class ForeignStoreException extends StoreException {
 

@@ -14,6 +14,14 @@ import java.util.Objects;
  * @param addedAtMillis when the friend was added (epoch millis)
  * @param lastSeenMillis when the friend was last online (epoch millis, 0 = never)
  * @param extra opaque bytes owned by the friend layer, never null (copied)
+ *
+ * <pre>{@code
+ * long now = System.currentTimeMillis();
+ * FriendRecord bob = new FriendRecord(bobId.toBytes(), "Bob", "Bob", "", now, 0, new byte[0]);
+ * store.putFriend(bob)
+ *         .then(store.updateLastSeen(bob.userId(), now))
+ *         .subscribe();
+ * }</pre>
  */
 public record FriendRecord(byte[] userId, String label, String name, String description,
         long addedAtMillis, long lastSeenMillis, byte[] extra) {

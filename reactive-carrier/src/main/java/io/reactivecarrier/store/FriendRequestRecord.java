@@ -12,6 +12,14 @@ import java.util.Objects;
  * @param hello the request's message, never null
  * @param receivedAtMillis when it was received or sent (epoch millis)
  * @param extra opaque bytes owned by the friend layer (for example the nospam), never null (copied)
+ *
+ * <pre>{@code
+ * FriendRequestRecord request = new FriendRequestRecord(aliceId.toBytes(), true, "hi, it's Alice",
+ *         System.currentTimeMillis(), new byte[0]);
+ * store.putFriendRequest(request)
+ *         .thenMany(store.friendRequests(true))   // the requests we received
+ *         .subscribe(r -> System.out.println(r.hello()));
+ * }</pre>
  */
 public record FriendRequestRecord(byte[] userId, boolean incoming, String hello, long receivedAtMillis,
         byte[] extra) {

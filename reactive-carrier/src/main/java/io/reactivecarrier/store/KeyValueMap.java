@@ -13,6 +13,14 @@ import reactor.core.publisher.Mono;
  * the store opens. The map holds at most {@link #maxEntries()} entries: a new key beyond that
  * fails with {@link StoreFullException}. Every write is on disk when its Mono completes.
  * Obtain one with {@link NodeStore#map(String, int)}.
+ *
+ * <pre>{@code
+ * KeyValueMap values = store.map("dht.values", 10_000);
+ * values.putUntil(key, value, System.currentTimeMillis() + 3_600_000)
+ *         .then(values.get(key))
+ *         .subscribe(v -> System.out.println(v.isPresent()));
+ * values.scan("peer:".getBytes(StandardCharsets.UTF_8)).count().subscribe(System.out::println);
+ * }</pre>
  */
 public final class KeyValueMap {
 

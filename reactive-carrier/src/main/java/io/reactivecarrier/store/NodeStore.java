@@ -55,6 +55,16 @@ import reactor.core.scheduler.Schedulers;
  * {@code carrier.lock}; a directory held by another node fails with {@link StoreLockedException}.
  * A store file that does not read fails with {@link StoreCorruptedException}, one that is not ours
  * with {@link ForeignStoreException}; the file is never replaced or modified in either case.
+ *
+ * <pre>{@code
+ * NodeStore store = NodeStore.open(Path.of("carrier-data")).block(Duration.ofSeconds(10));
+ * store.setProfile(new StoredProfile("Alice", "hello")).block();
+ * store.transaction(tx -> {                       // one durable commit: both or neither
+ *     tx.outbox(bobId).forEach(e -> tx.removeOutbox(e.messageId()));
+ *     return tx.removeFriend(bobId);
+ * }).subscribe();
+ * store.close().block();
+ * }</pre>
  */
 public final class NodeStore {
 

@@ -8,6 +8,15 @@ import reactor.core.publisher.Mono;
  * The durable outbox of messages not yet acknowledged. Each write is on disk when its Mono
  * completes. Obtain it with {@link NodeStore#outbox()}; inside a transaction use the
  * {@code *Outbox} methods of {@link Tx}.
+ *
+ * <pre>{@code
+ * Outbox outbox = store.outbox();
+ * outbox.append(messageId, bobId, System.currentTimeMillis(), payload)
+ *         .doOnNext(e -> System.out.println("queued as #" + e.sequence()))
+ *         .thenMany(outbox.pending(bobId))
+ *         .subscribe();
+ * outbox.remove(messageId).subscribe(); // once Bob acknowledged it
+ * }</pre>
  */
 public final class Outbox {
 

@@ -13,6 +13,12 @@ import java.util.Objects;
  * @param createdAtMillis when the message was created (epoch millis)
  * @param payload the message bytes, never null (copied)
  * @param state a state name owned by the message layer (the store starts it at {@link #PENDING})
+ *
+ * <pre>{@code
+ * store.outbox().pending(bobId)
+ *         .filter(e -> OutboxEntry.PENDING.equals(e.state()))
+ *         .subscribe(e -> send(e.recipient(), e.sequence(), e.payload()));
+ * }</pre>
  */
 public record OutboxEntry(byte[] messageId, byte[] recipient, long sequence, long createdAtMillis,
         byte[] payload, String state) {

@@ -6,6 +6,14 @@ import io.reactivecarrier.core.CarrierException;
  * Base of the errors the node store reports: the data directory is held by another node, its
  * file is corrupted or foreign, a map is full, or the store is closed. Each message says which
  * file or directory is concerned and what to do.
+ *
+ * <pre>{@code
+ * store.putFriend(friend)
+ *         .onErrorResume(StoreException.class, e -> {
+ *             log.warn("not stored: {}", e.getMessage());
+ *             return Mono.empty();
+ *         });
+ * }</pre>
  */
 public class StoreException extends CarrierException {
 

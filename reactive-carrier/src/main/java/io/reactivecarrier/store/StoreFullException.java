@@ -3,6 +3,12 @@ package io.reactivecarrier.store;
 /**
  * A {@link KeyValueMap} already holds its maximum number of live entries; the new key was not
  * stored. Remove entries or let them expire.
+ *
+ * <pre>{@code
+ * KeyValueMap cache = store.map("cache", 1_000);
+ * cache.put(key, value)
+ *         .onErrorResume(StoreFullException.class, e -> cache.purgeExpired().then(cache.put(key, value)));
+ * }</pre>
  */
 public final class StoreFullException extends StoreException {
 

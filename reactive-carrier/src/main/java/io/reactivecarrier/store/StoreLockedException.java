@@ -3,6 +3,12 @@ package io.reactivecarrier.store;
 /**
  * The data directory is held by another running node (in this process or another one): its
  * lock file {@code carrier.lock} is locked. Stop the other node or use another data directory.
+ *
+ * <pre>{@code
+ * NodeStore.open(dataDir)
+ *         .onErrorMap(StoreLockedException.class,
+ *                 e -> new IllegalStateException("another node runs in " + dataDir, e));
+ * }</pre>
  */
 public final class StoreLockedException extends StoreException {
 

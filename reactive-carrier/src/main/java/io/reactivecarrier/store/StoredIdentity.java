@@ -10,6 +10,13 @@ import java.util.Objects;
  * @param ed25519Seed the Ed25519 private seed (copied)
  * @param x25519Private the X25519 private key (copied)
  * @param nospam the anti-spam value of the address
+ *
+ * <pre>{@code
+ * Ed25519KeyPair signing = Ed25519KeyPair.generate();
+ * X25519KeyPair agreement = X25519KeyPair.generate();
+ * Mono<StoredIdentity> identity = store.identityOrCreate(
+ *         () -> new StoredIdentity(signing.seed(), agreement.privateKey(), 0x1234abcd));
+ * }</pre>
  */
 public record StoredIdentity(byte[] ed25519Seed, byte[] x25519Private, int nospam) {
 

@@ -7,6 +7,12 @@ import java.util.Objects;
  *
  * @param name the display name, never null (empty when unset)
  * @param description the status or description, never null (empty when unset)
+ *
+ * <pre>{@code
+ * store.setProfile(new StoredProfile("Alice", "on holiday until Monday"))
+ *         .then(store.profile())
+ *         .subscribe(p -> System.out.println(p.name() + ": " + p.description()));
+ * }</pre>
  */
 public record StoredProfile(String name, String description) {
 

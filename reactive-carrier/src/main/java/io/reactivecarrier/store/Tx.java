@@ -13,6 +13,15 @@ import org.h2.mvstore.MVMap;
  * Everything done through one {@code Tx} is committed to disk together, or not at all if the
  * function throws. A {@code Tx} is valid only while its function runs, on the store's thread; do
  * not keep it or hand it to another thread, and do no slow or blocking work besides the store's.
+ *
+ * <pre>{@code
+ * Mono<Boolean> accepted = store.transaction(tx -> {
+ *     Optional<FriendRequestRecord> request = tx.friendRequest(aliceId, true);
+ *     request.ifPresent(r -> tx.acceptFriendRequest(
+ *             new FriendRecord(aliceId, "Alice", "", "", tx.now(), tx.now(), r.extra())));
+ *     return request.isPresent();
+ * });
+ * }</pre>
  */
 public final class Tx {
 

@@ -25,6 +25,13 @@ import reactor.core.scheduler.Scheduler;
  * A transport reads its socket at full speed and never stops reading because a consumer is slow:
  * on a shared UDP socket, not reading drops every peer's packets. Flow control is the job of the
  * protocols above, which turn their subscribers' demand into credit for the remote sender.
+ *
+ * <pre>{@code
+ * DatagramTransport transport = UdpTransport.bind(UdpTransportOptions.create().port(0)).block();
+ * transport.receive((sender, data) -> transport.send(sender, data.retain())); // an echo server
+ * transport.send(peer, transport.alloc().buffer().writeBytes(payload));       // takes ownership
+ * transport.close().block();
+ * }</pre>
  */
 public interface DatagramTransport {
 

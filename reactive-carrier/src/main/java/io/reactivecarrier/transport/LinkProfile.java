@@ -8,6 +8,13 @@ import java.time.Duration;
  * {@code [0, jitter)}), reorder (with probability {@code reorder}, {@code reorderDelay} more),
  * corruption (one random bit of a copy flipped), duplication (a second copy with its own delay),
  * and, when a bandwidth is set, the sender's serialization delay.
+ *
+ * <pre>{@code
+ * LinkProfile lossy = LinkProfile.perfect()
+ *         .latency(Duration.ofMillis(40)).jitter(Duration.ofMillis(10))
+ *         .loss(0.02).reorder(0.01, Duration.ofMillis(30)).bandwidth(1_000_000);
+ * network.defaultProfile(lossy);
+ * }</pre>
  */
 public final class LinkProfile {
 

@@ -23,6 +23,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Register handlers before the first datagram arrives; dispatch runs on the transport's
  * scheduler.
+ *
+ * <pre>{@code
+ * PacketRouter router = PacketRouter.create(new SimpleMeterRegistry());
+ * router.route(PacketKind.PUNCH, (sender, data) -> log.debug("punch from {}", sender));
+ * transport.receive(router);
+ * }</pre>
  */
 public final class PacketRouter implements DatagramHandler {
 

@@ -8,6 +8,12 @@ import java.util.Objects;
  * the number of attempts, and the exponential backoff between attempts. Before attempt
  * {@code n+1} (n ≥ 1) the endpoint waits {@code min(maxBackoff, backoff × 2^(n-1))} scaled by a
  * random factor in [0.5, 1.5) (jitter), so synchronised peers spread out.
+ *
+ * <pre>{@code
+ * RpcCall patient = RpcCall.of(Duration.ofSeconds(2), 5)
+ *         .backoff(Duration.ofMillis(200), Duration.ofSeconds(5));
+ * rpc.request(peerAddress, peerKey, method, body, patient);
+ * }</pre>
  */
 public final class RpcCall {
 

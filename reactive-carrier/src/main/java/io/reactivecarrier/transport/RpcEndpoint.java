@@ -56,6 +56,15 @@ import reactor.core.scheduler.Scheduler;
  * <p>Meters: {@code carrier.rpc.requests{method,outcome=success|timeout|cancelled|error}},
  * {@code carrier.rpc.latency{method}} (successful requests), {@code carrier.rpc.served{method}},
  * {@code carrier.rpc.dropped{reason}}.
+ *
+ * <pre>{@code
+ * PacketRouter router = PacketRouter.create(registry);
+ * transport.receive(router);
+ * RpcEndpoint rpc = RpcEndpoint.create(transport, router, X25519KeyPair.generate(), RpcOptions.create());
+ * rpc.handle(0x7F, request -> Mono.just(request.body()));              // an echo method
+ * Mono<byte[]> echoed = rpc.request(peerAddress, peerKey, 0x7F, "ping".getBytes())
+ *         .map(RpcEndpoint.RpcResponse::body);
+ * }</pre>
  */
 public final class RpcEndpoint {
 

@@ -15,6 +15,13 @@ import java.util.random.RandomGenerator;
  * for an IP that has more than {@code burst} requests refused within one second; bodies up to
  * {@link #DEFAULT_MAX_BODY_SIZE} bytes (a request fits in {@link Limits#DEFAULT_MAX_DATAGRAM});
  * 4096 cached peer keys; encryption on; {@link Metrics#globalRegistry}; a {@code SecureRandom}.
+ *
+ * <pre>{@code
+ * RpcOptions options = RpcOptions.create()
+ *         .timeout(Duration.ofSeconds(1)).attempts(4)
+ *         .rateLimit(50, 100).meterRegistry(registry);
+ * RpcEndpoint rpc = RpcEndpoint.create(transport, router, nodeKey, options);
+ * }</pre>
  */
 public final class RpcOptions {
 

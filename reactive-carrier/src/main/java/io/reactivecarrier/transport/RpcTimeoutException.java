@@ -6,6 +6,14 @@ import java.util.concurrent.TimeoutException;
 /**
  * An RPC got no valid response after all its attempts. The peer may be offline, unreachable,
  * overloaded, rate limiting us, or not the owner of the key the request was sent to.
+ *
+ * <pre>{@code
+ * rpc.request(peerAddress, peerKey, method, body)
+ *         .onErrorResume(RpcTimeoutException.class, e -> {
+ *             log.debug("{} did not answer method {} in {} attempts", e.peer(), e.method(), e.attempts());
+ *             return Mono.empty();
+ *         });
+ * }</pre>
  */
 public final class RpcTimeoutException extends TimeoutException {
 

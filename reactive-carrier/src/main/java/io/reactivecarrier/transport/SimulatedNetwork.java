@@ -42,6 +42,17 @@ import reactor.core.scheduler.Scheduler;
  * <h2>Faults</h2>
  * A default {@link LinkProfile} and per-link profiles; {@link #partition}/{@link #heal};
  * {@link #blackhole}; {@link #kill}/{@link #restart} for churn. NAT is not simulated.
+ *
+ * <pre>{@code
+ * VirtualTimeScheduler time = VirtualTimeScheduler.create();
+ * SimulatedNetwork network = SimulatedNetwork.create(time, 42L)
+ *         .defaultProfile(LinkProfile.perfect().latency(Duration.ofMillis(20)));
+ * SimulatedTransport a = network.addNode();
+ * SimulatedTransport b = network.addNode();
+ * network.partition(a.localAddress(), b.localAddress());
+ * time.advanceTimeBy(Duration.ofSeconds(10));
+ * long lost = network.stats().droppedTotal();
+ * }</pre>
  */
 public final class SimulatedNetwork {
 

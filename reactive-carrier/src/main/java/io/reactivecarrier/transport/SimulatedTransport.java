@@ -11,6 +11,13 @@ import reactor.core.scheduler.Scheduler;
  * One node of a {@link SimulatedNetwork}: a {@link DatagramTransport} whose datagrams travel
  * through the network's queue and whose scheduler is the network's (virtual-time) scheduler.
  * Confined to that scheduler's thread, like the whole network.
+ *
+ * <pre>{@code
+ * SimulatedTransport node = network.addNode();
+ * node.receive((sender, data) -> received.add(sender));
+ * node.send(peer.localAddress(), node.alloc().buffer().writeBytes(payload));
+ * network.kill(node.localAddress());   // node.isAlive() is now false
+ * }</pre>
  */
 public final class SimulatedTransport implements DatagramTransport {
 

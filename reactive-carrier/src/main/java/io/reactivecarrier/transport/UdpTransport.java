@@ -60,6 +60,14 @@ import reactor.netty.udp.UdpServer;
  * several datagrams of one flow in one read, which Netty splits back into datagrams before the
  * handler sees them). Elsewhere, and after the first failed GSO write (counted as
  * {@code reason=gso_error}), a batch leaves as one datagram per segment. The wire is the same.
+ *
+ * <pre>{@code
+ * UdpTransport transport = UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(0))
+ *         .block(Duration.ofSeconds(5));
+ * transport.receive(PacketRouter.create(registry));
+ * log.info("bound {} (native epoll: {})", transport.localAddress(), transport.isNative());
+ * transport.close().block();
+ * }</pre>
  */
 public final class UdpTransport implements DatagramTransport {
 

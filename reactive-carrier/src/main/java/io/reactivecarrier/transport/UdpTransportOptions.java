@@ -15,6 +15,13 @@ import reactor.netty.resources.LoopResources;
  * UDP segmentation offload (GSO/GRO) where supported, {@link Metrics#globalRegistry} as the meter registry (so an application that binds the global
  * registry, as Spring Boot does, sees the transport counters without more wiring; tests pass their
  * own {@code SimpleMeterRegistry}).
+ *
+ * <pre>{@code
+ * UdpTransportOptions options = UdpTransportOptions.create()
+ *         .host("0.0.0.0").port(33445)
+ *         .receiveBufferSize(8 << 20).meterRegistry(registry);
+ * Mono<UdpTransport> transport = UdpTransport.bind(options);
+ * }</pre>
  */
 public final class UdpTransportOptions {
 

@@ -2,6 +2,11 @@ package io.reactivecarrier.wire;
 
 /**
  * Size limits of the wire format. Every decoder checks these before it allocates.
+ *
+ * <pre>{@code
+ * UdpTransportOptions options = UdpTransportOptions.create().maxDatagramSize(Limits.MAX_DATAGRAM);
+ * boolean unfragmented = datagram.readableBytes() <= Limits.DEFAULT_MAX_DATAGRAM;
+ * }</pre>
  */
 public final class Limits {
 

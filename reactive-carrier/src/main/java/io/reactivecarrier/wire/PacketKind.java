@@ -6,6 +6,14 @@ package io.reactivecarrier.wire;
  * <p>One UDP socket carries every kind. A receiver reads this byte, looks the kind up and drops
  * (and counts) a datagram of unknown kind before it allocates anything for it. Tags are stable
  * wire values: never renumber one, only add.
+ *
+ * <pre>{@code
+ * PacketKind kind = PacketKind.of(datagram.getUnsignedByte(datagram.readerIndex()));
+ * if (kind == null) {
+ *     return; // unknown kind: dropped before anything is allocated
+ * }
+ * out.writeByte(PacketKind.PUNCH.tag()).writeByte(Limits.PROTOCOL_VERSION);
+ * }</pre>
  */
 public enum PacketKind {
     /** An RPC request: authenticated, encrypted, from one node key to another (DHT and signalling). */
