@@ -31,6 +31,17 @@ import reactor.core.scheduler.Scheduler;
  * A DHT node over a {@link DhtTransport}: serves the DHT RPCs, keeps the routing table alive
  * (liveness pings, replacement, bucket refresh) and runs iterative lookups for the API of
  * {@link Dht}. All state lives on the transport's scheduler.
+ *
+ * <pre>{@code
+ * RpcEndpoint rpc = RpcEndpoint.create(transport, router, nodeKey, RpcOptions.create());
+ * NodeInfo bootstrap = new NodeInfo(NodeId.fromHex(bootstrapHex), bootstrapAddress);
+ * DhtNode dht = DhtNode.create(RpcDhtTransport.over(rpc, Duration.ofSeconds(2)),
+ *         DhtOptions.defaults().bootstrap(List.of(bootstrap)));
+ * dht.start().block(Duration.ofSeconds(30));         // joined: the self-lookup is done
+ * dht.storeValue(DhtValue.immutable(data, System.currentTimeMillis() + 3_600_000))
+ *         .subscribe(n -> log.info("stored on {} nodes", n));
+ * dht.probeNat(3).subscribe(nat -> log.info("seen from outside as {}", nat.external()));
+ * }</pre>
  */
 public final class DhtNode implements Dht {
 

@@ -16,6 +16,15 @@ import java.util.Objects;
  * prefix in the table, 64 MiB of stored values, 4096 entries per source address (a week of
  * offline messages from one busy sender fits), 8 days maximum
  * value lifetime.
+ *
+ * <pre>{@code
+ * DhtOptions options = DhtOptions.defaults()
+ *         .bootstrap(List.of(new NodeInfo(NodeId.fromHex(bootstrapHex), bootstrapAddress)))
+ *         .rpcTimeout(Duration.ofSeconds(3))
+ *         .storage(16L << 20, 1024, Duration.ofDays(2))
+ *         .meterRegistry(registry);
+ * DhtNode dht = DhtNode.create(RpcDhtTransport.over(rpc, Duration.ofSeconds(3)), options);
+ * }</pre>
  */
 public final class DhtOptions {
 

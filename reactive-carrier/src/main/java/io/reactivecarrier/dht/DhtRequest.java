@@ -8,6 +8,12 @@ package io.reactivecarrier.dht;
  * @param body the request body
  * @param maxResponseBodyBytes the largest response body allowed (anti-amplification: 3x the
  *        request for an unvalidated address)
+ *
+ * <pre>{@code
+ * transport.serve(0x7F, request -> request.body().length <= request.maxResponseBodyBytes()
+ *         ? Mono.just(request.body())                    // echo, within the amplification limit
+ *         : Mono.empty());                               // no response
+ * }</pre>
  */
 public record DhtRequest(NodeInfo from, int method, byte[] body, int maxResponseBodyBytes) {
 }

@@ -11,6 +11,12 @@ import reactor.core.scheduler.Scheduler;
  * {@code serve} = {@code handle(method, req -> handler.apply(new DhtRequest(new NodeInfo(NodeId.of(req.senderKey()),
  * req.from()), req.method(), req.body(), req.maxResponseBodyBytes())))}, {@code self} =
  * {@code NodeId.of(nodeKey())}.
+ *
+ * <pre>{@code
+ * DhtTransport transport = RpcDhtTransport.over(rpc, Duration.ofSeconds(2));
+ * transport.serve(0x7F, request -> Mono.just(request.body()));
+ * Mono<byte[]> reply = transport.call(new NodeInfo(peerId, peerAddress), 0x7F, "ping".getBytes());
+ * }</pre>
  */
 public interface DhtTransport {
 

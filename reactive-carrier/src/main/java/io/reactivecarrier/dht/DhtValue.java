@@ -22,6 +22,15 @@ import java.util.Objects;
  * <p>{@link #MAX_DATA_BYTES} is 1000 so that the largest STORE request (token, CAS field and a
  * mutable value with 32-byte salt: 1164 bytes) plus the RPC envelope (about 100 bytes) fits one
  * 1280-byte datagram, the IPv6 minimum MTU.
+ *
+ * <pre>{@code
+ * long expiresAt = System.currentTimeMillis() + Duration.ofHours(1).toMillis();
+ * DhtValue.Immutable blob = DhtValue.immutable(data, expiresAt);           // key = SHA-256(data)
+ * DhtValue.Mutable status = DhtValue.mutable(identity, "status".getBytes(), 7, expiresAt, data);
+ * dht.storeValue(status)
+ *         .then(dht.findValue(DhtValue.Mutable.keyOf(identity.publicKey(), "status".getBytes())))
+ *         .subscribe(values -> values.forEach(v -> log.info("{} bytes", v.data().length)));
+ * }</pre>
  */
 public sealed interface DhtValue permits DhtValue.Immutable, DhtValue.Mutable, DhtValue.Sealed {
 

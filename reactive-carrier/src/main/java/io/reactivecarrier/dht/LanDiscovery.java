@@ -37,6 +37,13 @@ import reactor.core.Disposable;
  *
  * <p>The listening socket has a dedicated daemon thread (blocking receive, never a Netty event
  * loop); everything else runs on the DHT's scheduler.
+ *
+ * <pre>{@code
+ * try (LanDiscovery lan = LanDiscovery.start(dht, transport)) {   // off the event loop: opens a socket
+ *     dht.start().block(Duration.ofSeconds(30));
+ *     // ... run the node; lan.received() and lan.pinged() count the announcements
+ * }
+ * }</pre>
  */
 public final class LanDiscovery implements AutoCloseable {
 

@@ -10,6 +10,13 @@ import java.util.random.RandomGenerator;
 /**
  * A 256-bit DHT identifier: a node id (the node's X25519 public key) or a value key. Distance is
  * XOR (Kademlia). Immutable; {@link #bytes()} returns a copy.
+ *
+ * <pre>{@code
+ * NodeId key = NodeId.sha256("topic".getBytes(StandardCharsets.UTF_8));
+ * NodeId self = NodeId.of(nodeKey.publicKey());
+ * int bucket = self.commonPrefixLength(key);
+ * List<NodeId> closestFirst = ids.stream().sorted(key.byDistance()).toList();
+ * }</pre>
  */
 public final class NodeId implements Comparable<NodeId> {
 

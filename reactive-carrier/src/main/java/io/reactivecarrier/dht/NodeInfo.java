@@ -8,6 +8,11 @@ import java.util.Objects;
  *
  * @param id the node id
  * @param address a resolved socket address
+ *
+ * <pre>{@code
+ * NodeInfo bootstrap = new NodeInfo(NodeId.fromHex(bootstrapHex), new InetSocketAddress("203.0.113.7", 33445));
+ * DhtOptions options = DhtOptions.defaults().bootstrap(List.of(bootstrap));
+ * }</pre>
  */
 public record NodeInfo(NodeId id, InetSocketAddress address) {
 

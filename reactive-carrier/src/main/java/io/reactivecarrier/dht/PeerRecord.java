@@ -17,6 +17,15 @@ import java.util.List;
  * @param seq sequence number, higher replaces lower
  * @param expiresAt expiry, ms on the network clock
  * @param signature Ed25519 signature by {@code userId} over {@link #signedBytes()}
+ *
+ * <pre>{@code
+ * PeerRecord record = PeerRecord.create(identity, dht.id(), List.of(publicEndpoint), seq,
+ *         System.currentTimeMillis() + Duration.ofMinutes(30).toMillis());
+ * dht.announcePeer(record).subscribe(n -> log.info("announced on {} nodes", n));
+ * dht.findPeer(friend.toBytes())
+ *         .filter(PeerRecord::verify)
+ *         .subscribe(r -> log.info("{} is at {}", friend, r.endpoints()));
+ * }</pre>
  */
 public record PeerRecord(byte[] userId, NodeId nodeId, List<InetSocketAddress> endpoints, long seq,
         long expiresAt, byte[] signature) {

@@ -13,6 +13,12 @@ import java.util.List;
  * The saved form of a routing table: the verified nodes, so a restarted node pings them first
  * and rejoins in one round trip. Layout: {@code count (2) | count × (node id 32 | ip length 1 |
  * ip 4 or 16 | port 2)}, at most {@link #MAX_NODES} nodes.
+ *
+ * <pre>{@code
+ * byte[] saved = RoutingSnapshot.encode(dht.snapshot().block());
+ * // on the next start (throws DecodeException for a damaged snapshot):
+ * DhtOptions options = DhtOptions.defaults().snapshot(RoutingSnapshot.decode(saved));
+ * }</pre>
  */
 public final class RoutingSnapshot {
 

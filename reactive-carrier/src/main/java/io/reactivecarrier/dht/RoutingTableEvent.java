@@ -5,6 +5,12 @@ package io.reactivecarrier.dht;
  *
  * @param type what happened
  * @param node the node it happened to
+ *
+ * <pre>{@code
+ * dht.events()
+ *         .filter(e -> e.type() == RoutingTableEvent.Type.VERIFIED)
+ *         .subscribe(e -> log.info("{} joined the routing table", e.node()));
+ * }</pre>
  */
 public record RoutingTableEvent(Type type, NodeInfo node) {
 

@@ -13,6 +13,11 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>The DHT runs its own soft timeout and retry per lookup step, so each call here is a single
  * attempt bounded by the DHT's hard RPC timeout.
+ *
+ * <pre>{@code
+ * RpcEndpoint rpc = RpcEndpoint.create(transport, router, nodeKey, RpcOptions.create());
+ * DhtNode dht = DhtNode.create(RpcDhtTransport.over(rpc, Duration.ofSeconds(2)), DhtOptions.defaults());
+ * }</pre>
  */
 public final class RpcDhtTransport implements DhtTransport {
 

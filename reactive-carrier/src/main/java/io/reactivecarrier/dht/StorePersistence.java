@@ -16,6 +16,12 @@ import reactor.core.publisher.Mono;
  * blocking disk I/O is allowed; never the event loop) and each is a durable commit; closing the
  * store runs after the writes queued before it, so none is dropped. What was saved is read once,
  * before the DHT starts.
+ *
+ * <pre>{@code
+ * NodeStore store = NodeStore.open(dataDir).block();
+ * StorePersistence persistence = StorePersistence.load(store).block();   // the values saved before
+ * DhtNode dht = DhtNode.create(dhtTransport, DhtOptions.defaults().persistence(persistence));
+ * }</pre>
  */
 public final class StorePersistence implements ValueStorePersistence {
 

@@ -9,6 +9,14 @@ package io.reactivecarrier.dht;
  * @param encoded the value (or peer record) in its wire encoding
  * @param expiresAt expiry, ms on the DHT clock
  * @param source who stored it (an IP address), for the per-source bound
+ *
+ * <pre>{@code
+ * ValueStorePersistence logging = new ValueStorePersistence() {
+ *     public void save(StoredEntry e) { log.debug("holding kind {} until {}", e.kind(), e.expiresAt()); }
+ *     public void remove(StoredEntry e) { log.debug("dropped an entry from {}", e.source()); }
+ *     public Iterable<StoredEntry> loadAll() { return List.of(); }
+ * };
+ * }</pre>
  */
 public record StoredEntry(byte[] key, byte[] entryId, int kind, byte[] encoded, long expiresAt, String source) {
 }

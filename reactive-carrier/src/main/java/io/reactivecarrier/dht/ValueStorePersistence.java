@@ -8,6 +8,11 @@ import java.util.Map;
 /**
  * Where the values a node agreed to hold survive a restart. Called on the node's scheduler:
  * an implementation must not block (queue the write to the store's own thread).
+ *
+ * <pre>{@code
+ * DhtOptions inTests = DhtOptions.defaults().persistence(ValueStorePersistence.inMemory());
+ * DhtOptions durable = DhtOptions.defaults().persistence(StorePersistence.load(store).block());
+ * }</pre>
  */
 public interface ValueStorePersistence {
 
