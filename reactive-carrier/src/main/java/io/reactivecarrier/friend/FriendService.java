@@ -57,6 +57,13 @@ import reactor.core.scheduler.Scheduler;
  * friends and for users this node sent a request to; a link that comes up from a user we asked
  * means the request was accepted. Presence follows the links: ONLINE when a link is up, OFFLINE
  * when it goes down; offline friends are redialled with exponential backoff.
+ *
+ * <pre>{@code
+ * FriendService friends = FriendService.create(store, links, dht, rpc, identity, nospam, FriendOptions.create());
+ * friends.start().block(Duration.ofSeconds(30));
+ * friends.requests().flatMap(r -> friends.accept(r.from())).subscribe();
+ * friends.mailbox().register(0x20, (sender, body) -> store.map("notes").put(sender.toBytes(), body));
+ * }</pre>
  */
 public final class FriendService implements Friends {
 

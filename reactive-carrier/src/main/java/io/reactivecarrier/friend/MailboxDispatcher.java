@@ -29,6 +29,14 @@ import reactor.core.scheduler.Scheduler;
  * <li>Items of a type nobody registered stay in the DHT until they expire (a later version, or
  * a layer registered later, may read them).</li>
  * </ul>
+ *
+ * <pre>{@code
+ * MailboxDispatcher mailbox = friendService.mailbox();
+ * mailbox.register(0x20, (sender, body) -> store.map("notes").put(sender.toBytes(), body));
+ * mailbox.poll().subscribe(n -> log.info("{} items handled", n));
+ * mailbox.deposit(friend, 0x20, "see you at 8".getBytes(StandardCharsets.UTF_8), Duration.ofDays(7))
+ *         .subscribe(nodes -> log.info("stored on {} DHT nodes", nodes));
+ * }</pre>
  */
 public final class MailboxDispatcher {
 

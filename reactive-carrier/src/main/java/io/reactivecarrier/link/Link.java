@@ -11,6 +11,14 @@ import java.net.InetSocketAddress;
  *
  * <p>Obtained from {@link LinkManager#connect} or {@link LinkManager#link}. A link object stays
  * valid across rekeys and address changes; it is DOWN while the friend is unreachable.
+ *
+ * <pre>{@code
+ * links.connect(friend).subscribe(link -> {
+ *     ByteBuf frame = transport.alloc().buffer().writeBytes("hello".getBytes(StandardCharsets.UTF_8));
+ *     boolean sent = link.send(0x60, frame);       // takes ownership of frame
+ *     log.info("{} over a {} path: {}", link.peer(), link.path(), sent);
+ * });
+ * }</pre>
  */
 public interface Link {
 

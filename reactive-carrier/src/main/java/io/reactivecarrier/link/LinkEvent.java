@@ -9,6 +9,12 @@ import java.net.InetSocketAddress;
  * @param type what happened
  * @param peer the friend
  * @param remoteAddress the friend's address after the change
+ *
+ * <pre>{@code
+ * links.events()
+ *         .filter(e -> e.type() == LinkEvent.Type.UP)
+ *         .subscribe(e -> log.info("{} is online at {}", e.peer(), e.remoteAddress()));
+ * }</pre>
  */
 public record LinkEvent(Type type, UserId peer, InetSocketAddress remoteAddress) {
 

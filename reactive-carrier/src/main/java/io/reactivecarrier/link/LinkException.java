@@ -6,6 +6,15 @@ import io.reactivecarrier.core.CarrierException;
  * A friend link could not be established or was closed: the friend was not found, its published
  * static key is not bound to its user id, it did not answer the handshake, or the link manager
  * is closed. The message says which, and what to do.
+ *
+ * <pre>{@code
+ * links.connect(friend)
+ *         .onErrorResume(LinkException.class, e -> {
+ *             log.info("{} not reachable ({}): {}", friend, e.reason(), e.getMessage());
+ *             return Mono.empty();
+ *         })
+ *         .subscribe(link -> link.send(0x60, payload));
+ * }</pre>
  */
 public final class LinkException extends CarrierException {
 

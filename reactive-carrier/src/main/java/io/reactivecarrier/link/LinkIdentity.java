@@ -12,6 +12,13 @@ import java.util.Objects;
  *
  * @param identity the long-term identity key pair
  * @param staticKey the static X25519 key pair of the Noise handshake
+ *
+ * <pre>{@code
+ * LinkIdentity me = new LinkIdentity(Ed25519KeyPair.generate(), X25519KeyPair.generate());
+ * byte[] binding = me.binding();   // published with the static key, e.g. in a peer record
+ * boolean ok = LinkIdentity.verifyBinding(me.userId(), me.staticKey().publicKey(), binding);
+ * LinkManager links = LinkManager.create(transport, router, me, resolver, LinkOptions.create());
+ * }</pre>
  */
 public record LinkIdentity(Ed25519KeyPair identity, X25519KeyPair staticKey) {
 

@@ -1,6 +1,14 @@
 package io.reactivecarrier.link;
 
-/** How a link's packets travel. */
+/**
+ * How a link's packets travel.
+ *
+ * <pre>{@code
+ * links.connect(friend)
+ *         .filter(link -> link.path() == PathType.RELAYED)
+ *         .subscribe(link -> log.info("{} only through a relay", link.peer()));
+ * }</pre>
+ */
 public enum PathType {
     /** Straight to the friend's address (public, LAN, or a NAT mapping it already had). */
     DIRECT,

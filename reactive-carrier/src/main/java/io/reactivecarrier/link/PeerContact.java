@@ -14,6 +14,12 @@ import java.util.Objects;
  *        ({@link LinkIdentity#binding()}), or null when the source already authenticated the key;
  *        when present it is verified before any handshake
  * @param endpoints where the friend may be reached, best first (not empty)
+ *
+ * <pre>{@code
+ * PeerContact bob = new PeerContact(bobIdentity.userId(), bobIdentity.staticKey().publicKey(),
+ *         bobIdentity.binding(), List.of(new InetSocketAddress("192.0.2.10", 33445)));
+ * PeerResolver fixed = friend -> friend.equals(bob.user()) ? Mono.just(bob) : Mono.empty();
+ * }</pre>
  */
 public record PeerContact(UserId user, byte[] staticKey, byte[] binding, List<InetSocketAddress> endpoints) {
 

@@ -2,7 +2,18 @@ package io.reactivecarrier.session;
 
 import io.reactivecarrier.core.CarrierException;
 
-/** A file transfer failed; {@link #reason()} says why. */
+/**
+ * A file transfer failed; {@link #reason()} says why.
+ *
+ * <pre>{@code
+ * node.files().send(friend, Path.of("video.mkv"))
+ *         .onErrorResume(FileTransferException.class, e -> {
+ *             log.warn("failed ({}): {}", e.reason(), e.getMessage());   // INTERRUPTED: send again to resume
+ *             return Flux.empty();
+ *         })
+ *         .subscribe();
+ * }</pre>
+ */
 public final class FileTransferException extends CarrierException {
 
     private static final long serialVersionUID = 1L;

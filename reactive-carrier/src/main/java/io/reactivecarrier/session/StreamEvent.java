@@ -9,6 +9,15 @@ package io.reactivecarrier.session;
  *        {@link StreamException.Reason#CLOSED} when this side closed it
  * @param message the close reason's text (the peer's own words for {@code CLOSED_BY_PEER}), or a
  *        description of the change; never {@code null}
+ *
+ * <pre>{@code
+ * stream.events().subscribe(e -> {
+ *     switch (e.type()) {
+ *         case OPENED, PATH_CHANGED -> log.info("now over a {} path", e.transportInfo().path());
+ *         case CLOSED -> log.info("closed ({}): {}", e.reason(), e.message());
+ *     }
+ * });
+ * }</pre>
  */
 public record StreamEvent(Type type, TransportInfo transportInfo, StreamException.Reason reason, String message) {
 
