@@ -29,6 +29,15 @@ import org.springframework.context.annotation.Bean;
  * </ul>
  *
  * <p>{@code carrier.enabled=false} turns all of it off.
+ *
+ * <pre>{@code
+ * // application.properties: carrier.data-dir=/var/lib/carrier and carrier.port=33445 are enough;
+ * // or define your own node, and the auto-configured one backs off:
+ * @Bean
+ * CarrierNode carrierNode() {
+ *     return Carrier.builder().dataDir(Path.of("/var/lib/carrier")).bindPort(33445).build();
+ * }
+ * }</pre>
  */
 @AutoConfiguration
 @ConditionalOnClass(CarrierNode.class)

@@ -13,6 +13,13 @@ import org.springframework.context.annotation.Bean;
  * The {@code carrier} health indicator, when Spring Boot's health support
  * ({@code spring-boot-health}, brought by the Actuator) is on the class path. Turn it off with
  * {@code management.health.carrier.enabled=false}.
+ *
+ * <pre>{@code
+ * # application.properties
+ * management.endpoint.health.show-details=always
+ * # GET /actuator/health/carrier: {"status":"UP","details":{"dhtConnected":true,"friendsOnline":2,...}}
+ * # and to turn it off: management.health.carrier.enabled=false
+ * }</pre>
  */
 @AutoConfiguration(after = CarrierAutoConfiguration.class)
 @ConditionalOnClass({ReactiveHealthIndicator.class, CarrierNode.class})

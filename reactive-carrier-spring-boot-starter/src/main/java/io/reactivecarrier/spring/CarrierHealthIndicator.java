@@ -19,6 +19,11 @@ import reactor.core.publisher.Mono;
  * <p>A node that runs alone (no other node in its routing table) is still {@code UP}: it may be the
  * first node of a network. Watch {@code dhtConnected} or the gauge {@code carrier.dht.routing.size}
  * to alert on an isolated node.
+ *
+ * <pre>{@code
+ * new CarrierHealthIndicator(node).health()
+ *         .subscribe(h -> log.info("carrier {} (DHT connected: {})", h.getStatus(), h.getDetails().get("dhtConnected")));
+ * }</pre>
  */
 public final class CarrierHealthIndicator implements ReactiveHealthIndicator {
 

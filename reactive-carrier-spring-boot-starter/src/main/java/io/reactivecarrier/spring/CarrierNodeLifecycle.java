@@ -19,6 +19,13 @@ import reactor.core.publisher.Mono;
  * running node, and it stops after the web server stopped taking requests. Startup waits at most
  * {@code carrier.start-timeout} and fails the application with a message saying what to check.
  * A stopped node cannot be started again (build a new one): this lifecycle runs once.
+ *
+ * <pre>{@code
+ * @Bean   // replaces the auto-configured lifecycle: a longer start timeout, manual start
+ * CarrierNodeLifecycle carrierNodeLifecycle(CarrierNode node) {
+ *     return new CarrierNodeLifecycle(node, Duration.ofMinutes(2), Duration.ofSeconds(10), false);
+ * }
+ * }</pre>
  */
 public final class CarrierNodeLifecycle implements SmartLifecycle {
 

@@ -4,6 +4,11 @@ import java.util.Arrays;
 
 /**
  * Base58 with the Bitcoin alphabet (no 0, O, I or l), the text form of user ids and addresses.
+ *
+ * <pre>{@code
+ * String text = Base58.encode(userId.toBytes());
+ * byte[] bytes = Base58.decode(text);   // IllegalArgumentException names a character outside the alphabet
+ * }</pre>
  */
 public final class Base58 {
 

@@ -8,6 +8,13 @@ import java.util.Arrays;
 /**
  * An Ed25519 signing key pair (RFC 8032): a node's long-term identity. The public key is the
  * user id. The private seed never appears in {@link #toString()}, logs or exceptions.
+ *
+ * <pre>{@code
+ * Ed25519KeyPair identity = Ed25519KeyPair.generate();
+ * byte[] signature = identity.sign(message);
+ * boolean valid = Ed25519KeyPair.verify(identity.publicKey(), message, signature);
+ * Ed25519KeyPair same = Ed25519KeyPair.fromSeed(identity.seed());   // restore from the stored seed
+ * }</pre>
  */
 public final class Ed25519KeyPair {
 

@@ -2,7 +2,14 @@ package io.reactivecarrier.crypto;
 
 import java.util.HexFormat;
 
-/** Lower-case hexadecimal, for logs of public values and for test vectors. */
+/**
+ * Lower-case hexadecimal, for logs of public values and for test vectors.
+ *
+ * <pre>{@code
+ * String hex = Hex.encode(nodeKey.publicKey());   // "9f86d0..."
+ * byte[] key = Hex.decode(hex);
+ * }</pre>
+ */
 public final class Hex {
 
     private static final HexFormat HEX = HexFormat.of();

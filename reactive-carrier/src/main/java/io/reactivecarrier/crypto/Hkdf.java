@@ -8,6 +8,11 @@ import javax.crypto.spec.SecretKeySpec;
  * HKDF with HMAC-SHA256 (RFC 5869): derives keys from a shared secret. Used for session and
  * storage keys; the Noise handshake has its own HKDF variant in the link layer, as its spec
  * requires. Every method is static and thread-safe (a new {@link Mac} per call).
+ *
+ * <pre>{@code
+ * byte[] shared = myKey.agree(peerPublicKey);
+ * byte[] sessionKey = Hkdf.derive(shared, salt, "carrier session v1".getBytes(StandardCharsets.US_ASCII), 32);
+ * }</pre>
  */
 public final class Hkdf {
 

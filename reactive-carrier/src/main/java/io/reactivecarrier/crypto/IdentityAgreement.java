@@ -12,6 +12,13 @@ import java.util.Arrays;
  *
  * <p>This lets anyone seal data to a user knowing only the user id (the Ed25519 public key),
  * while the user is offline: friend requests and messages stored in the DHT.
+ *
+ * <pre>{@code
+ * // anyone seals to a user knowing only its user id (Ed25519 public key):
+ * byte[] box = SealedBox.seal(IdentityAgreement.publicKey(userId.toBytes()), plaintext, info);
+ * // the user opens it with the X25519 key pair of its identity:
+ * byte[] plain = SealedBox.open(IdentityAgreement.keyPair(identity), box, info);
+ * }</pre>
  */
 public final class IdentityAgreement {
 

@@ -27,6 +27,12 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p><b>Not thread-safe.</b> Each instance owns its {@link Cipher} objects; use one instance
  * per thread (in practice: per link, confined to its event loop).
+ *
+ * <pre>{@code
+ * PacketAead aead = PacketAead.create(PacketAead.Algorithm.CHACHA20_POLY1305, key32);
+ * byte[] packet = aead.seal(counter, header, payload);   // payload.length + TAG_LENGTH bytes
+ * byte[] payloadAgain = aead.open(counter, header, packet);   // CryptoException if it was changed
+ * }</pre>
  */
 public final class PacketAead {
 

@@ -27,6 +27,12 @@ import java.util.Arrays;
  * byte: a different suite would be a different {@code info} label.
  *
  * <p>Thread-safe: every call builds its own HPKE context.
+ *
+ * <pre>{@code
+ * byte[] info = "mailbox v1".getBytes(StandardCharsets.US_ASCII);
+ * byte[] box = SealedBox.seal(recipient.publicKey(), "hello".getBytes(StandardCharsets.UTF_8), info);
+ * byte[] plain = SealedBox.open(recipient, box, info);   // recipient: an X25519KeyPair
+ * }</pre>
  */
 public final class SealedBox {
 

@@ -7,6 +7,12 @@ import java.util.Arrays;
 /**
  * An X25519 key pair (RFC 7748) for Diffie-Hellman key agreement. The private key never appears
  * in {@link #toString()}, logs or exceptions.
+ *
+ * <pre>{@code
+ * X25519KeyPair mine = X25519KeyPair.generate();
+ * byte[] shared = mine.agree(peerPublicKey);   // 32 bytes, the same on both sides
+ * X25519KeyPair restored = X25519KeyPair.fromPrivateKey(mine.privateKey());
+ * }</pre>
  */
 public final class X25519KeyPair {
 
