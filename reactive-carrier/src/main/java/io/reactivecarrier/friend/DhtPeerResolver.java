@@ -10,6 +10,12 @@ import java.util.Objects;
  * A {@link PeerResolver} over the DHT: a friend's contact is its signed peer record. The record
  * is signed by the friend's identity and names its node id, which is its static link key, so
  * the key needs no separate binding.
+ *
+ * <pre>{@code
+ * PeerResolver resolver = DhtPeerResolver.over(dht);
+ * resolver.resolve(friend).subscribe(contact -> log.info("{} at {}", friend, contact.endpoints()));
+ * LinkManager links = LinkManager.create(transport, router, identity, resolver, LinkOptions.create());
+ * }</pre>
  */
 public final class DhtPeerResolver {
 
