@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reactivecarrier.friend.FriendOptions;
 import io.reactivecarrier.message.MessageOptions;
+import io.reactivecarrier.session.PortForwarding;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ public final class CarrierBuilder {
     MessageOptions messageOptions = MessageOptions.create();
     boolean relay;
     boolean lanDiscovery;
+    Duration forwardingIdleTimeout = PortForwarding.DEFAULT_IDLE_TIMEOUT;
 
     private CarrierBuilder() {
     }
@@ -52,6 +54,7 @@ public final class CarrierBuilder {
         b.relay = relay;
         b.messageOptions = messageOptions;
         b.lanDiscovery = lanDiscovery;
+        b.forwardingIdleTimeout = forwardingIdleTimeout;
         return b;
     }
 
@@ -147,6 +150,25 @@ public final class CarrierBuilder {
         return b;
     }
 
+    /**
+     * How long a connection forwarded through {@link CarrierNode#forwarding()} may stay silent
+     * (no byte either way) before it is closed, on both the forwarding and the serving side
+     * ({@link PortForwarding#DEFAULT_IDLE_TIMEOUT}, 5 minutes, by default). Raise it for long-lived
+     * quiet connections such as SSH sessions without keepalives.
+     *
+     * @throws IllegalArgumentException when {@code timeout} is zero or negative
+     */
+    public CarrierBuilder forwardingIdleTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "forwardingIdleTimeout");
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw new IllegalArgumentException("forwardingIdleTimeout must be positive, got " + timeout
+                    + " (use a long duration such as Duration.ofDays(1) for connections that should hardly ever time out)");
+        }
+        CarrierBuilder b = copy();
+        b.forwardingIdleTimeout = timeout;
+        return b;
+    }
+
     /** The node with this configuration, not started yet. */
     public CarrierNode build() {
         CarrierBuilder b = copy();
@@ -159,6 +181,7 @@ public final class CarrierBuilder {
     @Override
     public String toString() {
         return "CarrierBuilder[dataDir=" + dataDir + ", bind=" + bindHost + ":" + bindPort + ", bootstrap="
-                + bootstrap + ", relay=" + relay + ", lanDiscovery=" + lanDiscovery + ", " + friendOptions + "]";
+                + bootstrap + ", relay=" + relay + ", lanDiscovery=" + lanDiscovery + ", " + friendOptions
+                + ", forwardingIdleTimeout=" + forwardingIdleTimeout + "]";
     }
 }

@@ -47,6 +47,7 @@ public class CarrierAutoConfiguration {
                 .startTimeout(properties.startTimeout())
                 .relay(properties.relay())
                 .lanDiscovery(properties.lanDiscovery())
+                .forwardingIdleTimeout(properties.forwardingIdleTimeout())
                 .friendOptions(properties.friends().applyTo(FriendOptions.create()))
                 .messageOptions(properties.messages().applyTo(MessageOptions.create()));
         for (var node : properties.bootstrapNodes()) {
