@@ -1,5 +1,6 @@
 package io.reactivecarrier;
 
+import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.friend.FriendOptions;
 import io.reactivecarrier.session.TransferProgress;
 import java.io.PrintStream;
@@ -11,11 +12,12 @@ import reactor.core.publisher.Mono;
 
 /**
  * A whole node in its own JVM that receives files, for {@link FileTransferKillTest}. Arguments:
- * {@code DATA_DIR BOOTSTRAP TARGET}. It starts on {@code DATA_DIR} (bootstrapping from
- * {@code host:port/nodeIdHex}), prints {@code READY <address>}, accepts every friend request, and
- * accepts every offered file into {@code TARGET}, printing {@code STARTED <resumedFrom>} at its
- * first progress, then {@code DONE <resumedFrom> <bytes>} or {@code FAILED <message>}. It runs until
- * it is killed.
+ * {@code DATA_DIR BOOTSTRAP TARGET SENDER_USER_ID}. It starts on {@code DATA_DIR} (bootstrapping from
+ * {@code host:port/nodeIdHex}), prints {@code READY <address>}, accepts every friend request, prints
+ * {@code ONLINE} each time the sender becomes an online friend (its presence is polled), and accepts
+ * every offered file into {@code TARGET}, printing {@code STARTED <resumedFrom>} at its first
+ * progress, then {@code DONE <resumedFrom> <bytes>} or {@code FAILED <message>}. It runs until it is
+ * killed.
  */
 public final class FileReceiverChild {
 
@@ -55,6 +57,15 @@ public final class FileReceiverChild {
                 })
                 .subscribe();
         out.println("READY " + node.address());
-        Thread.sleep(Long.MAX_VALUE);
+        UserId sender = UserId.parse(args[3]);
+        boolean online = false;
+        while (true) { // the test waits for the line, not for time
+            boolean now = node.friends().presence(sender).isOnline();
+            if (now && !online) {
+                out.println("ONLINE");
+            }
+            online = now;
+            Thread.sleep(20);
+        }
     }
 }
