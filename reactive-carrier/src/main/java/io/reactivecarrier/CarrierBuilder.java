@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reactivecarrier.friend.FriendOptions;
 import io.reactivecarrier.link.RelayServer;
 import io.reactivecarrier.message.MessageOptions;
+import io.reactivecarrier.session.PortForwarding;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +38,7 @@ public final class CarrierBuilder {
     boolean relay;
     RelayServer.Limits relayLimits = RelayServer.Limits.defaults();
     boolean lanDiscovery;
+    Duration forwardingIdleTimeout = PortForwarding.DEFAULT_IDLE_TIMEOUT;
 
     private CarrierBuilder() {
     }
@@ -55,6 +57,7 @@ public final class CarrierBuilder {
         b.relayLimits = relayLimits;
         b.messageOptions = messageOptions;
         b.lanDiscovery = lanDiscovery;
+        b.forwardingIdleTimeout = forwardingIdleTimeout;
         return b;
     }
 
@@ -166,6 +169,25 @@ public final class CarrierBuilder {
         return b;
     }
 
+    /**
+     * How long a connection forwarded through {@link CarrierNode#forwarding()} may stay silent
+     * (no byte either way) before it is closed, on both the forwarding and the serving side
+     * ({@link PortForwarding#DEFAULT_IDLE_TIMEOUT}, 5 minutes, by default). Raise it for long-lived
+     * quiet connections such as SSH sessions without keepalives.
+     *
+     * @throws IllegalArgumentException when {@code timeout} is zero or negative
+     */
+    public CarrierBuilder forwardingIdleTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "forwardingIdleTimeout");
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw new IllegalArgumentException("forwardingIdleTimeout must be positive, got " + timeout
+                    + " (use a long duration such as Duration.ofDays(1) for connections that should hardly ever time out)");
+        }
+        CarrierBuilder b = copy();
+        b.forwardingIdleTimeout = timeout;
+        return b;
+    }
+
     /** The node with this configuration, not started yet. */
     public CarrierNode build() {
         CarrierBuilder b = copy();
@@ -179,6 +201,6 @@ public final class CarrierBuilder {
     public String toString() {
         return "CarrierBuilder[dataDir=" + dataDir + ", bind=" + bindHost + ":" + bindPort + ", bootstrap="
                 + bootstrap + ", relay=" + relay + (relay ? ", " + relayLimits : "") + ", lanDiscovery=" + lanDiscovery
-                + ", " + friendOptions + "]";
+                + ", " + friendOptions + ", forwardingIdleTimeout=" + forwardingIdleTimeout + "]";
     }
 }

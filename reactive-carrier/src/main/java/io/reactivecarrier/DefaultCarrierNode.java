@@ -158,7 +158,7 @@ final class DefaultCarrierNode implements CarrierNode {
                                                 .meterRegistry(config.meterRegistry));
                                 Sessions sessions = Sessions.create(links, nat.linkTransport(), nat.linkRouter(),
                                         config.meterRegistry);
-                                PortForwarding forwarding = PortForwarding.create(sessions);
+                                PortForwarding forwarding = PortForwarding.create(sessions, config.forwardingIdleTimeout);
                                 FileTransfers files = FileTransfers.create(sessions);
                                 for (int type = MESSAGE_ITEMS_FROM; type <= MESSAGE_ITEMS_TO; type++) {
                                     friends.mailbox().register(type, messages::onMailboxItem);

@@ -58,6 +58,7 @@ public class CarrierAutoConfiguration {
                 .relay(properties.relay().enabled())
                 .relayLimits(properties.relay().applyTo(RelayServer.Limits.defaults()))
                 .lanDiscovery(properties.lanDiscovery())
+                .forwardingIdleTimeout(properties.forwardingIdleTimeout())
                 .friendOptions(properties.friends().applyTo(FriendOptions.create()))
                 .messageOptions(properties.messages().applyTo(MessageOptions.create()));
         for (var node : properties.bootstrapNodes()) {

@@ -39,6 +39,8 @@ import org.springframework.util.unit.DataSize;
  * @param lanDiscovery Whether the node finds other nodes on the same LAN by multicast, without a bootstrap node.
  * @param friends Friend requests, mailbox polling and reconnects to offline friends.
  * @param messages Size limits and the offline path (the friend's DHT mailbox) of messages.
+ * @param forwardingIdleTimeout How long a port-forwarded TCP connection may stay silent (no byte either way) before
+ *        it is closed, on both the forwarding and the serving node.
  */
 @ConfigurationProperties("carrier")
 public record CarrierProperties(
@@ -53,7 +55,8 @@ public record CarrierProperties(
         @DefaultValue Relay relay,
         @DefaultValue("false") boolean lanDiscovery,
         @DefaultValue Friends friends,
-        @DefaultValue Messages messages) {
+        @DefaultValue Messages messages,
+        @DefaultValue("5m") Duration forwardingIdleTimeout) {
 
     /** Checks every value, so that a bad one fails the binding with the property's name. */
     public CarrierProperties {
@@ -65,6 +68,9 @@ public record CarrierProperties(
         }
         if (stopTimeout == null || stopTimeout.isNegative() || stopTimeout.isZero()) {
             throw new IllegalArgumentException("carrier.stop-timeout must be positive, e.g. 10s");
+        }
+        if (forwardingIdleTimeout == null || forwardingIdleTimeout.isNegative() || forwardingIdleTimeout.isZero()) {
+            throw new IllegalArgumentException("carrier.forwarding-idle-timeout must be positive, e.g. 5m");
         }
         bootstrap = bootstrap == null ? List.of() : List.copyOf(bootstrap);
         bootstrapNodes(bootstrap);

@@ -145,6 +145,20 @@ class CarrierAutoConfigurationTest {
     }
 
     @Test
+    void forwardingIdleTimeoutBindsToTheBuilder() {
+        idle().run(ctx -> {
+            assertThat(ctx.getBean(CarrierProperties.class).forwardingIdleTimeout()).isEqualTo(Duration.ofMinutes(5));
+            assertThat(ctx.getBean(CarrierBuilder.class).toString()).contains("forwardingIdleTimeout=PT5M");
+        });
+        idle().withPropertyValues("carrier.forwarding-idle-timeout=2h")
+                .run(ctx -> assertThat(ctx.getBean(CarrierBuilder.class).toString())
+                        .contains("forwardingIdleTimeout=PT2H"));
+        runner.withPropertyValues("carrier.forwarding-idle-timeout=0s")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("carrier.forwarding-idle-timeout must be positive"));
+    }
+
+    @Test
     void healthCountsFriendsAndThoseOnline() {
         // both announce their peer records to a bootstrap node, where the other one looks them up
         CarrierNode boot = Carrier.builder().bindHost("127.0.0.1").dataDir(dir.resolve("boot")).build();

@@ -29,7 +29,8 @@ class ConfigurationMetadataTest {
                 "carrier.lan-discovery", "carrier.friends.mailbox-poll-interval", "carrier.friends.request-ttl",
                 "carrier.friends.max-pending-requests", "carrier.friends.reconnect-min", "carrier.friends.reconnect-max",
                 "carrier.messages.max-message-size", "carrier.messages.max-offline-message-size",
-                "carrier.messages.offline-after", "carrier.messages.offline-ttl", "carrier.messages.offline-replicas");
+                "carrier.messages.offline-after", "carrier.messages.offline-ttl", "carrier.messages.offline-replicas",
+                "carrier.forwarding-idle-timeout");
         for (Map<String, Object> p : properties) {
             String description = (String) p.get("description");
             assertThat(description).as("description of %s", p.get("name"))

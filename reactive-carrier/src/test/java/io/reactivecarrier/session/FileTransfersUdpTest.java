@@ -75,7 +75,7 @@ class FileTransfersUdpTest {
 
     @Test
     void aLargeFileArrivesByteExact() throws Exception {
-        long size = Long.getLong("files.bytes", 256L << 20);
+        long size = Long.getLong("files.bytes", 1L << 30); // the issue asks for 1 GiB; -Dfiles.bytes=268435456 for a quicker run
         Friends.Node[] n = friends.pair();
         FileTransfers sender = FileTransfers.create(n[0].sessions);
         FileTransfers receiver = FileTransfers.create(n[1].sessions);

@@ -1,0 +1,224 @@
+package io.reactivecarrier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reactivecarrier.core.Address;
+import io.reactivecarrier.core.UserId;
+import io.reactivecarrier.friend.FriendOptions;
+import io.reactivecarrier.session.FileTransferException;
+import io.reactivecarrier.session.TransferProgress;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
+
+/**
+ * A file transfer to a node in another JVM that is killed (SIGKILL) mid-way: a new process on the
+ * same data directory accepts the file again, the transfer resumes from the length of the partial
+ * file, and the result is byte-exact, with nothing ever under the final name before it is verified.
+ */
+class FileTransferKillTest {
+
+    private static final Duration T = Duration.ofSeconds(120);
+
+    @RegisterExtension
+    final TestNodes nodes = new TestNodes(T, b -> b
+            .friendOptions(FriendOptions.create().reconnectBackoff(Duration.ofMillis(500), Duration.ofSeconds(4))));
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void killDashNineOfTheReceiverThenAResumeFromThePartialFile() throws Exception {
+        long size = Long.getLong("files.kill.bytes", 128L << 20);
+        long killAt = Math.min(16L << 20, size / 4);
+        // a bootstrap node holds the peer records, as in any network of more than two
+        CarrierNode bootNode = nodes.start("boot");
+        CarrierNode alice = nodes.start("alice", bootNode);
+        Path src = randomFile(dir.resolve("movie.bin"), size, 42);
+        Path data = dir.resolve("bob");
+        Path target = dir.resolve("downloads").resolve("movie.bin");
+        Path part = target.resolveSibling("movie.bin.part");
+        Path meta = target.resolveSibling("movie.bin.part.meta");
+        String boot = bootNode.bootstrapInfo().toString();
+
+        long had;
+        AtomicReference<Throwable> firstError = new AtomicReference<>();
+        UserId bob;
+        try (Child child = new Child(errFile(1), data.toString(), boot, target.toString(), alice.userId().toString())) {
+            Address address = Address.parse(child.await("READY ", 120).substring("READY ".length()));
+            bob = address.userId();
+            alice.friends().request(address, "files for you").block(T);
+            child.await("ONLINE", 120);
+            awaitOnline(alice, bob);
+            Mono<TransferProgress> first = alice.files().send(bob, src).last()
+                    .doOnError(firstError::set).cache();
+            first.subscribe(null, e -> { });
+            // watched every millisecond: SIGKILL once the receiver's partial file holds killAt bytes
+            Awaitility.await().atMost(T).pollInterval(Duration.ofMillis(1))
+                    .until(() -> Files.exists(part) && Files.size(part) >= killAt);
+            List<String> rest = child.kill();
+            assertThat(rest).as("the receiver was killed before it finished").noneMatch(l -> l.startsWith("DONE "));
+        }
+        had = Files.size(part); // the process is gone: nothing writes to it any more
+        assertThat(had).isGreaterThanOrEqualTo(killAt).isLessThan(size);
+        assertThat(meta).exists();
+        assertThat(target).as("nothing under the final name before verification").doesNotExist();
+
+        // the receiver's process restarts at once, as a supervisor would restart it
+        try (Child child = new Child(errFile(2), data.toString(), boot, target.toString(), alice.userId().toString())) {
+            Address again = Address.parse(child.await("READY ", 120).substring("READY ".length()));
+            assertThat(again.userId()).as("the same identity from the same data directory").isEqualTo(bob);
+            // the sender's attempt fails as interrupted (once its link to the killed process died or was replaced)
+            Awaitility.await().atMost(T).until(() -> firstError.get() != null);
+            assertThat(firstError.get()).isInstanceOf(FileTransferException.class)
+                    .matches(e -> ((FileTransferException) e).reason() == FileTransferException.Reason.INTERRUPTED,
+                            "INTERRUPTED");
+            child.await("ONLINE", 120); // the friendship came from its store; the link is up again
+            awaitOnline(alice, bob);
+            // the application sends again; the receiver accepts to the same path and answers with what it has
+            TransferProgress last = alice.files().send(bob, src).blockLast(T.multipliedBy(3));
+            assertThat(last.done()).isTrue();
+            assertThat(last.bytes()).isEqualTo(size);
+            assertThat(last.resumedFrom()).as("resumed from the partial file, not from 0")
+                    .isPositive().isEqualTo(had);
+            String started = child.await("STARTED ", 120);
+            assertThat(started).isEqualTo("STARTED " + had);
+            assertThat(child.await("DONE ", 120)).isEqualTo("DONE " + had + " " + size);
+        }
+        assertThat(Files.size(target)).isEqualTo(size);
+        assertThat(sha(target)).isEqualTo(sha(src));
+        assertThat(part).doesNotExist();
+        assertThat(meta).doesNotExist();
+    }
+
+    /** The child's stderr, kept under target/ for a failed run. */
+    private static Path errFile(int run) throws IOException {
+        return Files.createDirectories(Path.of("target", "file-kill-child")).resolve("child-" + run + ".err");
+    }
+
+    private static void awaitOnline(CarrierNode node, UserId friend) {
+        Awaitility.await().atMost(T).until(() -> node.friends().isFriend(friend)
+                && node.friends().presence(friend).isOnline());
+    }
+
+    static Path randomFile(Path file, long size, int seed) throws IOException {
+        Random r = new Random(seed);
+        byte[] chunk = new byte[1 << 20];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (long left = size; left > 0; ) {
+                r.nextBytes(chunk);
+                int n = (int) Math.min(chunk.length, left);
+                out.write(chunk, 0, n);
+                left -= n;
+            }
+        }
+        return file;
+    }
+
+    static byte[] sha(Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(file)) {
+            byte[] b = new byte[1 << 20];
+            int n;
+            while ((n = in.read(b)) > 0) {
+                md.update(b, 0, n);
+            }
+        }
+        return md.digest();
+    }
+
+    /** A {@link FileReceiverChild} in another JVM, with its stdout lines in a queue. */
+    static final class Child implements AutoCloseable {
+
+        final Process process;
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        private final Thread reader;
+        private final Path stderr;
+
+        Child(Path stderr, String... args) {
+            this.stderr = stderr;
+            List<String> cmd = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-XX:+UseSerialGC", "-Xmx256m",
+                    "-cp", System.getProperty("java.class.path"), FileReceiverChild.class.getName()));
+            cmd.addAll(List.of(args));
+            try {
+                process = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Path stdout = stderr.resolveSibling(stderr.getFileName().toString().replace(".err", ".out"));
+            reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                        var copy = Files.newBufferedWriter(stdout, StandardCharsets.UTF_8)) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        lines.add(line);
+                        copy.write(line);
+                        copy.newLine();
+                        copy.flush();
+                    }
+                } catch (IOException e) {
+                    // killed
+                }
+                lines.add("EOF");
+            }, "file-child-stdout");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        /** The next line starting with {@code prefix} (log lines share stdout and are skipped), failing after {@code seconds}. */
+        String await(String prefix, int seconds) throws InterruptedException {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (true) {
+                String line = lines.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (line == null || line.equals("EOF")) {
+                    throw new AssertionError("the child printed no '" + prefix + "' within " + seconds + " s ("
+                            + line + "); see " + stderr + " and its .out");
+                }
+                if (line.startsWith("FAILED ") || line.startsWith("ACCEPT-FAILED ")) {
+                    throw new AssertionError("the child: " + line);
+                }
+                if (line.startsWith(prefix)) {
+                    return line;
+                }
+            }
+        }
+
+        /** SIGKILL; returns every line printed after the ones already taken. */
+        List<String> kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+            reader.join(30_000);
+            List<String> rest = new ArrayList<>();
+            lines.drainTo(rest);
+            return rest;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            if (process.isAlive()) {
+                kill();
+            }
+        }
+    }
+}
