@@ -111,6 +111,7 @@ class DhtAdversityTest {
         SimCluster.Stats s = c.lookups(300, c.allIndices(), c.allIndices());
         log.info("sybil: seed {}, {} honest + {} sybils on 3 /24s, max sybils in an honest table {}: {}", seed, honest,
                 sybilCount, maxSybilsInATable, s);
-        assertThat(s.successRate()).isGreaterThanOrEqualTo(0.97);
+        // the goal; seeds 1..8 and 11 gave 0.9967..1.0 (at most one failed lookup of 300)
+        assertThat(s.successRate()).isGreaterThanOrEqualTo(0.99);
     }
 }
