@@ -35,6 +35,8 @@ public final class CarrierBuilder {
     MessageOptions messageOptions = MessageOptions.create();
     boolean relay;
     boolean lanDiscovery;
+    /** How often a running node saves its routing-table snapshot when it changed (package-private: tests shorten it). */
+    Duration routingSnapshotPeriod = Duration.ofMinutes(2);
 
     private CarrierBuilder() {
     }
@@ -52,6 +54,7 @@ public final class CarrierBuilder {
         b.relay = relay;
         b.messageOptions = messageOptions;
         b.lanDiscovery = lanDiscovery;
+        b.routingSnapshotPeriod = routingSnapshotPeriod;
         return b;
     }
 
@@ -102,6 +105,13 @@ public final class CarrierBuilder {
     public CarrierBuilder meterRegistry(MeterRegistry registry) {
         CarrierBuilder b = copy();
         b.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+        return b;
+    }
+
+    /** How often the running node saves its routing-table snapshot (when it changed); tests only. */
+    CarrierBuilder routingSnapshotPeriod(Duration period) {
+        CarrierBuilder b = copy();
+        b.routingSnapshotPeriod = Objects.requireNonNull(period, "routingSnapshotPeriod");
         return b;
     }
 
