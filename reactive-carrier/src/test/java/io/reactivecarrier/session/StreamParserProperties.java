@@ -123,6 +123,10 @@ class StreamParserProperties {
                     in.release();
                 }
                 onLoop(() -> checkBounds(c));
+                if (pn == 1 && payload.length > 0) {
+                    // header and CRC are valid: a packet with frames reaches the frame parser (an empty one is refused)
+                    onLoop(() -> assertThat(c.stats.packetsReceived).as("packets parsed").isEqualTo(1));
+                }
             }
         } finally {
             c.close().block(TIMEOUT);
