@@ -39,6 +39,8 @@ public final class CarrierBuilder {
     RelayServer.Limits relayLimits = RelayServer.Limits.defaults();
     boolean lanDiscovery;
     Duration forwardingIdleTimeout = PortForwarding.DEFAULT_IDLE_TIMEOUT;
+    /** How often a running node saves its routing-table snapshot when it changed (package-private: tests shorten it). */
+    Duration routingSnapshotPeriod = Duration.ofMinutes(2);
 
     private CarrierBuilder() {
     }
@@ -58,6 +60,7 @@ public final class CarrierBuilder {
         b.messageOptions = messageOptions;
         b.lanDiscovery = lanDiscovery;
         b.forwardingIdleTimeout = forwardingIdleTimeout;
+        b.routingSnapshotPeriod = routingSnapshotPeriod;
         return b;
     }
 
@@ -108,6 +111,13 @@ public final class CarrierBuilder {
     public CarrierBuilder meterRegistry(MeterRegistry registry) {
         CarrierBuilder b = copy();
         b.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+        return b;
+    }
+
+    /** How often the running node saves its routing-table snapshot (when it changed); tests only. */
+    CarrierBuilder routingSnapshotPeriod(Duration period) {
+        CarrierBuilder b = copy();
+        b.routingSnapshotPeriod = Objects.requireNonNull(period, "routingSnapshotPeriod");
         return b;
     }
 

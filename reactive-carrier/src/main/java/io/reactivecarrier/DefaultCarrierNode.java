@@ -77,6 +77,8 @@ final class DefaultCarrierNode implements CarrierNode {
 
     private volatile Running running;
     private volatile boolean stopped;
+    /** Saves the routing-table snapshot periodically while the node runs (not only on stop). */
+    private volatile RoutingSnapshotSaver snapshotSaver;
     /** The opt-in NAT roles (relay, LAN discovery) of the running node; see startNatRoles. */
     private volatile List<AutoCloseable> natRoles = List.of();
 
@@ -116,6 +118,8 @@ final class DefaultCarrierNode implements CarrierNode {
     private Mono<Void> startWith(NodeStore store, java.util.concurrent.atomic.AtomicReference<String> step) {
         KeyValueMap nodeMap = store.map("node");
         step.set("reading the identity and the routing table snapshot");
+        java.util.concurrent.atomic.AtomicReference<List<NodeInfo>> loadedSnapshot =
+                new java.util.concurrent.atomic.AtomicReference<>(List.of());
         return store.identityOrCreate(DefaultCarrierNode::newIdentity)
                 .zipWith(nodeMap.get(SNAPSHOT_KEY))
                 .zipWith(StorePersistence.load(store))
@@ -124,6 +128,7 @@ final class DefaultCarrierNode implements CarrierNode {
                     StoredIdentity id = t.getT1().getT1();
                     List<NodeInfo> snapshot = t.getT1().getT2().map(DefaultCarrierNode::decodeSnapshot)
                             .orElse(List.of());
+                    loadedSnapshot.set(snapshot);
                     Ed25519KeyPair identity = Ed25519KeyPair.fromSeed(id.ed25519Seed());
                     X25519KeyPair nodeKey = X25519KeyPair.fromPrivateKey(id.x25519Private());
                     step.set("binding the UDP socket");
@@ -186,6 +191,9 @@ final class DefaultCarrierNode implements CarrierNode {
                     Running withAnnouncer = new Running(r.store, r.identity, r.nodeKey, r.nospam, r.transport, r.rpc,
                             r.dht, r.nodeMap, scheduleAnnouncements(r), r.links, r.friends, r.nat, r.messages, r.sessions, r.forwarding, r.files);
                     running = withAnnouncer;
+                    snapshotSaver = RoutingSnapshotSaver.start(r.dht::snapshot,
+                            bytes -> r.nodeMap.put(SNAPSHOT_KEY, bytes), loadedSnapshot.get(),
+                            config.routingSnapshotPeriod, Schedulers.parallel());
                     startNatRoles(withAnnouncer);
                     log.info("node {} started on {} (node id {})", UserId.of(r.identity.publicKey()).shortString(),
                             r.transport.localAddress(), r.dht.id());
@@ -303,6 +311,10 @@ final class DefaultCarrierNode implements CarrierNode {
             if (r.announcer != null) {
                 r.announcer.dispose();
             }
+            RoutingSnapshotSaver saver = snapshotSaver;
+            if (saver != null) {
+                saver.dispose();
+            }
             stopNatRoles();
             // each step is deferred: some close() methods act when called, and the transport must
             // stay open until the links have said goodbye
@@ -324,6 +336,12 @@ final class DefaultCarrierNode implements CarrierNode {
                     .then(Mono.defer(() -> r.store.close()))
                     .doOnSuccess(v -> log.info("node {} stopped", UserId.of(r.identity.publicKey()).shortString()));
         });
+    }
+
+    /** The nodes in the last routing-table snapshot the periodic saver wrote since start, 0 before (tests). */
+    int periodicallySavedSnapshotNodes() {
+        RoutingSnapshotSaver saver = snapshotSaver;
+        return saver == null ? 0 : saver.lastSavedNodes();
     }
 
     /** One step of {@link #stop()}: deferred, and its failure logged instead of ending the stop. */

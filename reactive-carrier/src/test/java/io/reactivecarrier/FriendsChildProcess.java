@@ -17,6 +17,7 @@ public final class FriendsChildProcess {
     }
 
     public static void main(String[] args) {
+        io.reactivecarrier.testing.BlockHoundSetup.install(); // as in the test JVM that started this one
         CarrierNode node = Carrier.builder().dataDir(Path.of(args[0])).bindHost("127.0.0.1").build();
         node.start().block(Duration.ofSeconds(60));
         System.out.println("READY");

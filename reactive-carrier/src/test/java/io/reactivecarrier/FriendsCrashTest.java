@@ -101,7 +101,7 @@ class FriendsCrashTest {
     /** Runs the child until it reported {@code killAfter} accepts (or all), then SIGKILLs it. */
     private static List<String> runChild(Path data, Path stderr, int killAfter) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx192m",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx192m", io.reactivecarrier.testing.BlockHoundSetup.JVM_OPTION,
                 "-cp", System.getProperty("java.class.path"), FriendsChildProcess.class.getName(), data.toString());
         Process p = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
         BlockingQueue<String> queue = new LinkedBlockingQueue<>();

@@ -394,6 +394,11 @@ final class StreamConnection implements CarrierStream {
 
     // ================================================================== receive
 
+    /** The largest packet number accepted (QUIC's 2^62 - 1): numbers start at 0 and never get there. */
+    static final long MAX_PACKET_NUMBER = (1L << 62) - 1;
+    /** The largest end offset of a channel's bytes: a STREAM frame ending beyond it is malformed. */
+    static final long MAX_STREAM_OFFSET = (1L << 62) - 1;
+
     /** One inbound packet for this stream (header at the reader index). Borrowed. On the loop. */
     void onPacket(ByteBuf pkt) {
         onPacket(pkt, null);
@@ -410,6 +415,11 @@ final class StreamConnection implements CarrierStream {
             return;
         }
         long pn = pkt.getLong(pkt.readerIndex() + 6);
+        if (pn < 0 || pn > MAX_PACKET_NUMBER) {
+            // never sent by a peer (numbers start at 0); would break the descending ACK ranges
+            stats.rejected++;
+            return;
+        }
         boolean heap = opener.encrypted();
         ByteBuf plain = heap ? path.alloc().heapBuffer(len) : path.alloc().directBuffer(len);
         try {
@@ -502,7 +512,7 @@ final class StreamConnection implements CarrierStream {
                     int chId = b.readInt();
                     long offset = b.readLong();
                     int n = b.readUnsignedShort();
-                    if (b.readableBytes() < n || offset < 0) {
+                    if (b.readableBytes() < n || offset < 0 || offset > MAX_STREAM_OFFSET - n) {
                         return malformed(eliciting);
                     }
                     ChannelState ch = channelFor(chId, true);

@@ -35,7 +35,8 @@ class DhtAdversityTest {
     void sybilsFromFewPrefixesCannotFillHonestTables() {
         int honest = Integer.getInteger("dht.sybil.honest", 300);
         int sybilCount = Integer.getInteger("dht.sybil.count", 2000);
-        SimCluster c = new SimCluster(11, 0.01, DhtOptions.defaults()).grow(honest).settle();
+        long seed = Long.getLong("dht.sybil.seed", 11);
+        SimCluster c = new SimCluster(seed, 0.01, DhtOptions.defaults()).grow(honest).settle();
         int k = c.options.k();
         // sybil ids (2000 by default) on three /24 prefixes (many ports each); they answer everything, and
         // answer FIND_NODE only with other sybils (an eclipse attempt)
@@ -108,8 +109,9 @@ class DhtAdversityTest {
             log.info("failed lookup: hops {} rpcs {} closest {} ; honest tables knowing target {}", o.result().hops(), o.result().rpcs(), sb, holders);
         };
         SimCluster.Stats s = c.lookups(300, c.allIndices(), c.allIndices());
-        log.info("sybil: {} honest + {} sybils on 3 /24s, max sybils in an honest table {}: {}", honest, sybilCount,
-                maxSybilsInATable, s);
-        assertThat(s.successRate()).isGreaterThanOrEqualTo(0.97);
+        log.info("sybil: seed {}, {} honest + {} sybils on 3 /24s, max sybils in an honest table {}: {}", seed, honest,
+                sybilCount, maxSybilsInATable, s);
+        // the goal; seeds 1..8 and 11 gave 0.9967..1.0 (at most one failed lookup of 300)
+        assertThat(s.successRate()).isGreaterThanOrEqualTo(0.99);
     }
 }

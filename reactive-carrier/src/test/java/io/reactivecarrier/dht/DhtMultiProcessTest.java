@@ -38,6 +38,7 @@ class DhtMultiProcessTest {
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.add("-Xmx128m");
             cmd.add("-XX:TieredStopAtLevel=1");
+            cmd.add(io.reactivecarrier.testing.BlockHoundSetup.JVM_OPTION);
             cmd.add("-cp");
             cmd.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
             cmd.add(DhtProcessMain.class.getName());

@@ -23,6 +23,7 @@ public final class DhtProcessMain {
     }
 
     public static void main(String[] args) throws Exception {
+        io.reactivecarrier.testing.BlockHoundSetup.install(); // as in the test JVM that started this one
         List<NodeInfo> bootstrap = new ArrayList<>();
         for (String a : args) {
             String[] p = a.split(":");

@@ -22,7 +22,7 @@ final class ChildProcess implements AutoCloseable {
     ChildProcess(Path stderr, String... args) {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", io.reactivecarrier.testing.BlockHoundSetup.JVM_OPTION,
                 "-cp", System.getProperty("java.class.path"), MessageChild.class.getName()));
         cmd.addAll(List.of(args));
         try {

@@ -26,6 +26,7 @@ public final class MessageChild {
     }
 
     public static void main(String[] args) throws Exception {
+        io.reactivecarrier.testing.BlockHoundSetup.install(); // as in the test JVM that started this one
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         String mode = args[0];
         Path dir = Path.of(args[1]);

@@ -28,6 +28,7 @@ public final class StoreChildProcess {
     }
 
     public static void main(String[] args) {
+        io.reactivecarrier.testing.BlockHoundSetup.install(); // as in the test JVM that started this one
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         Path dir = Path.of(args[1]);
         if (args[0].equals("probe")) {

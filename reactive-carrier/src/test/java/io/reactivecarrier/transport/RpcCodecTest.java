@@ -8,37 +8,49 @@ import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.reactivecarrier.crypto.Hex;
 import io.reactivecarrier.crypto.X25519KeyPair;
+import io.reactivecarrier.testing.DocVectors;
 import io.reactivecarrier.wire.DecodeException;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** The envelope of docs/protocol/rpc.md, checked against its test vector. */
+/** The envelope of docs/protocol/rpc.md, checked against the test vector read from that document. */
 class RpcCodecTest {
 
-    static final X25519KeyPair A = X25519KeyPair.fromPrivateKey(Hex.decode("01".repeat(32)));
-    static final X25519KeyPair B = X25519KeyPair.fromPrivateKey(Hex.decode("02".repeat(32)));
-    static final byte[] NONCE = Hex.decode("000102030405060708090a0b0c0d0e0f1011121314151617");
-    static final String VECTOR = "0101a4e09292b651c278b9772c569f5fa9bb13d906b46ab68c9df9dc2b4409f8a209"
-            + "000102030405060708090a0b0c0d0e0f1011121314151617"
-            + "9bade03f648d9549d0734e79b5675b504b544e32ede062c7abd3291d24";
+    static final DocVectors DOC = DocVectors.of("protocol/rpc.md", "## Test vector");
+    static final X25519KeyPair A = X25519KeyPair.fromPrivateKey(Hex.decode(DOC.hex("A private")));
+    static final X25519KeyPair B = X25519KeyPair.fromPrivateKey(Hex.decode(DOC.hex("B private")));
+    static final byte[] NONCE = Hex.decode(DOC.find("nonce ([0-9a-f]{48})"));
+    static final long TXID = Long.parseUnsignedLong(DOC.find("txid ([0-9a-f]{16})"), 16);
+    static final int METHOD = Integer.parseInt(DOC.find("method (\\d+)"));
+    static final byte[] BODY = DOC.find("body \"([^\"]*)\"").getBytes(StandardCharsets.US_ASCII);
+    static final String VECTOR = DOC.find("\\d+ bytes:\\n((?:[0-9a-f]+\\n)+)").replaceAll("\\s+", "");
 
     @Test
-    void publicKeysOfTheVector() {
-        assertThat(Hex.encode(A.publicKey())).isEqualTo("a4e09292b651c278b9772c569f5fa9bb13d906b46ab68c9df9dc2b4409f8a209");
-        assertThat(Hex.encode(B.publicKey())).isEqualTo("ce8d3ad1ccb633ec7b70c17814a5c76ecd029685050d344745ba05870e587d59");
-        assertThat(Hex.encode(A.agree(B.publicKey())))
-                .isEqualTo("2ed76ab549b1e73c031eb49c9448f0798aea81b698279a0c3dc3e49fbfc4b953");
+    void theDocumentedVectorIsComplete() {
+        assertThat(Hex.encode(BODY)).isEqualTo(DOC.find("body \"[^\"]*\" \\(([0-9a-f]*)\\)"));
+        assertThat(Hex.decode(VECTOR)).hasSize(Integer.parseInt(DOC.find("(\\d+) bytes:")));
+        assertThat(VECTOR).startsWith("0101" + DOC.hex("A public") + Hex.encode(NONCE));
+    }
+
+    @Test
+    void publicKeysOfTheVector() throws Exception {
+        assertThat(Hex.encode(A.publicKey())).isEqualTo(DOC.hex("A public"));
+        assertThat(Hex.encode(B.publicKey())).isEqualTo(DOC.hex("B public"));
+        byte[] shared = A.agree(B.publicKey());
+        assertThat(Hex.encode(shared)).isEqualTo(DOC.hex("X25519"));
+        assertThat(Hex.encode(com.google.crypto.tink.subtle.Hkdf.computeHkdf("HMACSHA256", shared, RpcCodec.SALT,
+                new byte[0], 32))).isEqualTo(DOC.hex("key (HKDF)"));
     }
 
     @Test
     void encodesTheTestVector() {
         ByteBuf packet = RpcCodec.encode(UnpooledByteBufAllocator.DEFAULT, 1, A.publicKey(), NONCE,
-                RpcCodec.cipher(A, B.publicKey()), 0x0123456789abcdefL, 7, "ping".getBytes(StandardCharsets.US_ASCII));
+                RpcCodec.cipher(A, B.publicKey()), TXID, METHOD, BODY);
         try {
             byte[] bytes = new byte[packet.readableBytes()];
             packet.getBytes(0, bytes);
             assertThat(Hex.encode(bytes)).isEqualTo(VECTOR);
-            assertThat(bytes).hasSize(RpcCodec.OVERHEAD + 4);
+            assertThat(bytes).hasSize(RpcCodec.OVERHEAD + BODY.length);
         } finally {
             packet.release();
         }
@@ -51,9 +63,9 @@ class RpcCodecTest {
             RpcCodec.Opened opened = RpcCodec.open(in, 1197, key -> RpcCodec.cipher(B, key));
             assertThat(opened.kind()).isEqualTo(1);
             assertThat(opened.senderKey()).isEqualTo(A.publicKey());
-            assertThat(opened.txid()).isEqualTo(0x0123456789abcdefL);
-            assertThat(opened.method()).isEqualTo(7);
-            assertThat(new String(opened.body(), StandardCharsets.US_ASCII)).isEqualTo("ping");
+            assertThat(opened.txid()).isEqualTo(TXID);
+            assertThat(opened.method()).isEqualTo(METHOD);
+            assertThat(opened.body()).isEqualTo(BODY);
         } finally {
             in.release();
         }
