@@ -6,15 +6,18 @@ import io.reactivecarrier.wire.Limits;
 import io.reactivecarrier.wire.PacketKind;
 import java.io.IOException;
 import java.net.DatagramPacket;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.MulticastSocket;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +30,15 @@ import reactor.core.Disposable;
  * Finds DHT nodes on the same LAN without a bootstrap node: every {@link #INTERVAL} the node sends
  * a {@link PacketKind#LAN_DISCOVERY} packet {@code [kind][version][node id 32]} from its own
  * socket to the multicast group {@link #GROUP}:{@link #PORT} (TTL 1), and listens on that group.
+ *
+ * <p>IPv6: when the node's socket is IPv6 (bound to {@code ::}, dual stack, or an IPv6 address)
+ * it also announces to, and listens on, the link-local group {@link #GROUP6} on every up,
+ * multicast-capable interface with an IPv6 address: one announcement per interface (the group
+ * with the interface as its scope), so every link the machine is on hears it, where the IPv4
+ * announcement leaves by the route's one interface. A dual-stack node uses both groups, an IPv4
+ * node only {@link #GROUP}, a node bound to an IPv6 address only {@link #GROUP6}. Announcements
+ * to {@link #GROUP6} come from the sender's link-local address ({@code fe80::...%interface}),
+ * which is where the announced node is pinged.
  *
  * <p>An announcement is never trusted: the announced node is only PINGed at the address the
  * packet came from, through the authenticated RPC layer. Only a node that holds the announced id's
@@ -49,8 +61,15 @@ public final class LanDiscovery implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LanDiscovery.class);
 
-    /** The multicast group (organisation-local scope). */
+    /** The IPv4 multicast group (organisation-local scope; announced with TTL 1). */
     public static final String GROUP = "239.192.77.45";
+    /**
+     * The IPv6 multicast group: link-local scope ({@code ff_2}, never forwarded by a router, the
+     * IPv6 form of "this LAN" that TTL 1 gives IPv4), the transient flag ({@code ff1_}: a group
+     * id not assigned by IANA, as RFC 4291 asks), and a fixed group id {@code 0x43617272}
+     * ("Carr" in ASCII).
+     */
+    public static final String GROUP6 = "ff12::4361:7272";
     /** The well-known port of the group. */
     public static final int PORT = 33_448;
     /** How often a node announces itself. */
@@ -61,7 +80,8 @@ public final class LanDiscovery implements AutoCloseable {
 
     private final DhtNode dht;
     private final DatagramTransport transport;
-    private final InetSocketAddress group;
+    /** Where announcements go: each group joined (an IPv6 group once per interface, as its scope). */
+    private final List<InetSocketAddress> targets;
     private final MulticastSocket socket;
     private final Thread reader;
     private final Disposable timer;
@@ -78,32 +98,68 @@ public final class LanDiscovery implements AutoCloseable {
     private int inWindow;
     private volatile boolean closed;
 
-    private LanDiscovery(DhtNode dht, DatagramTransport transport, String groupAddress, int port) throws IOException {
+    private LanDiscovery(DhtNode dht, DatagramTransport transport, List<String> groupAddresses, int port)
+            throws IOException {
         this.dht = dht;
         this.transport = transport;
-        InetAddress g = InetAddress.getByName(groupAddress);
-        if (!g.isMulticastAddress()) {
-            throw new IllegalArgumentException(groupAddress + " is not a multicast address");
-        }
-        this.group = new InetSocketAddress(g, port);
-        this.socket = new MulticastSocket(null);
-        socket.setReuseAddress(true);
-        socket.bind(new InetSocketAddress(port));
-        int joined = 0;
-        for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-            try {
-                if (ni.isUp() && ni.supportsMulticast() && !ni.isLoopback()) {
-                    socket.joinGroup(group, ni);
-                    joined++;
-                }
-            } catch (IOException e) {
-                log.debug("cannot join {} on {}: {}", group, ni.getName(), e.toString());
+        InetAddress local = transport.localAddress().getAddress();
+        // an IPv4 socket reaches only IPv4 groups; one bound to :: (dual stack) both families; one
+        // bound to an IPv6 address only IPv6 groups
+        boolean v6 = local instanceof Inet6Address;
+        boolean v4 = !v6 || local.isAnyLocalAddress();
+        List<InetAddress> groups = new ArrayList<>();
+        for (String text : groupAddresses) {
+            InetAddress g = InetAddress.getByName(text);
+            if (!g.isMulticastAddress()) {
+                throw new IllegalArgumentException(text + " is not a multicast address");
+            }
+            if (g instanceof Inet6Address ? v6 : v4) {
+                groups.add(g);
             }
         }
-        if (joined == 0) {
-            socket.close();
-            throw new IOException("no multicast-capable interface to join " + group + " on");
+        if (groups.isEmpty()) {
+            throw new IOException("the node's socket (" + transport.localAddress() + ") cannot reach "
+                    + groupAddresses + ": IPv6 groups need a socket bound to :: or an IPv6 address");
         }
+        // one socket listens on all groups (Java's sockets are dual stack unless java.net.preferIPv4Stack)
+        this.socket = new MulticastSocket(null);
+        List<InetSocketAddress> joined = new ArrayList<>();
+        try {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(port));
+            for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (!usable(ni)) {
+                    continue;
+                }
+                for (InetAddress g : groups) {
+                    boolean six = g instanceof Inet6Address;
+                    if (six && ni.inetAddresses().noneMatch(a -> a instanceof Inet6Address)) {
+                        continue;
+                    }
+                    InetSocketAddress target = new InetSocketAddress(g, port);
+                    try {
+                        socket.joinGroup(target, ni);
+                    } catch (IOException | RuntimeException e) {
+                        log.debug("cannot join {} on {}: {}", g, ni.getName(), e.toString());
+                        continue;
+                    }
+                    if (six) {
+                        // link-local scope: the interface is the group's scope, and picks where the packet leaves
+                        joined.add(new InetSocketAddress(Inet6Address.getByAddress(null, g.getAddress(), ni), port));
+                    } else if (!joined.contains(target)) {
+                        joined.add(target); // IPv4: leaves by the route's interface, once
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+        if (joined.isEmpty()) {
+            socket.close();
+            throw new IOException("no multicast-capable interface to join " + groups + " on");
+        }
+        this.targets = List.copyOf(joined);
         this.reader = new Thread(this::readLoop, "carrier-lan-discovery");
         reader.setDaemon(true);
         reader.start();
@@ -113,19 +169,54 @@ public final class LanDiscovery implements AutoCloseable {
 
     /**
      * Starts announcing {@code dht} on the LAN through {@code transport} (the node's socket) and
-     * listening for other nodes. Call it off the event loop: it opens a socket.
+     * listening for other nodes: on {@link #GROUP} when the socket is IPv4 or dual stack, on
+     * {@link #GROUP6} when it is IPv6 or dual stack. Call it off the event loop: it opens a socket.
      *
-     * @throws IOException when no interface can join the group
+     * <pre>{@code
+     * try (LanDiscovery lan = LanDiscovery.start(dht, transport)) { ... }
+     * }</pre>
+     *
+     * @throws IOException when no interface can join a group
      */
     public static LanDiscovery start(DhtNode dht, DatagramTransport transport) throws IOException {
-        return start(dht, transport, GROUP, PORT);
+        return start(dht, transport, List.of(GROUP, GROUP6), PORT);
     }
 
-    /** As {@link #start(DhtNode, DatagramTransport)} with another group and port. */
+    /** As {@link #start(DhtNode, DatagramTransport)} with one other group (IPv4 or IPv6) and port. */
     public static LanDiscovery start(DhtNode dht, DatagramTransport transport, String group, int port)
             throws IOException {
+        return start(dht, transport, List.of(Objects.requireNonNull(group, "group")), port);
+    }
+
+    /**
+     * As {@link #start(DhtNode, DatagramTransport)} with other groups and port; the groups the
+     * socket's family cannot reach are left out.
+     *
+     * @throws IOException when the socket reaches none of the groups, or no interface can join one
+     */
+    public static LanDiscovery start(DhtNode dht, DatagramTransport transport, List<String> groups, int port)
+            throws IOException {
+        if (port <= 0 || port > 65_535) {
+            throw new IllegalArgumentException("port must be 1..65535, not " + port);
+        }
         return new LanDiscovery(Objects.requireNonNull(dht, "dht"), Objects.requireNonNull(transport, "transport"),
-                group, port);
+                List.copyOf(groups), port);
+    }
+
+    /**
+     * Where this node announces itself: each group joined, an IPv6 group once per interface
+     * (with the interface as the address's scope).
+     */
+    public List<InetSocketAddress> groups() {
+        return targets;
+    }
+
+    private static boolean usable(NetworkInterface ni) {
+        try {
+            return ni.isUp() && ni.supportsMulticast() && !ni.isLoopback();
+        } catch (SocketException e) {
+            return false;
+        }
     }
 
     /** Announcements received (valid or not). */
@@ -142,9 +233,11 @@ public final class LanDiscovery implements AutoCloseable {
         if (closed) {
             return;
         }
-        ByteBuf b = transport.alloc().buffer(LENGTH);
-        b.writeByte(PacketKind.LAN_DISCOVERY.tag()).writeByte(Limits.PROTOCOL_VERSION).writeBytes(dht.id().bytes());
-        transport.send(group, b);
+        for (InetSocketAddress target : targets) {
+            ByteBuf b = transport.alloc().buffer(LENGTH);
+            b.writeByte(PacketKind.LAN_DISCOVERY.tag()).writeByte(Limits.PROTOCOL_VERSION).writeBytes(dht.id().bytes());
+            transport.send(target, b);
+        }
     }
 
     private void readLoop() {

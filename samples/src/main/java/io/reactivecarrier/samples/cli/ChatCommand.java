@@ -9,7 +9,6 @@ import io.reactivecarrier.friend.FriendEvent;
 import io.reactivecarrier.friend.FriendRequest;
 import io.reactivecarrier.message.Message;
 import io.reactivecarrier.message.Receipt;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -26,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
+import org.jline.terminal.Terminal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
@@ -40,8 +40,9 @@ import reactor.core.scheduler.Schedulers;
  * lines from standard input ({@code /add}, {@code /accept}, {@code /friends}, {@code /to}, ...)
  * and prints friend requests, presence changes and messages as they arrive.
  *
- * <p>Input is plain lines from standard input: the terminal's own line editing (backspace,
- * Ctrl-U) works, history and completion do not (no jline). {@code rlwrap carrier chat} adds them.
+ * <p>On a terminal, lines are edited with JLine ({@link ChatConsole}): history, arrow keys, Tab
+ * completion of the commands, and what arrives is printed above the prompt without disturbing the
+ * line being typed. When standard input is not a terminal (a pipe, a script), plain lines are read.
  */
 @Command(name = "chat", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Chat with friends in the terminal.",
@@ -69,27 +70,36 @@ final class ChatCommand implements Callable<Integer> {
 
     /** Where lines come from: standard input, or what a test gives. */
     private final Reader input;
+    /** A test's (virtual) terminal, edited with JLine as the system terminal would be. */
+    private final Terminal terminal;
 
     ChatCommand() {
-        this(null);
+        this(null, null);
     }
 
     ChatCommand(Reader input) {
+        this(input, null);
+    }
+
+    ChatCommand(Terminal terminal) {
+        this(null, terminal);
+    }
+
+    private ChatCommand(Reader input, Terminal terminal) {
         this.input = input;
+        this.terminal = terminal;
     }
 
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         CarrierNode node = options.start(spec.commandLine());
-        try {
-            Chat chat = new Chat(node, out);
+        try (ChatConsole console = console(out)) {
+            Chat chat = new Chat(node, console);
             try {
                 chat.start();
-                BufferedReader lines = new BufferedReader(input != null ? input
-                        : new InputStreamReader(System.in, Charset.defaultCharset()));
                 String line;
-                while ((line = lines.readLine()) != null) {
+                while ((line = console.readLine(chat.prompt())) != null) {
                     if (!chat.handle(line)) {
                         break;
                     }
@@ -104,6 +114,18 @@ final class ChatCommand implements Callable<Integer> {
         }
     }
 
+    /** JLine on a terminal (the system's, or a test's); plain lines from a pipe or a test's reader. */
+    private ChatConsole console(PrintWriter out) {
+        if (terminal != null) {
+            return new ChatConsole.Editing(terminal);
+        }
+        if (input != null) {
+            return new ChatConsole.Plain(input, out);
+        }
+        out.flush();
+        return ChatConsole.system(new InputStreamReader(System.in, Charset.defaultCharset()), out);
+    }
+
     /**
      * One chat over a running node: the commands, and the printing of what arrives. Everything
      * arriving is printed on one thread of its own, in order, never on the node's event loop.
@@ -111,7 +133,7 @@ final class ChatCommand implements Callable<Integer> {
     static final class Chat implements AutoCloseable {
 
         private final CarrierNode node;
-        private final PrintWriter out;
+        private final ChatConsole console;
         /** A plain thread (not a non-blocking one): printing may block on the terminal. */
         private final Scheduler printer = Schedulers.fromExecutorService(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "carrier-chat-print");
@@ -123,9 +145,15 @@ final class ChatCommand implements Callable<Integer> {
         private final Map<String, FriendRequest> pending = new ConcurrentSkipListMap<>();
         private volatile UserId current;
 
-        Chat(CarrierNode node, PrintWriter out) {
+        Chat(CarrierNode node, ChatConsole console) {
             this.node = node;
-            this.out = out;
+            this.console = console;
+        }
+
+        /** The prompt of the line editor: the friend the lines go to. */
+        String prompt() {
+            UserId to = current;
+            return (to == null ? "" : to.shortString()) + "> ";
         }
 
         void start() {
@@ -337,10 +365,7 @@ final class ChatCommand implements Callable<Integer> {
         }
 
         void print(String line) {
-            synchronized (out) {
-                out.println(line);
-                out.flush();
-            }
+            console.print(line);
         }
 
         @Override
