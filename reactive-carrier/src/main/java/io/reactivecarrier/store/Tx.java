@@ -1,6 +1,8 @@
 package io.reactivecarrier.store;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,6 +21,8 @@ public final class Tx {
     private final StoreMaps maps;
     private final boolean writable;
     private boolean active = true;
+    /** Last sequence per recipient appended in this transaction, written by {@link #flush()}. */
+    private Map<ByteBuffer, Long> lastSeq;
 
     Tx(StoreMaps maps, boolean writable) {
         this.maps = maps;
@@ -188,27 +192,40 @@ public final class Tx {
             return existing.get();
         }
         check(true);
-        String recipientHex = key(recipient, "recipient");
-        Long last = maps.outboxSeq.get(recipientHex);
+        checkId(recipient, "recipient");
+        // the last sequence is written once per recipient and transaction (see flush), not per message
+        ByteBuffer r = ByteBuffer.wrap(recipient.clone());
+        Long last = lastSeq == null ? null : lastSeq.get(r);
+        if (last == null) {
+            last = maps.outboxSeq.get(recipient);
+        }
         long seq = last == null ? 1 : last + 1;
+        (lastSeq == null ? lastSeq = new HashMap<>() : lastSeq).put(r, seq);
         OutboxEntry entry = new OutboxEntry(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING);
-        String key = outboxKey(recipientHex, seq);
-        maps.outboxSeq.put(recipientHex, seq);
+        byte[] key = StoreMaps.outboxKey(recipient, seq);
         maps.outbox.put(key, Codec.outbox(entry));
-        maps.outboxIds.put(Hex.encode(messageId), key);
+        maps.outboxIds.put(messageId.clone(), key);
         return entry;
+    }
+
+    /** Writes what this transaction keeps in memory until its end (before the commit). */
+    void flush() {
+        if (lastSeq != null) {
+            lastSeq.forEach((r, seq) -> maps.outboxSeq.put(r.array(), seq));
+            lastSeq = null;
+        }
     }
 
     /** One outbox entry by message id. */
     public Optional<OutboxEntry> outboxEntry(byte[] messageId) {
         check(false);
-        String key = maps.outboxIds.get(key(messageId, "messageId"));
+        byte[] key = maps.outboxIds.get(checkId(messageId, "messageId"));
         if (key == null) {
             return Optional.empty();
         }
         byte[] data = maps.outbox.get(key);
         if (data == null) {
-            throw new Codec.Malformed("outbox index points at missing entry " + key, null);
+            throw new Codec.Malformed("outbox index points at missing entry " + Hex.encode(key), null);
         }
         return Optional.of(Codec.outbox(data));
     }
@@ -221,7 +238,7 @@ public final class Tx {
             return false;
         }
         check(true);
-        maps.outbox.put(outboxKey(Hex.encode(e.get().recipient()), e.get().sequence()),
+        maps.outbox.put(StoreMaps.outboxKey(e.get().recipient(), e.get().sequence()),
                 Codec.outbox(e.get().withState(state)));
         return true;
     }
@@ -229,7 +246,7 @@ public final class Tx {
     /** Removes a message from the outbox; false if it was not there. Its sequence is not reused. */
     public boolean removeOutbox(byte[] messageId) {
         check(true);
-        String key = maps.outboxIds.remove(key(messageId, "messageId"));
+        byte[] key = maps.outboxIds.remove(checkId(messageId, "messageId"));
         if (key == null) {
             return false;
         }
@@ -248,21 +265,14 @@ public final class Tx {
     /** The outbox of one recipient, ordered by sequence. */
     public List<OutboxEntry> outbox(byte[] recipient) {
         check(false);
+        checkId(recipient, "recipient");
         List<OutboxEntry> out = new ArrayList<>();
-        for (Map.Entry<String, byte[]> e : StoreMaps.prefixed(maps.outbox, key(recipient, "recipient") + ":")) {
-            out.add(Codec.outbox(e.getValue()));
+        for (Map.Entry<byte[], byte[]> e : StoreMaps.prefixed(maps.outbox, recipient)) {
+            if (e.getKey().length == recipient.length + 8) { // not a longer recipient id with this prefix
+                out.add(Codec.outbox(e.getValue()));
+            }
         }
         return out;
-    }
-
-    private static String outboxKey(String recipientHex, long seq) {
-        // recipient hex, ':', the sequence in 19 digits with leading zeros (String.format was most of an append)
-        String digits = Long.toString(seq);
-        StringBuilder b = new StringBuilder(recipientHex.length() + 20).append(recipientHex).append(':');
-        for (int i = digits.length(); i < 19; i++) {
-            b.append('0');
-        }
-        return b.append(digits).toString();
     }
 
     // ---- received message ids
@@ -273,7 +283,7 @@ public final class Tx {
      */
     public boolean markReceived(byte[] senderId, byte[] messageId, long expiresAtMillis) {
         check(false);
-        String key = key(senderId, "senderId") + ":" + key(messageId, "messageId");
+        byte[] key = StoreMaps.receivedKey(checkId(senderId, "senderId"), checkId(messageId, "messageId"));
         long now = now();
         Long seen = maps.received.get(key);
         if (seen != null && seen > now) {
@@ -292,7 +302,7 @@ public final class Tx {
     /** The live value of {@code key} in {@code map}. */
     public Optional<byte[]> get(KeyValueMap map, byte[] key) {
         check(false);
-        byte[] data = maps.kv(map.name()).get(key(key, "key"));
+        byte[] data = maps.kv(map.name()).get(checkId(key, "key"));
         if (data == null || Codec.expiresAt(data) <= now()) {
             return Optional.empty();
         }
@@ -307,9 +317,9 @@ public final class Tx {
     public void put(KeyValueMap map, byte[] key, byte[] value, long expiresAtMillis) {
         Objects.requireNonNull(value, "value");
         check(true);
-        MVMap<String, byte[]> m = maps.kv(map.name());
-        String k = key(key, "key");
-        if (!m.containsKey(k) && m.sizeAsLong() >= map.maxEntries()) {
+        MVMap<byte[], byte[]> m = maps.kv(map.name());
+        byte[] k = checkId(key, "key").clone();
+        if (m.sizeAsLong() >= map.maxEntries() && !m.containsKey(k)) {
             maps.purgeKv(m, now());
             if (m.sizeAsLong() >= map.maxEntries()) {
                 throw new StoreFullException("map '" + map.name() + "' holds its maximum of " + map.maxEntries()
@@ -322,7 +332,7 @@ public final class Tx {
     /** Removes {@code key}; false if it was not there (or had expired). */
     public boolean remove(KeyValueMap map, byte[] key) {
         check(true);
-        byte[] old = maps.kv(map.name()).remove(key(key, "key"));
+        byte[] old = maps.kv(map.name()).remove(checkId(key, "key"));
         return old != null && Codec.expiresAt(old) > now();
     }
 
@@ -332,10 +342,10 @@ public final class Tx {
         check(false);
         long now = now();
         List<KeyValueMap.Entry> out = new ArrayList<>();
-        for (Map.Entry<String, byte[]> e : StoreMaps.prefixed(maps.kv(map.name()), Hex.encode(prefix))) {
+        for (Map.Entry<byte[], byte[]> e : StoreMaps.prefixed(maps.kv(map.name()), prefix)) {
             long expires = Codec.expiresAt(e.getValue());
             if (expires > now) {
-                out.add(new KeyValueMap.Entry(Hex.decode(e.getKey()), Codec.value(e.getValue()), expires));
+                out.add(new KeyValueMap.Entry(e.getKey(), Codec.value(e.getValue()), expires));
             }
         }
         return out;
@@ -354,11 +364,16 @@ public final class Tx {
     }
 
     private static String key(byte[] id, String what) {
+        return Hex.encode(checkId(id, what));
+    }
+
+    /** {@code id} itself (not a copy) after checking its length. */
+    private static byte[] checkId(byte[] id, String what) {
         Objects.requireNonNull(id, what);
         if (id.length == 0 || id.length > Records.MAX_ID_LENGTH) {
             throw new IllegalArgumentException(what + " must be 1.." + Records.MAX_ID_LENGTH + " bytes, got "
                     + id.length);
         }
-        return Hex.encode(id);
+        return id;
     }
 }

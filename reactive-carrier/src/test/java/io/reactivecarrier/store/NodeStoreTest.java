@@ -142,6 +142,29 @@ class NodeStoreTest {
     }
 
     @Test
+    void idsThatArePrefixesOfOthersDoNotMix() {
+        // binary keys (schema 2): "ab" + "c" and "a" + "bc" are different received ids
+        StepVerifier.create(store.markReceived(b("ab"), b("c"), Long.MAX_VALUE)).expectNext(true).expectComplete().verify(T);
+        StepVerifier.create(store.markReceived(b("a"), b("bc"), Long.MAX_VALUE)).expectNext(true).expectComplete().verify(T);
+        StepVerifier.create(store.markReceived(b("ab"), b("c"), Long.MAX_VALUE)).expectNext(false).expectComplete().verify(T);
+        // the outbox of "ab" holds only its own messages, not those of "ab\0" or "abc"
+        StepVerifier.create(store.transaction(tx -> {
+            for (String r : List.of("ab", "abc", "ab\0", "ab", "a")) {
+                tx.appendOutbox(b("id-" + r + "-" + tx.outbox().size()), b(r), 1, b(r));
+            }
+            return tx.outbox(b("ab")).size();
+        })).expectNext(2).expectComplete().verify(T);
+        reopen();
+        StepVerifier.create(store.outbox().pending(b("ab")).map(OutboxEntry::sequence)).expectNext(1L, 2L)
+                .expectComplete().verify(T);
+        StepVerifier.create(store.outbox().pending(b("abc")).map(OutboxEntry::sequence)).expectNext(1L)
+                .expectComplete().verify(T);
+        // the last sequence of a recipient, written once per transaction, survives the reopen
+        StepVerifier.create(store.outbox().append(b("next"), b("ab"), 1, b("x")).map(OutboxEntry::sequence))
+                .expectNext(3L).expectComplete().verify(T);
+    }
+
+    @Test
     void receivedIdsAreDedupedUntilTheyExpire() {
         store.close().block(T);
         VirtualTimeScheduler clock = VirtualTimeScheduler.create();
