@@ -554,11 +554,12 @@ public final class MessageService implements Messages {
         long t0 = System.nanoTime();
         store.transaction(tx -> {
             delivered.forEach(tx::removeOutbox);
-            List<OutboxEntry> out = new ArrayList<>(batch.size());
-            for (Append a : batch) {
-                out.add(tx.appendOutbox(a.id.raw(), a.friend.toBytes(), a.createdAt, a.body));
+            long[] seqs = new long[batch.size()];
+            for (int i = 0; i < seqs.length; i++) {
+                Append a = batch.get(i);
+                seqs[i] = tx.appendOutboxSequence(a.id.raw(), a.friend.toBytes(), a.createdAt, a.body);
             }
-            return out;
+            return seqs;
         }).subscribe(entries -> run(() -> {
             appendCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             lastAppendCommit = now();
@@ -572,19 +573,18 @@ public final class MessageService implements Messages {
         }));
     }
 
-    private void appended(List<Append> batch, List<OutboxEntry> entries) {
+    private void appended(List<Append> batch, long[] seqs) {
         appending = false;
         queuedSends.addAndGet(-batch.size());
         long now = now();
         Set<Peer> touched = new HashSet<>();
         for (int i = 0; i < batch.size(); i++) {
             Append a = batch.get(i);
-            OutboxEntry e = entries.get(i);
             Peer p = peer(a.friend);
             outboxSize++;
             sentCounter.increment();
             if (!p.spilled && hasRoom(p, a.body.length)) {
-                p.add(new Out(a.id, e.sequence(), a.createdAt, a.body, now));
+                p.add(new Out(a.id, seqs[i], a.createdAt, a.body, now));
             } else {
                 p.spilled = true;
                 if (p.reloading) {

@@ -191,6 +191,24 @@ public final class Tx {
         if (existing.isPresent()) {
             return existing.get();
         }
+        long seq = append(messageId, recipient, createdAtMillis, payload);
+        return new OutboxEntry(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING);
+    }
+
+    /**
+     * {@link #appendOutbox} returning only the sequence number: the same effect, without
+     * building (and copying the payload into) the returned entry.
+     */
+    public long appendOutboxSequence(byte[] messageId, byte[] recipient, long createdAtMillis, byte[] payload) {
+        Objects.requireNonNull(payload, "payload");
+        Optional<OutboxEntry> existing = outboxEntry(messageId);
+        if (existing.isPresent()) {
+            return existing.get().sequence();
+        }
+        return append(messageId, recipient, createdAtMillis, payload);
+    }
+
+    private long append(byte[] messageId, byte[] recipient, long createdAtMillis, byte[] payload) {
         check(true);
         checkId(recipient, "recipient");
         // the last sequence is written once per recipient and transaction (see flush), not per message
@@ -201,11 +219,10 @@ public final class Tx {
         }
         long seq = last == null ? 1 : last + 1;
         (lastSeq == null ? lastSeq = new HashMap<>() : lastSeq).put(r, seq);
-        OutboxEntry entry = new OutboxEntry(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING);
         byte[] key = StoreMaps.outboxKey(recipient, seq);
-        maps.outbox.put(key, Codec.outbox(entry));
+        maps.outbox.put(key, Codec.outbox(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING));
         maps.outboxIds.put(messageId.clone(), key);
-        return entry;
+        return seq;
     }
 
     /** Writes what this transaction keeps in memory until its end (before the commit). */
