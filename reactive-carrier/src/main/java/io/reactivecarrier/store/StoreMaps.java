@@ -46,6 +46,8 @@ final class StoreMaps {
     /** (sender length - 1) ‖ sender ‖ message id → expiry millis ({@link #receivedKey}). */
     final MVMap<byte[], Long> received;
     private final Map<String, MVMap<byte[], byte[]>> kv = new HashMap<>();
+    /** The decision of {@link Tx#markReceived}: store thread only. */
+    final PutIfExpired putIfExpired = new PutIfExpired();
     int receivedSincePurge;
     /** Where the next {@link #purgeReceivedSome} continues (null: from the start). */
     private byte[] purgeFrom;
@@ -62,6 +64,18 @@ final class StoreMaps {
         this.outboxIds = bytesMap(store, OUTBOX_IDS);
         this.outboxSeq = longMap(store, OUTBOX_SEQ);
         this.received = longMap(store, RECEIVED);
+    }
+
+    /** Puts unless the key holds an expiry after {@link #now}; {@link #stored} tells which. */
+    static final class PutIfExpired extends MVMap.DecisionMaker<Long> {
+        long now;
+        boolean stored;
+
+        @Override
+        public MVMap.Decision decide(Long existing, Long provided) {
+            stored = existing == null || existing <= now;
+            return stored ? MVMap.Decision.PUT : MVMap.Decision.ABORT;
+        }
     }
 
     static MVMap<byte[], byte[]> bytesMap(MVStore store, String name) {

@@ -201,13 +201,17 @@ public final class Tx {
      */
     public long appendOutboxSequence(byte[] messageId, byte[] recipient, long createdAtMillis, byte[] payload) {
         Objects.requireNonNull(payload, "payload");
-        Optional<OutboxEntry> existing = outboxEntry(messageId);
-        if (existing.isPresent()) {
-            return existing.get().sequence();
+        checkId(messageId, "messageId");
+        if (!writable) {
+            return appendOutbox(messageId, recipient, createdAtMillis, payload).sequence(); // fails as appendOutbox does
         }
         return append(messageId, recipient, createdAtMillis, payload);
     }
 
+    /**
+     * Appends unless the id is in the outbox (then returns its sequence): one tree operation for the
+     * id index (put if absent) and one for the entry.
+     */
     private long append(byte[] messageId, byte[] recipient, long createdAtMillis, byte[] payload) {
         check(true);
         checkId(recipient, "recipient");
@@ -218,10 +222,17 @@ public final class Tx {
             last = maps.outboxSeq.get(recipient);
         }
         long seq = last == null ? 1 : last + 1;
-        (lastSeq == null ? lastSeq = new HashMap<>() : lastSeq).put(r, seq);
         byte[] key = StoreMaps.outboxKey(recipient, seq);
+        byte[] existing = maps.outboxIds.putIfAbsent(messageId.clone(), key);
+        if (existing != null) {
+            byte[] data = maps.outbox.get(existing);
+            if (data == null) {
+                throw new Codec.Malformed("outbox index points at missing entry " + Hex.encode(existing), null);
+            }
+            return Codec.outbox(data).sequence();
+        }
+        (lastSeq == null ? lastSeq = new HashMap<>() : lastSeq).put(r, seq);
         maps.outbox.put(key, Codec.outbox(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING));
-        maps.outboxIds.put(messageId.clone(), key);
         return seq;
     }
 
@@ -302,12 +313,20 @@ public final class Tx {
         check(false);
         byte[] key = StoreMaps.receivedKey(checkId(senderId, "senderId"), checkId(messageId, "messageId"));
         long now = now();
-        Long seen = maps.received.get(key);
-        if (seen != null && seen > now) {
+        if (!writable) {
+            Long seen = maps.received.get(key);
+            if (seen != null && seen > now) {
+                return false;
+            }
+            check(true); // fails: a new id needs a write
+        }
+        // one tree operation: put unless a live record is there
+        maps.putIfExpired.now = now;
+        maps.putIfExpired.stored = false;
+        maps.received.operate(key, expiresAtMillis, maps.putIfExpired);
+        if (!maps.putIfExpired.stored) {
             return false;
         }
-        check(true);
-        maps.received.put(key, expiresAtMillis);
         if (++maps.receivedSincePurge >= StoreMaps.PURGE_EVERY) {
             maps.purgeReceivedSome(now, 2 * StoreMaps.PURGE_EVERY);
         }

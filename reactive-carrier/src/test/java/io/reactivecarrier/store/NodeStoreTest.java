@@ -159,9 +159,19 @@ class NodeStoreTest {
                 .expectComplete().verify(T);
         StepVerifier.create(store.outbox().pending(b("abc")).map(OutboxEntry::sequence)).expectNext(1L)
                 .expectComplete().verify(T);
+        // appendOutboxSequence is idempotent by message id too, within a transaction and across them
+        StepVerifier.create(store.transaction(tx -> List.of(tx.appendOutboxSequence(b("twice"), b("ab"), 1, b("x")),
+                tx.appendOutboxSequence(b("twice"), b("ab"), 2, b("y")),
+                tx.appendOutboxSequence(b("id-abc-1"), b("abc"), 1, b("z")))))
+                .expectNext(List.of(3L, 3L, 1L)).expectComplete().verify(T);
+        StepVerifier.create(store.outbox().pending(b("ab")).map(OutboxEntry::sequence)).expectNext(1L, 2L, 3L)
+                .expectComplete().verify(T);
+        StepVerifier.create(store.transaction(tx -> tx.appendOutboxSequence(b("next"), b("ab"), 1, b("x"))))
+                .expectNext(4L).expectComplete().verify(T);
         // the last sequence of a recipient, written once per transaction, survives the reopen
-        StepVerifier.create(store.outbox().append(b("next"), b("ab"), 1, b("x")).map(OutboxEntry::sequence))
-                .expectNext(3L).expectComplete().verify(T);
+        reopen();
+        StepVerifier.create(store.outbox().append(b("last"), b("ab"), 1, b("x")).map(OutboxEntry::sequence))
+                .expectNext(5L).expectComplete().verify(T);
     }
 
     @Test
