@@ -1085,7 +1085,7 @@ public final class MessageService implements Messages {
                 fresh[i] = tx.markReceived(in.peer.userBytes, in.id.raw(), expires);
                 if (fresh[i]) {
                     tx.put(inbox, MessageCodec.inboxKey(in.peer.userBytes, in.seq),
-                            MessageCodec.inboxValue(in.seq, in.sentAt, in.offline, in.id.raw(), in.body), Long.MAX_VALUE);
+                            MessageCodec.inboxHead(in.seq, in.sentAt, in.offline, in.id.raw()), in.body, Long.MAX_VALUE);
                 }
             }
             plan.removeKeys.forEach(k -> tx.remove(inbox, k));

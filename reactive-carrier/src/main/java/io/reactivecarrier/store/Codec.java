@@ -117,6 +117,12 @@ final class Codec {
                 .putInt(value.length).put(value).array();
     }
 
+    /** {@link #expiring(long, byte[])} of {@code head ‖ tail}. */
+    static byte[] expiring(long expiresAtMillis, byte[] head, byte[] tail) {
+        return ByteBuffer.allocate(1 + 8 + 4 + head.length + tail.length).put((byte) FORMAT).putLong(expiresAtMillis)
+                .putInt(head.length + tail.length).put(head).put(tail).array();
+    }
+
     static long expiresAt(byte[] data) {
         checkExpiring(data);
         return ByteBuffer.wrap(data).getLong(1);

@@ -352,6 +352,10 @@ public final class Tx {
      */
     public void put(KeyValueMap map, byte[] key, byte[] value, long expiresAtMillis) {
         Objects.requireNonNull(value, "value");
+        putRecord(map, key, Codec.expiring(expiresAtMillis, value));
+    }
+
+    private void putRecord(KeyValueMap map, byte[] key, byte[] record) {
         check(true);
         MVMap<byte[], byte[]> m = maps.kv(map.name());
         byte[] k = checkId(key, "key").clone();
@@ -362,7 +366,17 @@ public final class Tx {
                         + " entries; remove entries or let them expire");
             }
         }
-        m.put(k, Codec.expiring(expiresAtMillis, value));
+        m.put(k, record);
+    }
+
+    /**
+     * {@link #put(KeyValueMap, byte[], byte[], long)} of the value {@code head ‖ tail}, built
+     * straight into the stored record (one copy of {@code tail}, no concatenated array first).
+     */
+    public void put(KeyValueMap map, byte[] key, byte[] head, byte[] tail, long expiresAtMillis) {
+        Objects.requireNonNull(head, "head");
+        Objects.requireNonNull(tail, "tail");
+        putRecord(map, key, Codec.expiring(expiresAtMillis, head, tail));
     }
 
     /** Removes {@code key}; false if it was not there (or had expired). */

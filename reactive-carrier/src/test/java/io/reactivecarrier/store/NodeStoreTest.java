@@ -207,6 +207,11 @@ class NodeStoreTest {
                 .then(values.put(new byte[] {(byte) 0xff}, b("c")))).expectComplete().verify(T);
         StepVerifier.create(values.put(new byte[] {2}, b("d"))).expectError(StoreFullException.class).verify(T);
         StepVerifier.create(values.put(new byte[] {1, 1}, b("a2"))).expectComplete().verify(T); // replace is fine
+        KeyValueMap full = values;
+        StepVerifier.create(store.transaction(tx -> {
+            tx.put(full, new byte[] {1, 1}, b("a"), b("2"), Long.MAX_VALUE); // head ‖ tail: the same value
+            return tx.get(full, new byte[] {1, 1}).map(String::new).orElse("");
+        })).expectNext("a2").expectComplete().verify(T);
         StepVerifier.create(values.scan(new byte[] {1}).map(e -> new String(e.value(), StandardCharsets.UTF_8)))
                 .expectNext("a2", "b").expectComplete().verify(T);
         store.close().block(T);
