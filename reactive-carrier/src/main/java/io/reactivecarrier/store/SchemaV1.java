@@ -49,11 +49,12 @@ final class SchemaV1 {
             c.copy(store.<String, String>openMap(OUTBOX_IDS), e -> to.put(Hex.decode(e.getKey()), outboxKey(e.getValue())));
         }
         if (store.hasMap(OUTBOX_SEQ)) {
-            MVMap<byte[], Long> to = StoreMaps.longMap(store, StoreMaps.OUTBOX_SEQ);
-            c.copy(store.<String, Long>openMap(OUTBOX_SEQ), e -> to.put(Hex.decode(e.getKey()), e.getValue()));
+            MVMap<byte[], byte[]> to = StoreMaps.bytesMap(store, StoreMaps.OUTBOX_SEQ);
+            c.copy(store.<String, Long>openMap(OUTBOX_SEQ),
+                    e -> to.put(Hex.decode(e.getKey()), StoreMaps.longValue(e.getValue())));
         }
         if (store.hasMap(RECEIVED)) {
-            MVMap<byte[], Long> to = StoreMaps.longMap(store, StoreMaps.RECEIVED);
+            MVMap<byte[], byte[]> to = StoreMaps.bytesMap(store, StoreMaps.RECEIVED);
             c.copy(store.<String, Long>openMap(RECEIVED), e -> {
                 String k = e.getKey();
                 int colon = k.indexOf(':');
@@ -61,7 +62,7 @@ final class SchemaV1 {
                     throw new Codec.Malformed("received id without ':' " + k, null);
                 }
                 to.put(StoreMaps.receivedKey(Hex.decode(k.substring(0, colon)), Hex.decode(k.substring(colon + 1))),
-                        e.getValue());
+                        StoreMaps.longValue(e.getValue()));
             });
         }
         for (String name : kvMaps) {

@@ -10,7 +10,6 @@ import java.util.function.LongSupplier;
 import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
-import org.h2.mvstore.type.LongDataType;
 
 /**
  * The MVStore maps of an open store. Only the store's own thread touches them, so nothing here
@@ -42,9 +41,9 @@ final class StoreMaps {
     /** message id → outbox key. */
     final MVMap<byte[], byte[]> outboxIds;
     /** recipient → last sequence handed out. */
-    final MVMap<byte[], Long> outboxSeq;
+    final MVMap<byte[], byte[]> outboxSeq;
     /** (sender length - 1) ‖ sender ‖ message id → expiry millis ({@link #receivedKey}). */
-    final MVMap<byte[], Long> received;
+    final MVMap<byte[], byte[]> received;
     private final Map<String, MVMap<byte[], byte[]>> kv = new HashMap<>();
     /** The decision of {@link Tx#markReceived}: store thread only. */
     final PutIfExpired putIfExpired = new PutIfExpired();
@@ -62,18 +61,18 @@ final class StoreMaps {
         this.requests = store.openMap("requests");
         this.outbox = bytesMap(store, OUTBOX);
         this.outboxIds = bytesMap(store, OUTBOX_IDS);
-        this.outboxSeq = longMap(store, OUTBOX_SEQ);
-        this.received = longMap(store, RECEIVED);
+        this.outboxSeq = bytesMap(store, OUTBOX_SEQ);
+        this.received = bytesMap(store, RECEIVED);
     }
 
     /** Puts unless the key holds an expiry after {@link #now}; {@link #stored} tells which. */
-    static final class PutIfExpired extends MVMap.DecisionMaker<Long> {
+    static final class PutIfExpired extends MVMap.DecisionMaker<byte[]> {
         long now;
         boolean stored;
 
         @Override
-        public MVMap.Decision decide(Long existing, Long provided) {
-            stored = existing == null || existing <= now;
+        public MVMap.Decision decide(byte[] existing, byte[] provided) {
+            stored = existing == null || longOf(existing) <= now;
             return stored ? MVMap.Decision.PUT : MVMap.Decision.ABORT;
         }
     }
@@ -83,9 +82,29 @@ final class StoreMaps {
                 .valueType(BytesType.INSTANCE));
     }
 
-    static MVMap<byte[], Long> longMap(MVStore store, String name) {
-        return store.openMap(name, new MVMap.Builder<byte[], Long>().keyType(BytesType.INSTANCE)
-                .valueType(LongDataType.INSTANCE));
+    /**
+     * A long as a value of a {@link #bytesMap} (8 bytes, big-endian). All per-message maps have
+     * {@link BytesType} keys and values, so MVStore's {@code MVMap.operate} sees one data type
+     * less (C2 recompiles it several times as its type profiles change; the effect of this on
+     * the compile time measured was within the noise of a shared machine).
+     */
+    static byte[] longValue(long v) {
+        byte[] b = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (byte) (v >>> (56 - 8 * i));
+        }
+        return b;
+    }
+
+    static long longOf(byte[] b) {
+        if (b.length != 8) {
+            throw new Codec.Malformed("a long value of " + b.length + " bytes", null);
+        }
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (b[i] & 0xff);
+        }
+        return v;
     }
 
     /** recipient ‖ sequence (8 bytes, big-endian): per recipient in sequence order. */
@@ -116,10 +135,10 @@ final class StoreMaps {
 
     int purgeReceived(long now) {
         List<byte[]> expired = new ArrayList<>();
-        Cursor<byte[], Long> c = received.cursor(null);
+        Cursor<byte[], byte[]> c = received.cursor(null);
         while (c.hasNext()) {
             byte[] key = c.next();
-            if (c.getValue() <= now) {
+            if (longOf(c.getValue()) <= now) {
                 expired.add(key);
             }
         }
@@ -134,14 +153,14 @@ final class StoreMaps {
      */
     int purgeReceivedSome(long now, int max) {
         List<byte[]> expired = new ArrayList<>();
-        Cursor<byte[], Long> c = received.cursor(purgeFrom);
+        Cursor<byte[], byte[]> c = received.cursor(purgeFrom);
         byte[] last = null;
         int seen = 0;
         while (seen < max && c.hasNext()) {
             byte[] key = c.next();
             seen++;
             last = key;
-            if (c.getValue() <= now) {
+            if (longOf(c.getValue()) <= now) {
                 expired.add(key);
             }
         }

@@ -219,7 +219,8 @@ public final class Tx {
         ByteBuffer r = ByteBuffer.wrap(recipient.clone());
         Long last = lastSeq == null ? null : lastSeq.get(r);
         if (last == null) {
-            last = maps.outboxSeq.get(recipient);
+            byte[] stored = maps.outboxSeq.get(recipient);
+            last = stored == null ? null : StoreMaps.longOf(stored);
         }
         long seq = last == null ? 1 : last + 1;
         byte[] key = StoreMaps.outboxKey(recipient, seq);
@@ -239,7 +240,7 @@ public final class Tx {
     /** Writes what this transaction keeps in memory until its end (before the commit). */
     void flush() {
         if (lastSeq != null) {
-            lastSeq.forEach((r, seq) -> maps.outboxSeq.put(r.array(), seq));
+            lastSeq.forEach((r, seq) -> maps.outboxSeq.put(r.array(), StoreMaps.longValue(seq)));
             lastSeq = null;
         }
     }
@@ -314,8 +315,8 @@ public final class Tx {
         byte[] key = StoreMaps.receivedKey(checkId(senderId, "senderId"), checkId(messageId, "messageId"));
         long now = now();
         if (!writable) {
-            Long seen = maps.received.get(key);
-            if (seen != null && seen > now) {
+            byte[] seen = maps.received.get(key);
+            if (seen != null && StoreMaps.longOf(seen) > now) {
                 return false;
             }
             check(true); // fails: a new id needs a write
@@ -323,7 +324,7 @@ public final class Tx {
         // one tree operation: put unless a live record is there
         maps.putIfExpired.now = now;
         maps.putIfExpired.stored = false;
-        maps.received.operate(key, expiresAtMillis, maps.putIfExpired);
+        maps.received.operate(key, StoreMaps.longValue(expiresAtMillis), maps.putIfExpired);
         if (!maps.putIfExpired.stored) {
             return false;
         }
