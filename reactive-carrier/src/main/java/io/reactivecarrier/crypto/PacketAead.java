@@ -1,7 +1,6 @@
 package io.reactivecarrier.crypto;
 
 import io.netty.buffer.ByteBuf;
-import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.spec.AlgorithmParameterSpec;
 import java.util.Arrays;
@@ -68,6 +67,10 @@ public final class PacketAead {
     private final byte[] lastOpenNonce = new byte[NONCE_LENGTH];
     private boolean sealedOnce;
     private boolean openedOnce;
+    /** Copies of direct-buffer input, output and associated data for the JCE (see crypt). */
+    private byte[] scratchIn = new byte[0];
+    private byte[] scratchOut = new byte[0];
+    private byte[] scratchAd = new byte[0];
 
     private PacketAead(Algorithm algorithm, byte[] key) {
         this.algorithm = algorithm;
@@ -208,19 +211,43 @@ public final class PacketAead {
 
     private int crypt(Cipher cipher, ByteBuf ad, ByteBuf in, ByteBuf out, int outputLength)
             throws GeneralSecurityException {
+        // The JDK's AES-GCM copies direct buffers through new temporary arrays on every call (and
+        // copies its input again when it cannot rule out an overlap with the output): 3-4 KiB of
+        // garbage per packet. Through arrays it allocates nothing, so direct buffers are copied into
+        // this instance's scratch arrays (bounded by the largest packet) and the result copied out.
         if (ad != null && ad.isReadable()) {
-            cipher.updateAAD(ad.nioBuffer());
+            int n = ad.readableBytes();
+            if (ad.hasArray()) {
+                cipher.updateAAD(ad.array(), ad.arrayOffset() + ad.readerIndex(), n);
+            } else {
+                byte[] a = scratchAd = atLeast(scratchAd, n);
+                ad.getBytes(ad.readerIndex(), a, 0, n);
+                cipher.updateAAD(a, 0, n);
+            }
         }
-        ByteBuffer src = in.nioBuffer();
+        int inLength = in.readableBytes();
+        byte[] src;
+        int srcOffset;
+        if (in.hasArray()) {
+            src = in.array();
+            srcOffset = in.arrayOffset() + in.readerIndex();
+        } else {
+            src = scratchIn = atLeast(scratchIn, inLength);
+            in.getBytes(in.readerIndex(), src, 0, inLength);
+            srcOffset = 0;
+        }
         out.ensureWritable(outputLength);
-        if (out.nioBufferCount() == 1) {
-            return cipher.doFinal(src, out.nioBuffer(out.writerIndex(), outputLength));
+        if (out.hasArray() && out.array() != src) {
+            return cipher.doFinal(src, srcOffset, inLength, out.array(), out.arrayOffset() + out.writerIndex());
         }
-        // a composite output of several components: no single NIO view, go through an array
-        byte[] result = new byte[cipher.getOutputSize(src.remaining())];
-        int n = cipher.doFinal(src, ByteBuffer.wrap(result));
-        out.setBytes(out.writerIndex(), result, 0, n);
+        byte[] dst = scratchOut = atLeast(scratchOut, outputLength);
+        int n = cipher.doFinal(src, srcOffset, inLength, dst, 0);
+        out.setBytes(out.writerIndex(), dst, 0, n);
         return n;
+    }
+
+    private static byte[] atLeast(byte[] scratch, int length) {
+        return scratch.length >= length ? scratch : new byte[Math.max(length, 2048)];
     }
 
     /**

@@ -114,6 +114,13 @@ final class MessageCodec {
         return v;
     }
 
+    /** The first 33 bytes of an {@link #inboxValue}: the body follows. */
+    static byte[] inboxHead(long seq, long sentAt, boolean offline, byte[] id) {
+        return inboxValue(seq, sentAt, offline, id, EMPTY);
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
     static byte[] inboxKey(byte[] sender, long seq) {
         byte[] k = new byte[sender.length + 8];
         System.arraycopy(sender, 0, k, 0, sender.length);

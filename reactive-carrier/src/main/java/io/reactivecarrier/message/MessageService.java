@@ -76,6 +76,8 @@ public final class MessageService implements Messages {
     private static final int PACE_FRAMES = 256;
     private static final int RECENT = 65_536;
     private static final int MAX_DEPOSITS = 16;
+    /** Tasks run per scheduled drain before the timers get a turn. */
+    private static final int DRAIN_BATCH = 1024;
 
     private final NodeStore store;
     private final LinkManager links;
@@ -90,6 +92,9 @@ public final class MessageService implements Messages {
     /** send() Monos waiting for their first receipt (any thread puts; the loop completes). */
     private final Map<MessageId, MonoSink<Receipt>> waiters = new ConcurrentHashMap<>();
     private final Disposable.Composite timers = Disposables.composite();
+    /** Tasks for the service's thread (see run). */
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean drainScheduled = new java.util.concurrent.atomic.AtomicBoolean();
 
     // ---- sending (loop-confined unless noted)
     private final Map<UserId, Peer> peers = new HashMap<>();
@@ -554,11 +559,12 @@ public final class MessageService implements Messages {
         long t0 = System.nanoTime();
         store.transaction(tx -> {
             delivered.forEach(tx::removeOutbox);
-            List<OutboxEntry> out = new ArrayList<>(batch.size());
-            for (Append a : batch) {
-                out.add(tx.appendOutbox(a.id.raw(), a.friend.toBytes(), a.createdAt, a.body));
+            long[] seqs = new long[batch.size()];
+            for (int i = 0; i < seqs.length; i++) {
+                Append a = batch.get(i);
+                seqs[i] = tx.appendOutboxSequence(a.id.raw(), a.friend.toBytes(), a.createdAt, a.body);
             }
-            return out;
+            return seqs;
         }).subscribe(entries -> run(() -> {
             appendCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             lastAppendCommit = now();
@@ -572,19 +578,18 @@ public final class MessageService implements Messages {
         }));
     }
 
-    private void appended(List<Append> batch, List<OutboxEntry> entries) {
+    private void appended(List<Append> batch, long[] seqs) {
         appending = false;
         queuedSends.addAndGet(-batch.size());
         long now = now();
         Set<Peer> touched = new HashSet<>();
         for (int i = 0; i < batch.size(); i++) {
             Append a = batch.get(i);
-            OutboxEntry e = entries.get(i);
             Peer p = peer(a.friend);
             outboxSize++;
             sentCounter.increment();
             if (!p.spilled && hasRoom(p, a.body.length)) {
-                p.add(new Out(a.id, e.sequence(), a.createdAt, a.body, now));
+                p.add(new Out(a.id, seqs[i], a.createdAt, a.body, now));
             } else {
                 p.spilled = true;
                 if (p.reloading) {
@@ -1080,7 +1085,7 @@ public final class MessageService implements Messages {
                 fresh[i] = tx.markReceived(in.peer.userBytes, in.id.raw(), expires);
                 if (fresh[i]) {
                     tx.put(inbox, MessageCodec.inboxKey(in.peer.userBytes, in.seq),
-                            MessageCodec.inboxValue(in.seq, in.sentAt, in.offline, in.id.raw(), in.body), Long.MAX_VALUE);
+                            MessageCodec.inboxHead(in.seq, in.sentAt, in.offline, in.id.raw()), in.body, Long.MAX_VALUE);
                 }
             }
             plan.removeKeys.forEach(k -> tx.remove(inbox, k));
@@ -1339,18 +1344,45 @@ public final class MessageService implements Messages {
     // =====================================================================================
     // helpers
 
+    /**
+     * Runs {@code task} on the service's thread, after the tasks handed in before it. Tasks go
+     * through one queue drained by one scheduled task at a time (not one scheduled task each: a
+     * frame or an enqueue would otherwise cost a ScheduledFutureTask, a lock and a wake-up).
+     */
     private void run(Runnable task) {
-        try {
-            loop.schedule(() -> {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    log.error("message service task failed", e);
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException gone) {
-            // closed
+        tasks.offer(task);
+        if (drainScheduled.compareAndSet(false, true)) {
+            scheduleDrain();
         }
+    }
+
+    private void scheduleDrain() {
+        try {
+            loop.schedule(this::drainTasks);
+        } catch (java.util.concurrent.RejectedExecutionException gone) {
+            tasks.clear(); // closed: nothing runs any more
+            drainScheduled.set(false);
+        }
+    }
+
+    private void drainTasks() {
+        for (int i = 0; i < DRAIN_BATCH; i++) {
+            Runnable task = tasks.poll();
+            if (task == null) {
+                drainScheduled.set(false);
+                // a task offered between the poll and the reset: drain it here unless its producer scheduled a drain
+                if (tasks.isEmpty() || !drainScheduled.compareAndSet(false, true)) {
+                    return;
+                }
+                continue;
+            }
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.error("message service task failed", e);
+            }
+        }
+        scheduleDrain(); // more to do: after the timers that are due
     }
 
     private long now() {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The byte layout of the stored records: a format byte, then the fields in order (ints and longs
@@ -86,17 +87,19 @@ final class Codec {
     }
 
     static byte[] outbox(OutboxEntry e) {
+        return outbox(e.messageId(), e.recipient(), e.sequence(), e.createdAtMillis(), e.payloadShared(), e.state());
+    }
+
+    static byte[] outbox(byte[] id, byte[] recipient, long sequence, long createdAtMillis, byte[] payload,
+            String stateName) {
         // the layout of write(...) with DataOutputStream, written straight into an array of the exact size
-        byte[] id = e.messageId();
-        byte[] recipient = e.recipient();
-        byte[] payload = e.payloadShared();
-        byte[] state = e.state().getBytes(StandardCharsets.UTF_8);
+        byte[] state = stateName.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(1 + 4 + id.length + 4 + recipient.length + 8 + 8 + 4 + payload.length
                 + 4 + state.length);
         b.put((byte) FORMAT);
         b.putInt(id.length).put(id);
         b.putInt(recipient.length).put(recipient);
-        b.putLong(e.sequence()).putLong(e.createdAtMillis());
+        b.putLong(sequence).putLong(createdAtMillis);
         b.putInt(payload.length).put(payload);
         b.putInt(state.length).put(state);
         return b.array();
@@ -114,19 +117,34 @@ final class Codec {
                 .putInt(value.length).put(value).array();
     }
 
+    /** {@link #expiring(long, byte[])} of {@code head ‖ tail}. */
+    static byte[] expiring(long expiresAtMillis, byte[] head, byte[] tail) {
+        return ByteBuffer.allocate(1 + 8 + 4 + head.length + tail.length).put((byte) FORMAT).putLong(expiresAtMillis)
+                .putInt(head.length + tail.length).put(head).put(tail).array();
+    }
+
     static long expiresAt(byte[] data) {
-        return read(data, "map value", in -> {
-            long expiresAt = in.readLong();
-            in.skipNBytes(in.readInt());
-            return expiresAt;
-        });
+        checkExpiring(data);
+        return ByteBuffer.wrap(data).getLong(1);
     }
 
     static byte[] value(byte[] data) {
-        return read(data, "map value", in -> {
-            in.readLong();
-            return bytes(in);
-        });
+        return Arrays.copyOfRange(data, 1 + 8 + 4, 1 + 8 + 4 + checkExpiring(data));
+    }
+
+    /** The value length of an {@link #expiring} record, after checking its layout (no allocation). */
+    private static int checkExpiring(byte[] data) {
+        if (data.length < 1 + 8 + 4) {
+            throw new Malformed("map value of " + data.length + " bytes is too short", null);
+        }
+        if ((data[0] & 0xff) != FORMAT) {
+            throw new Malformed("map value has unknown format " + (data[0] & 0xff), null);
+        }
+        int n = ByteBuffer.wrap(data).getInt(1 + 8);
+        if (n != data.length - (1 + 8 + 4)) {
+            throw new Malformed("map value of " + data.length + " bytes says " + n + " value bytes", null);
+        }
+        return n;
     }
 
     private interface Writer {

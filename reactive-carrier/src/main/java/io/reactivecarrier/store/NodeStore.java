@@ -76,7 +76,8 @@ public final class NodeStore {
     public static final int DEFAULT_MAX_ENTRIES = 65_536;
 
     static final String MAGIC = "reactive-carrier node store";
-    static final int SCHEMA_VERSION = 1;
+    /** 2: binary keys for the outbox, received ids and key-value maps (1: hex String keys, migrated on open). */
+    static final int SCHEMA_VERSION = 2;
 
     private static final Logger log = LoggerFactory.getLogger(NodeStore.class);
     private static final Pattern MAP_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -211,7 +212,11 @@ public final class NodeStore {
                 checkReadOnly(file);
             }
             store = openStore(file);
-            boolean fresh = checkFormat(store, file);
+            int version = checkFormat(store, file);
+            boolean fresh = version == 0;
+            if (version == 1) {
+                migrate(store, file);
+            }
             StoreMaps maps = new StoreMaps(file, store, clock);
             if (fresh) {
                 maps.meta.put("magic", MAGIC);
@@ -297,8 +302,22 @@ public final class NodeStore {
         }
     }
 
-    /** True if the store is new (no maps at all); throws if it is not ours. */
-    private static boolean checkFormat(MVStore store, Path file) {
+    private static void migrate(MVStore store, Path file) {
+        long t0 = System.nanoTime();
+        long copied;
+        try {
+            copied = SchemaV1.migrate(store);
+        } catch (RuntimeException e) {
+            throw new StoreCorruptedException("store file " + file + " (schema 1) could not be migrated to schema "
+                    + SCHEMA_VERSION + " (" + e + "); its schema-1 maps were kept. Move the file away or restore it"
+                    + " from a backup, then start again.", e);
+        }
+        log.info("migrated store {} from schema 1 to {} ({} entries, {} ms)", file, SCHEMA_VERSION, copied,
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** The schema version, 0 if the store is new (no maps at all); throws if it is not ours. */
+    private static int checkFormat(MVStore store, Path file) {
         Set<String> names;
         try {
             names = store.getMapNames();
@@ -306,7 +325,7 @@ public final class NodeStore {
             throw corrupted(file, e);
         }
         if (names.isEmpty()) {
-            return true;
+            return 0;
         }
         if (!names.contains(StoreMaps.META)) {
             throw foreign(file, "it has no reactive-carrier header");
@@ -335,7 +354,10 @@ public final class NodeStore {
             throw foreign(file, "it was written by a newer version (schema " + version + ", this one reads up to "
                     + SCHEMA_VERSION + "); upgrade reactive-carrier");
         }
-        return false;
+        if (version < 1) {
+            throw foreign(file, "its schema version " + version + " is not one this code knows");
+        }
+        return version;
     }
 
     private static StoreCorruptedException corrupted(Path file, Throwable cause) {
@@ -393,6 +415,7 @@ public final class NodeStore {
         Tx tx = new Tx(maps, write);
         try {
             T result = work.apply(tx);
+            tx.flush();
             tx.end();
             durableCommit(maps.store);
             return result;

@@ -2,6 +2,7 @@ package io.reactivecarrier.store;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,12 @@ import org.h2.mvstore.MVStore;
 final class StoreMaps {
 
     static final String META = "meta";
-    static final String KV_PREFIX = "kv.";
+    /** Prefix of the key-value maps (schema 2: binary keys; schema 1 used "kv." and hex keys). */
+    static final String KV_PREFIX = "kv2.";
+    static final String OUTBOX = "outbox2";
+    static final String OUTBOX_IDS = "outbox2.ids";
+    static final String OUTBOX_SEQ = "outbox2.seq";
+    static final String RECEIVED = "received2";
     static final int PURGE_EVERY = 1024;
 
     final Path file;
@@ -30,18 +36,20 @@ final class StoreMaps {
     final MVMap<String, byte[]> friends;
     /** "in:" or "out:" + user id hex → request. */
     final MVMap<String, byte[]> requests;
-    /** recipient hex + ":" + 19-digit sequence → entry. */
-    final MVMap<String, byte[]> outbox;
-    /** message id hex → outbox key. */
-    final MVMap<String, String> outboxIds;
-    /** recipient hex → last sequence handed out. */
-    final MVMap<String, Long> outboxSeq;
-    /** sender hex + ":" + message id hex → expiry millis. */
-    final MVMap<String, Long> received;
-    private final Map<String, MVMap<String, byte[]>> kv = new HashMap<>();
+    /** recipient ‖ sequence (8 bytes, big-endian) → entry ({@link #outboxKey}). */
+    final MVMap<byte[], byte[]> outbox;
+    /** message id → outbox key. */
+    final MVMap<byte[], byte[]> outboxIds;
+    /** recipient → last sequence handed out. */
+    final MVMap<byte[], byte[]> outboxSeq;
+    /** (sender length - 1) ‖ sender ‖ message id → expiry millis ({@link #receivedKey}). */
+    final MVMap<byte[], byte[]> received;
+    private final Map<String, MVMap<byte[], byte[]>> kv = new HashMap<>();
+    /** The decision of {@link Tx#markReceived}: store thread only. */
+    final PutIfExpired putIfExpired = new PutIfExpired();
     int receivedSincePurge;
     /** Where the next {@link #purgeReceivedSome} continues (null: from the start). */
-    private String purgeFrom;
+    private byte[] purgeFrom;
 
     StoreMaps(Path file, MVStore store, LongSupplier clock) {
         this.file = file;
@@ -51,14 +59,74 @@ final class StoreMaps {
         this.node = store.openMap("node");
         this.friends = store.openMap("friends");
         this.requests = store.openMap("requests");
-        this.outbox = store.openMap("outbox");
-        this.outboxIds = store.openMap("outbox.ids");
-        this.outboxSeq = store.openMap("outbox.seq");
-        this.received = store.openMap("received");
+        this.outbox = bytesMap(store, OUTBOX);
+        this.outboxIds = bytesMap(store, OUTBOX_IDS);
+        this.outboxSeq = bytesMap(store, OUTBOX_SEQ);
+        this.received = bytesMap(store, RECEIVED);
     }
 
-    MVMap<String, byte[]> kv(String name) {
-        return kv.computeIfAbsent(name, n -> store.openMap(KV_PREFIX + n));
+    /** Puts unless the key holds an expiry after {@link #now}; {@link #stored} tells which. */
+    static final class PutIfExpired extends MVMap.DecisionMaker<byte[]> {
+        long now;
+        boolean stored;
+
+        @Override
+        public MVMap.Decision decide(byte[] existing, byte[] provided) {
+            stored = existing == null || longOf(existing) <= now;
+            return stored ? MVMap.Decision.PUT : MVMap.Decision.ABORT;
+        }
+    }
+
+    static MVMap<byte[], byte[]> bytesMap(MVStore store, String name) {
+        return store.openMap(name, new MVMap.Builder<byte[], byte[]>().keyType(BytesType.INSTANCE)
+                .valueType(BytesType.INSTANCE));
+    }
+
+    /**
+     * A long as a value of a {@link #bytesMap} (8 bytes, big-endian). All per-message maps have
+     * {@link BytesType} keys and values, so MVStore's {@code MVMap.operate} sees one data type
+     * less (C2 recompiles it several times as its type profiles change; the effect of this on
+     * the compile time measured was within the noise of a shared machine).
+     */
+    static byte[] longValue(long v) {
+        byte[] b = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (byte) (v >>> (56 - 8 * i));
+        }
+        return b;
+    }
+
+    static long longOf(byte[] b) {
+        if (b.length != 8) {
+            throw new Codec.Malformed("a long value of " + b.length + " bytes", null);
+        }
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (b[i] & 0xff);
+        }
+        return v;
+    }
+
+    /** recipient ‖ sequence (8 bytes, big-endian): per recipient in sequence order. */
+    static byte[] outboxKey(byte[] recipient, long seq) {
+        byte[] k = Arrays.copyOf(recipient, recipient.length + 8);
+        for (int i = 0; i < 8; i++) {
+            k[recipient.length + i] = (byte) (seq >>> (56 - 8 * i));
+        }
+        return k;
+    }
+
+    /** (sender length - 1) ‖ sender ‖ message id: unambiguous for ids of any length 1..256. */
+    static byte[] receivedKey(byte[] sender, byte[] messageId) {
+        byte[] k = new byte[1 + sender.length + messageId.length];
+        k[0] = (byte) (sender.length - 1);
+        System.arraycopy(sender, 0, k, 1, sender.length);
+        System.arraycopy(messageId, 0, k, 1 + sender.length, messageId.length);
+        return k;
+    }
+
+    MVMap<byte[], byte[]> kv(String name) {
+        return kv.computeIfAbsent(name, n -> bytesMap(store, KV_PREFIX + n));
     }
 
     void forgetKvMaps() {
@@ -66,11 +134,11 @@ final class StoreMaps {
     }
 
     int purgeReceived(long now) {
-        List<String> expired = new ArrayList<>();
-        Cursor<String, Long> c = received.cursor(null);
+        List<byte[]> expired = new ArrayList<>();
+        Cursor<byte[], byte[]> c = received.cursor(null);
         while (c.hasNext()) {
-            String key = c.next();
-            if (c.getValue() <= now) {
+            byte[] key = c.next();
+            if (longOf(c.getValue()) <= now) {
                 expired.add(key);
             }
         }
@@ -84,35 +152,49 @@ final class StoreMaps {
      * call stopped (wrapping around), so the periodic purge costs the same however big the map is.
      */
     int purgeReceivedSome(long now, int max) {
-        List<String> expired = new ArrayList<>();
-        Cursor<String, Long> c = received.cursor(purgeFrom);
-        String last = null;
+        List<byte[]> expired = new ArrayList<>();
+        Cursor<byte[], byte[]> c = received.cursor(purgeFrom);
+        byte[] last = null;
         int seen = 0;
         while (seen < max && c.hasNext()) {
-            String key = c.next();
+            byte[] key = c.next();
             seen++;
             last = key;
-            if (c.getValue() <= now) {
+            if (longOf(c.getValue()) <= now) {
                 expired.add(key);
             }
         }
-        purgeFrom = seen < max || last == null ? null : last + "\0";
+        purgeFrom = seen < max || last == null ? null : Arrays.copyOf(last, last.length + 1); // just after last
         expired.forEach(received::remove);
         receivedSincePurge = 0;
         return expired.size();
     }
 
-    int purgeKv(MVMap<String, byte[]> map, long now) {
-        List<String> expired = new ArrayList<>();
-        Cursor<String, byte[]> c = map.cursor(null);
+    int purgeKv(MVMap<byte[], byte[]> map, long now) {
+        List<byte[]> expired = new ArrayList<>();
+        Cursor<byte[], byte[]> c = map.cursor(null);
         while (c.hasNext()) {
-            String key = c.next();
+            byte[] key = c.next();
             if (Codec.expiresAt(c.getValue()) <= now) {
                 expired.add(key);
             }
         }
         expired.forEach(map::remove);
         return expired.size();
+    }
+
+    /** Keys of {@code map} that start with {@code prefix}, in order. */
+    static <V> List<Map.Entry<byte[], V>> prefixed(MVMap<byte[], V> map, byte[] prefix) {
+        List<Map.Entry<byte[], V>> out = new ArrayList<>();
+        Cursor<byte[], V> c = map.cursor(prefix.length == 0 ? null : prefix);
+        while (c.hasNext()) {
+            byte[] key = c.next();
+            if (key.length < prefix.length || !Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)) {
+                break;
+            }
+            out.add(Map.entry(key, c.getValue()));
+        }
+        return out;
     }
 
     /** Keys of {@code map} that start with {@code prefix}, in order. */

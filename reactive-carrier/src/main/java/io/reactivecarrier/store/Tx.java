@@ -1,6 +1,8 @@
 package io.reactivecarrier.store;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -28,6 +30,8 @@ public final class Tx {
     private final StoreMaps maps;
     private final boolean writable;
     private boolean active = true;
+    /** Last sequence per recipient appended in this transaction, written by {@link #flush()}. */
+    private Map<ByteBuffer, Long> lastSeq;
 
     Tx(StoreMaps maps, boolean writable) {
         this.maps = maps;
@@ -196,28 +200,70 @@ public final class Tx {
         if (existing.isPresent()) {
             return existing.get();
         }
+        long seq = append(messageId, recipient, createdAtMillis, payload);
+        return new OutboxEntry(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING);
+    }
+
+    /**
+     * {@link #appendOutbox} returning only the sequence number: the same effect, without
+     * building (and copying the payload into) the returned entry.
+     */
+    public long appendOutboxSequence(byte[] messageId, byte[] recipient, long createdAtMillis, byte[] payload) {
+        Objects.requireNonNull(payload, "payload");
+        checkId(messageId, "messageId");
+        if (!writable) {
+            return appendOutbox(messageId, recipient, createdAtMillis, payload).sequence(); // fails as appendOutbox does
+        }
+        return append(messageId, recipient, createdAtMillis, payload);
+    }
+
+    /**
+     * Appends unless the id is in the outbox (then returns its sequence): one tree operation for the
+     * id index (put if absent) and one for the entry.
+     */
+    private long append(byte[] messageId, byte[] recipient, long createdAtMillis, byte[] payload) {
         check(true);
-        String recipientHex = key(recipient, "recipient");
-        Long last = maps.outboxSeq.get(recipientHex);
+        checkId(recipient, "recipient");
+        // the last sequence is written once per recipient and transaction (see flush), not per message
+        ByteBuffer r = ByteBuffer.wrap(recipient.clone());
+        Long last = lastSeq == null ? null : lastSeq.get(r);
+        if (last == null) {
+            byte[] stored = maps.outboxSeq.get(recipient);
+            last = stored == null ? null : StoreMaps.longOf(stored);
+        }
         long seq = last == null ? 1 : last + 1;
-        OutboxEntry entry = new OutboxEntry(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING);
-        String key = outboxKey(recipientHex, seq);
-        maps.outboxSeq.put(recipientHex, seq);
-        maps.outbox.put(key, Codec.outbox(entry));
-        maps.outboxIds.put(Hex.encode(messageId), key);
-        return entry;
+        byte[] key = StoreMaps.outboxKey(recipient, seq);
+        byte[] existing = maps.outboxIds.putIfAbsent(messageId.clone(), key);
+        if (existing != null) {
+            byte[] data = maps.outbox.get(existing);
+            if (data == null) {
+                throw new Codec.Malformed("outbox index points at missing entry " + Hex.encode(existing), null);
+            }
+            return Codec.outbox(data).sequence();
+        }
+        (lastSeq == null ? lastSeq = new HashMap<>() : lastSeq).put(r, seq);
+        maps.outbox.put(key, Codec.outbox(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING));
+        return seq;
+    }
+
+    /** Writes what this transaction keeps in memory until its end (before the commit). */
+    void flush() {
+        if (lastSeq != null) {
+            lastSeq.forEach((r, seq) -> maps.outboxSeq.put(r.array(), StoreMaps.longValue(seq)));
+            lastSeq = null;
+        }
     }
 
     /** One outbox entry by message id. */
     public Optional<OutboxEntry> outboxEntry(byte[] messageId) {
         check(false);
-        String key = maps.outboxIds.get(key(messageId, "messageId"));
+        byte[] key = maps.outboxIds.get(checkId(messageId, "messageId"));
         if (key == null) {
             return Optional.empty();
         }
         byte[] data = maps.outbox.get(key);
         if (data == null) {
-            throw new Codec.Malformed("outbox index points at missing entry " + key, null);
+            throw new Codec.Malformed("outbox index points at missing entry " + Hex.encode(key), null);
         }
         return Optional.of(Codec.outbox(data));
     }
@@ -230,7 +276,7 @@ public final class Tx {
             return false;
         }
         check(true);
-        maps.outbox.put(outboxKey(Hex.encode(e.get().recipient()), e.get().sequence()),
+        maps.outbox.put(StoreMaps.outboxKey(e.get().recipient(), e.get().sequence()),
                 Codec.outbox(e.get().withState(state)));
         return true;
     }
@@ -238,7 +284,7 @@ public final class Tx {
     /** Removes a message from the outbox; false if it was not there. Its sequence is not reused. */
     public boolean removeOutbox(byte[] messageId) {
         check(true);
-        String key = maps.outboxIds.remove(key(messageId, "messageId"));
+        byte[] key = maps.outboxIds.remove(checkId(messageId, "messageId"));
         if (key == null) {
             return false;
         }
@@ -257,21 +303,14 @@ public final class Tx {
     /** The outbox of one recipient, ordered by sequence. */
     public List<OutboxEntry> outbox(byte[] recipient) {
         check(false);
+        checkId(recipient, "recipient");
         List<OutboxEntry> out = new ArrayList<>();
-        for (Map.Entry<String, byte[]> e : StoreMaps.prefixed(maps.outbox, key(recipient, "recipient") + ":")) {
-            out.add(Codec.outbox(e.getValue()));
+        for (Map.Entry<byte[], byte[]> e : StoreMaps.prefixed(maps.outbox, recipient)) {
+            if (e.getKey().length == recipient.length + 8) { // not a longer recipient id with this prefix
+                out.add(Codec.outbox(e.getValue()));
+            }
         }
         return out;
-    }
-
-    private static String outboxKey(String recipientHex, long seq) {
-        // recipient hex, ':', the sequence in 19 digits with leading zeros (String.format was most of an append)
-        String digits = Long.toString(seq);
-        StringBuilder b = new StringBuilder(recipientHex.length() + 20).append(recipientHex).append(':');
-        for (int i = digits.length(); i < 19; i++) {
-            b.append('0');
-        }
-        return b.append(digits).toString();
     }
 
     // ---- received message ids
@@ -282,14 +321,22 @@ public final class Tx {
      */
     public boolean markReceived(byte[] senderId, byte[] messageId, long expiresAtMillis) {
         check(false);
-        String key = key(senderId, "senderId") + ":" + key(messageId, "messageId");
+        byte[] key = StoreMaps.receivedKey(checkId(senderId, "senderId"), checkId(messageId, "messageId"));
         long now = now();
-        Long seen = maps.received.get(key);
-        if (seen != null && seen > now) {
+        if (!writable) {
+            byte[] seen = maps.received.get(key);
+            if (seen != null && StoreMaps.longOf(seen) > now) {
+                return false;
+            }
+            check(true); // fails: a new id needs a write
+        }
+        // one tree operation: put unless a live record is there
+        maps.putIfExpired.now = now;
+        maps.putIfExpired.stored = false;
+        maps.received.operate(key, StoreMaps.longValue(expiresAtMillis), maps.putIfExpired);
+        if (!maps.putIfExpired.stored) {
             return false;
         }
-        check(true);
-        maps.received.put(key, expiresAtMillis);
         if (++maps.receivedSincePurge >= StoreMaps.PURGE_EVERY) {
             maps.purgeReceivedSome(now, 2 * StoreMaps.PURGE_EVERY);
         }
@@ -301,7 +348,7 @@ public final class Tx {
     /** The live value of {@code key} in {@code map}. */
     public Optional<byte[]> get(KeyValueMap map, byte[] key) {
         check(false);
-        byte[] data = maps.kv(map.name()).get(key(key, "key"));
+        byte[] data = maps.kv(map.name()).get(checkId(key, "key"));
         if (data == null || Codec.expiresAt(data) <= now()) {
             return Optional.empty();
         }
@@ -315,23 +362,37 @@ public final class Tx {
      */
     public void put(KeyValueMap map, byte[] key, byte[] value, long expiresAtMillis) {
         Objects.requireNonNull(value, "value");
+        putRecord(map, key, Codec.expiring(expiresAtMillis, value));
+    }
+
+    private void putRecord(KeyValueMap map, byte[] key, byte[] record) {
         check(true);
-        MVMap<String, byte[]> m = maps.kv(map.name());
-        String k = key(key, "key");
-        if (!m.containsKey(k) && m.sizeAsLong() >= map.maxEntries()) {
+        MVMap<byte[], byte[]> m = maps.kv(map.name());
+        byte[] k = checkId(key, "key").clone();
+        if (m.sizeAsLong() >= map.maxEntries() && !m.containsKey(k)) {
             maps.purgeKv(m, now());
             if (m.sizeAsLong() >= map.maxEntries()) {
                 throw new StoreFullException("map '" + map.name() + "' holds its maximum of " + map.maxEntries()
                         + " entries; remove entries or let them expire");
             }
         }
-        m.put(k, Codec.expiring(expiresAtMillis, value));
+        m.put(k, record);
+    }
+
+    /**
+     * {@link #put(KeyValueMap, byte[], byte[], long)} of the value {@code head ‖ tail}, built
+     * straight into the stored record (one copy of {@code tail}, no concatenated array first).
+     */
+    public void put(KeyValueMap map, byte[] key, byte[] head, byte[] tail, long expiresAtMillis) {
+        Objects.requireNonNull(head, "head");
+        Objects.requireNonNull(tail, "tail");
+        putRecord(map, key, Codec.expiring(expiresAtMillis, head, tail));
     }
 
     /** Removes {@code key}; false if it was not there (or had expired). */
     public boolean remove(KeyValueMap map, byte[] key) {
         check(true);
-        byte[] old = maps.kv(map.name()).remove(key(key, "key"));
+        byte[] old = maps.kv(map.name()).remove(checkId(key, "key"));
         return old != null && Codec.expiresAt(old) > now();
     }
 
@@ -341,10 +402,10 @@ public final class Tx {
         check(false);
         long now = now();
         List<KeyValueMap.Entry> out = new ArrayList<>();
-        for (Map.Entry<String, byte[]> e : StoreMaps.prefixed(maps.kv(map.name()), Hex.encode(prefix))) {
+        for (Map.Entry<byte[], byte[]> e : StoreMaps.prefixed(maps.kv(map.name()), prefix)) {
             long expires = Codec.expiresAt(e.getValue());
             if (expires > now) {
-                out.add(new KeyValueMap.Entry(Hex.decode(e.getKey()), Codec.value(e.getValue()), expires));
+                out.add(new KeyValueMap.Entry(e.getKey(), Codec.value(e.getValue()), expires));
             }
         }
         return out;
@@ -363,11 +424,16 @@ public final class Tx {
     }
 
     private static String key(byte[] id, String what) {
+        return Hex.encode(checkId(id, what));
+    }
+
+    /** {@code id} itself (not a copy) after checking its length. */
+    private static byte[] checkId(byte[] id, String what) {
         Objects.requireNonNull(id, what);
         if (id.length == 0 || id.length > Records.MAX_ID_LENGTH) {
             throw new IllegalArgumentException(what + " must be 1.." + Records.MAX_ID_LENGTH + " bytes, got "
                     + id.length);
         }
-        return Hex.encode(id);
+        return id;
     }
 }

@@ -142,6 +142,39 @@ class NodeStoreTest {
     }
 
     @Test
+    void idsThatArePrefixesOfOthersDoNotMix() {
+        // binary keys (schema 2): "ab" + "c" and "a" + "bc" are different received ids
+        StepVerifier.create(store.markReceived(b("ab"), b("c"), Long.MAX_VALUE)).expectNext(true).expectComplete().verify(T);
+        StepVerifier.create(store.markReceived(b("a"), b("bc"), Long.MAX_VALUE)).expectNext(true).expectComplete().verify(T);
+        StepVerifier.create(store.markReceived(b("ab"), b("c"), Long.MAX_VALUE)).expectNext(false).expectComplete().verify(T);
+        // the outbox of "ab" holds only its own messages, not those of "ab\0" or "abc"
+        StepVerifier.create(store.transaction(tx -> {
+            for (String r : List.of("ab", "abc", "ab\0", "ab", "a")) {
+                tx.appendOutbox(b("id-" + r + "-" + tx.outbox().size()), b(r), 1, b(r));
+            }
+            return tx.outbox(b("ab")).size();
+        })).expectNext(2).expectComplete().verify(T);
+        reopen();
+        StepVerifier.create(store.outbox().pending(b("ab")).map(OutboxEntry::sequence)).expectNext(1L, 2L)
+                .expectComplete().verify(T);
+        StepVerifier.create(store.outbox().pending(b("abc")).map(OutboxEntry::sequence)).expectNext(1L)
+                .expectComplete().verify(T);
+        // appendOutboxSequence is idempotent by message id too, within a transaction and across them
+        StepVerifier.create(store.transaction(tx -> List.of(tx.appendOutboxSequence(b("twice"), b("ab"), 1, b("x")),
+                tx.appendOutboxSequence(b("twice"), b("ab"), 2, b("y")),
+                tx.appendOutboxSequence(b("id-abc-1"), b("abc"), 1, b("z")))))
+                .expectNext(List.of(3L, 3L, 1L)).expectComplete().verify(T);
+        StepVerifier.create(store.outbox().pending(b("ab")).map(OutboxEntry::sequence)).expectNext(1L, 2L, 3L)
+                .expectComplete().verify(T);
+        StepVerifier.create(store.transaction(tx -> tx.appendOutboxSequence(b("next"), b("ab"), 1, b("x"))))
+                .expectNext(4L).expectComplete().verify(T);
+        // the last sequence of a recipient, written once per transaction, survives the reopen
+        reopen();
+        StepVerifier.create(store.outbox().append(b("last"), b("ab"), 1, b("x")).map(OutboxEntry::sequence))
+                .expectNext(5L).expectComplete().verify(T);
+    }
+
+    @Test
     void receivedIdsAreDedupedUntilTheyExpire() {
         store.close().block(T);
         VirtualTimeScheduler clock = VirtualTimeScheduler.create();
@@ -174,6 +207,11 @@ class NodeStoreTest {
                 .then(values.put(new byte[] {(byte) 0xff}, b("c")))).expectComplete().verify(T);
         StepVerifier.create(values.put(new byte[] {2}, b("d"))).expectError(StoreFullException.class).verify(T);
         StepVerifier.create(values.put(new byte[] {1, 1}, b("a2"))).expectComplete().verify(T); // replace is fine
+        KeyValueMap full = values;
+        StepVerifier.create(store.transaction(tx -> {
+            tx.put(full, new byte[] {1, 1}, b("a"), b("2"), Long.MAX_VALUE); // head ‖ tail: the same value
+            return tx.get(full, new byte[] {1, 1}).map(String::new).orElse("");
+        })).expectNext("a2").expectComplete().verify(T);
         StepVerifier.create(values.scan(new byte[] {1}).map(e -> new String(e.value(), StandardCharsets.UTF_8)))
                 .expectNext("a2", "b").expectComplete().verify(T);
         store.close().block(T);
