@@ -17,7 +17,8 @@ final class DhtScenarios {
         scenarios.put("sybil-sim", a -> json(DhtBenchmarks.sybil(a.integer("honest", 1000), a.integer("sybil", 4000),
                 a.integer("lookups", 1000), a.longValue("seed", 1))));
         scenarios.put("dht-udp", a -> json(DhtUdpBenchmark.run(a.integer("nodes", 200), a.integer("lookups", 500),
-                a.integer("warmup", a.integer("lookups", 500) / 2), a.longValue("seed", 1), a.integer("event-loops", 0))));
+                a.integer("warmup", a.integer("lookups", 500) / 2), a.longValue("seed", 1),
+                a.integer("event-loops", Runtime.getRuntime().availableProcessors()))));
     }
 
     private static Json json(Map<String, Object> fields) {

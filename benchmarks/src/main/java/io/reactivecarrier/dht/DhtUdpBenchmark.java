@@ -21,7 +21,8 @@ import reactor.netty.resources.LoopResources;
 
 /**
  * {@code dht-udp}: {@code nodes} real DHT nodes in this JVM, each with its own UDP socket on
- * 127.0.0.1 (its own event loop, or one of {@code --event-loops} shared ones) and the full RPC layer (X25519 keys, authenticated and encrypted
+ * 127.0.0.1 on one of {@code --event-loops} shared event loops (default: one per core; 0: a loop of
+ * its own for each node) and the full RPC layer (X25519 keys, authenticated and encrypted
  * envelopes). They join one after the other, each from a random earlier node; then
  * {@code lookups} node lookups of random node ids from random nodes run, 16 at a time, after
  * {@code warmup} uncounted ones (default half as many: JIT and the RPC layer's key cache). Latency
