@@ -459,21 +459,83 @@ public final class DhtNode implements Dht {
 
     /** Most entries read from one storing node by {@link #sealedEntries}. */
     static final int MAX_SEALED_PER_NODE = 10_000;
+    /** How long the closest nodes of a sealed set's key are reused by later reads of that set. */
+    static final long SEALED_CLOSEST_TTL_MS = 10 * 60_000;
+    /** Keys whose closest nodes are remembered (a node reads its mailbox and the relay directory). */
+    static final int SEALED_CLOSEST_KEYS = 16;
 
+    /** Closest nodes found for a sealed set's key, and when; guarded by itself. */
+    private final Map<NodeId, Closest> sealedClosest = new LinkedHashMap<>();
+
+    private record Closest(List<NodeInfo> nodes, long foundAt) {
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The nodes closest to the key that a lookup found are reused by the reads of the same key
+     * in the next {@value #SEALED_CLOSEST_TTL_MS} ms (a node reads the same few sets again and
+     * again: its mailbox every poll, the relay directory): a repeated read asks those nodes for
+     * their pages directly, without the lookup's FIND_NODE round trips, which were most of an idle
+     * node's DHT traffic. A read at which fewer than half of them answered forgets them, so the
+     * next read looks the key up again.
+     */
     @Override
     public Flux<DhtValue.Sealed> sealedEntries(NodeId key) {
         // this node may be one of the closest to the key: its own store holds part of the set
         Flux<DhtValue.Sealed> local = Mono.fromCallable(() -> store.get(key)).subscribeOn(scheduler)
                 .flatMapIterable(l -> l).ofType(DhtValue.Sealed.class);
-        return local.concatWith(findNode(key)
-                .flatMapMany(nodes -> Flux.fromIterable(nodes)
-                        .flatMap(n -> sealedPages(n, key), options.alpha)))
+        Mono<List<NodeInfo>> closest = Mono.defer(() -> {
+            List<NodeInfo> known = knownClosest(key);
+            return known != null ? Mono.just(known) : findNode(key).doOnNext(nodes -> remember(key, nodes));
+        });
+        return local.concatWith(closest
+                .flatMapMany(nodes -> {
+                    java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+                    return Flux.fromIterable(nodes)
+                            .flatMap(n -> sealedPages(n, key, answered), options.alpha)
+                            .doOnComplete(() -> {
+                                if (answered.get() * 2 < nodes.size()) {
+                                    forget(key);
+                                }
+                            });
+                }))
                 .filter(v -> v.expiresAt() > now() && v.key().equals(key))
                 .distinct(DhtValue::entryId);
     }
 
-    private Flux<DhtValue.Sealed> sealedPages(NodeInfo node, NodeId key) {
+    private List<NodeInfo> knownClosest(NodeId key) {
+        synchronized (sealedClosest) {
+            Closest c = sealedClosest.get(key);
+            if (c == null || now() - c.foundAt() >= SEALED_CLOSEST_TTL_MS) {
+                return null;
+            }
+            return c.nodes();
+        }
+    }
+
+    private void remember(NodeId key, List<NodeInfo> nodes) {
+        if (nodes.isEmpty()) {
+            return;
+        }
+        synchronized (sealedClosest) {
+            sealedClosest.remove(key);
+            if (sealedClosest.size() >= SEALED_CLOSEST_KEYS) {
+                sealedClosest.remove(sealedClosest.keySet().iterator().next()); // the oldest
+            }
+            sealedClosest.put(key, new Closest(List.copyOf(nodes), now()));
+        }
+    }
+
+    private void forget(NodeId key) {
+        synchronized (sealedClosest) {
+            sealedClosest.remove(key);
+        }
+    }
+
+    private Flux<DhtValue.Sealed> sealedPages(NodeInfo node, NodeId key, java.util.concurrent.atomic.AtomicInteger answered) {
         return sealedPage(node, key, NodeId.of(new byte[NodeId.LENGTH]))
+                .doOnNext(first -> answered.incrementAndGet())
                 .expand(page -> page.more() && !page.entries().isEmpty()
                         ? sealedPage(node, key, page.entries().get(page.entries().size() - 1).entryId())
                         : Mono.empty())
