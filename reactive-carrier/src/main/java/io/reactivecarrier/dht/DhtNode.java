@@ -477,8 +477,8 @@ public final class DhtNode implements Dht {
      * in the next {@value #SEALED_CLOSEST_TTL_MS} ms (a node reads the same few sets again and
      * again: its mailbox every poll, the relay directory): a repeated read asks those nodes for
      * their pages directly, without the lookup's FIND_NODE round trips, which were most of an idle
-     * node's DHT traffic. A read at which fewer than half of them answered forgets them, so the
-     * next read looks the key up again.
+     * node's DHT traffic. Only a full set (k nodes) is reused. A read at which fewer than half of
+     * them answered forgets them, so the next read looks the key up again.
      */
     @Override
     public Flux<DhtValue.Sealed> sealedEntries(NodeId key) {
@@ -515,7 +515,9 @@ public final class DhtNode implements Dht {
     }
 
     private void remember(NodeId key, List<NodeInfo> nodes) {
-        if (nodes.isEmpty()) {
+        if (nodes.size() < options.k) {
+            // a thin table (a node that started when the network was small, or nodes that share IP
+            // prefixes): keep looking up, else the nodes that join later would go unasked for minutes
             return;
         }
         synchronized (sealedClosest) {

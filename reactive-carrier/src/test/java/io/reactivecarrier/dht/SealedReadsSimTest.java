@@ -24,7 +24,7 @@ class SealedReadsSimTest {
     final List<SimNetwork.Transport> transports = new ArrayList<>();
 
     DhtNode start(int i) {
-        SimNetwork.Transport t = net.join(NodeId.random(random), SimNetwork.address(10, 0, i / 200, 1 + i % 200));
+        SimNetwork.Transport t = net.join(NodeId.random(random), SimNetwork.address(10, 1 + i, 0, 1));
         List<NodeInfo> seeds = transports.isEmpty() ? List.of() : List.of(transports.get(0).info);
         DhtNode n = DhtNode.create(t, DhtOptions.defaults().bootstrap(seeds), new Random(random.nextLong()));
         n.start().subscribe(v -> { }, e -> { });
@@ -53,6 +53,21 @@ class SealedReadsSimTest {
     }
 
     @Test
+    void fewerThanKClosestNodesAreNotReused() {
+        for (int i = 0; i < 8; i++) {
+            start(i);
+        }
+        net.advance(60_000);
+        NodeId key = NodeId.random(random);
+        SimNetwork.Transport readerT = transports.get(5);
+        read(nodes.get(5), key);
+        int first = lookupsOf(readerT, key);
+        read(nodes.get(5), key);
+        assertThat(lookupsOf(readerT, key)).as("a thin set is looked up again (later nodes may be closer)")
+                .isGreaterThan(first);
+    }
+
+    @Test
     void aRepeatedReadAsksTheClosestNodesWithoutALookupUntilTheyAreOldOrGone() {
         for (int i = 0; i < 40; i++) {
             start(i);
@@ -74,8 +89,10 @@ class SealedReadsSimTest {
         // a second entry, written later: the next read finds it on the remembered nodes, with no lookup
         assertThat(await(writer.storeValue(DhtValue.sealed(key, Ed25519KeyPair.generate().publicKey(), expires,
                 "two".getBytes(StandardCharsets.UTF_8))))).isPositive();
+        long sentBefore = readerT.sent;
         assertThat(read(reader, key)).containsExactly("one", "two");
         assertThat(lookupsOf(readerT, key)).as("no FIND_NODE for a repeated read").isEqualTo(first);
+        assertThat(readerT.sent - sentBefore).as("the repeated read asks the k remembered nodes").isGreaterThanOrEqualTo(15);
 
         // after the time to live the key is looked up again
         net.advance(DhtNode.SEALED_CLOSEST_TTL_MS);
