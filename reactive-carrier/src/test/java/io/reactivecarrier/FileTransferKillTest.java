@@ -7,22 +7,16 @@ import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.friend.FriendOptions;
 import io.reactivecarrier.session.FileTransferException;
 import io.reactivecarrier.session.TransferProgress;
-import java.io.BufferedReader;
+import io.reactivecarrier.testing.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -63,11 +57,11 @@ class FileTransferKillTest {
         long had;
         AtomicReference<Throwable> firstError = new AtomicReference<>();
         UserId bob;
-        try (Child child = new Child(errFile(1), data.toString(), boot, target.toString(), alice.userId().toString())) {
-            Address address = Address.parse(child.await("READY ", 120).substring("READY ".length()));
+        try (ChildJvm child = receiver(1, data.toString(), boot, target.toString(), alice.userId().toString())) {
+            Address address = Address.parse(child.await("READY ", 120, FileTransferKillTest::failOnChildError).substring("READY ".length()));
             bob = address.userId();
             alice.friends().request(address, "files for you").block(T);
-            child.await("ONLINE", 120);
+            child.await("ONLINE", 120, FileTransferKillTest::failOnChildError);
             awaitOnline(alice, bob);
             Mono<TransferProgress> first = alice.files().send(bob, src).last()
                     .doOnError(firstError::set).cache();
@@ -84,15 +78,15 @@ class FileTransferKillTest {
         assertThat(target).as("nothing under the final name before verification").doesNotExist();
 
         // the receiver's process restarts at once, as a supervisor would restart it
-        try (Child child = new Child(errFile(2), data.toString(), boot, target.toString(), alice.userId().toString())) {
-            Address again = Address.parse(child.await("READY ", 120).substring("READY ".length()));
+        try (ChildJvm child = receiver(2, data.toString(), boot, target.toString(), alice.userId().toString())) {
+            Address again = Address.parse(child.await("READY ", 120, FileTransferKillTest::failOnChildError).substring("READY ".length()));
             assertThat(again.userId()).as("the same identity from the same data directory").isEqualTo(bob);
             // the sender's attempt fails as interrupted (once its link to the killed process died or was replaced)
             Awaitility.await().atMost(T).until(() -> firstError.get() != null);
             assertThat(firstError.get()).isInstanceOf(FileTransferException.class)
                     .matches(e -> ((FileTransferException) e).reason() == FileTransferException.Reason.INTERRUPTED,
                             "INTERRUPTED");
-            child.await("ONLINE", 120); // the friendship came from its store; the link is up again
+            child.await("ONLINE", 120, FileTransferKillTest::failOnChildError); // the friendship came from its store; the link is up again
             awaitOnline(alice, bob);
             // the application sends again; the receiver accepts to the same path and answers with what it has
             TransferProgress last = alice.files().send(bob, src).blockLast(T.multipliedBy(3));
@@ -100,9 +94,9 @@ class FileTransferKillTest {
             assertThat(last.bytes()).isEqualTo(size);
             assertThat(last.resumedFrom()).as("resumed from the partial file, not from 0")
                     .isPositive().isEqualTo(had);
-            String started = child.await("STARTED ", 120);
+            String started = child.await("STARTED ", 120, FileTransferKillTest::failOnChildError);
             assertThat(started).isEqualTo("STARTED " + had);
-            assertThat(child.await("DONE ", 120)).isEqualTo("DONE " + had + " " + size);
+            assertThat(child.await("DONE ", 120, FileTransferKillTest::failOnChildError)).isEqualTo("DONE " + had + " " + size);
         }
         assertThat(Files.size(target)).isEqualTo(size);
         assertThat(sha(target)).isEqualTo(sha(src));
@@ -146,79 +140,17 @@ class FileTransferKillTest {
         return md.digest();
     }
 
-    /** A {@link FileReceiverChild} in another JVM, with its stdout lines in a queue. */
-    static final class Child implements AutoCloseable {
+    /** A {@link FileReceiverChild} in another JVM; its stdout is kept beside its stderr under target/. */
+    private static ChildJvm receiver(int run, String... args) throws IOException {
+        Path err = errFile(run);
+        return new ChildJvm(FileReceiverChild.class, List.of("-XX:+UseSerialGC", "-Xmx256m"), err,
+                err.resolveSibling("child-" + run + ".out"), args);
+    }
 
-        final Process process;
-        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        private final Thread reader;
-        private final Path stderr;
-
-        Child(Path stderr, String... args) {
-            this.stderr = stderr;
-            List<String> cmd = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-XX:+UseSerialGC", "-Xmx256m",
-                    "-cp", System.getProperty("java.class.path"), FileReceiverChild.class.getName()));
-            cmd.addAll(List.of(args));
-            try {
-                process = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            Path stdout = stderr.resolveSibling(stderr.getFileName().toString().replace(".err", ".out"));
-            reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-                        var copy = Files.newBufferedWriter(stdout, StandardCharsets.UTF_8)) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                        lines.add(line);
-                        copy.write(line);
-                        copy.newLine();
-                        copy.flush();
-                    }
-                } catch (IOException e) {
-                    // killed
-                }
-                lines.add("EOF");
-            }, "file-child-stdout");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        /** The next line starting with {@code prefix} (log lines share stdout and are skipped), failing after {@code seconds}. */
-        String await(String prefix, int seconds) throws InterruptedException {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            while (true) {
-                String line = lines.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (line == null || line.equals("EOF")) {
-                    throw new AssertionError("the child printed no '" + prefix + "' within " + seconds + " s ("
-                            + line + "); see " + stderr + " and its .out");
-                }
-                if (line.startsWith("FAILED ") || line.startsWith("ACCEPT-FAILED ")) {
-                    throw new AssertionError("the child: " + line);
-                }
-                if (line.startsWith(prefix)) {
-                    return line;
-                }
-            }
-        }
-
-        /** SIGKILL; returns every line printed after the ones already taken. */
-        List<String> kill() throws InterruptedException {
-            process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
-            reader.join(30_000);
-            List<String> rest = new ArrayList<>();
-            lines.drainTo(rest);
-            return rest;
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            if (process.isAlive()) {
-                kill();
-            }
+    /** Fails at once on a line where the child reports a failure (log lines share stdout and are skipped). */
+    private static void failOnChildError(String line) {
+        if (line.startsWith("FAILED ") || line.startsWith("ACCEPT-FAILED ")) {
+            throw new AssertionError("the child: " + line);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.reactivecarrier;
 
+import io.reactivecarrier.testing.ChildJvm;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivecarrier.crypto.Ed25519KeyPair;
@@ -8,9 +10,6 @@ import io.reactivecarrier.store.FriendRecord;
 import io.reactivecarrier.store.FriendRequestRecord;
 import io.reactivecarrier.store.NodeStore;
 import io.reactivecarrier.store.StoredIdentity;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +18,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -100,36 +97,13 @@ class FriendsCrashTest {
 
     /** Runs the child until it reported {@code killAfter} accepts (or all), then SIGKILLs it. */
     private static List<String> runChild(Path data, Path stderr, int killAfter) throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx192m", io.reactivecarrier.testing.BlockHoundSetup.JVM_OPTION,
-                "-cp", System.getProperty("java.class.path"), FriendsChildProcess.class.getName(), data.toString());
-        Process p = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
-        BlockingQueue<String> queue = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    queue.add(line);
-                }
-            } catch (Exception e) {
-                // killed
-            }
-        }, "friends-child-stdout");
-        reader.setDaemon(true);
-        reader.start();
         List<String> lines = new ArrayList<>();
-        try {
-            long startBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            String line0 = "";
-            while (!line0.equals("READY") && System.nanoTime() < startBy) {
-                String l = queue.poll(100, TimeUnit.MILLISECONDS);
-                line0 = l == null ? "" : l; // the child's log lines share its stdout
-            }
-            assertThat(line0).as("child started; see %s", stderr).isEqualTo("READY");
+        try (ChildJvm child = new ChildJvm(FriendsChildProcess.class, ChildJvm.LEAN, stderr, null, data.toString())) {
+            child.await("READY", 90, line -> { }); // the child's log lines share its stdout
             int accepted = 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (accepted < killAfter && System.nanoTime() < deadline) {
-                String line = queue.poll(100, TimeUnit.MILLISECONDS);
+                String line = child.lines.poll(100, TimeUnit.MILLISECONDS);
                 if (line != null) {
                     lines.add(line);
                     if (line.startsWith("ACCEPTED ")) {
@@ -137,11 +111,7 @@ class FriendsCrashTest {
                     }
                 }
             }
-        } finally {
-            p.destroyForcibly(); // SIGKILL: whatever accept is in flight is cut at a random point
-            p.waitFor(30, TimeUnit.SECONDS);
-            reader.join(30_000);
-            queue.drainTo(lines);
+            lines.addAll(child.kill()); // SIGKILL: whatever accept is in flight is cut at a random point
         }
         return lines;
     }

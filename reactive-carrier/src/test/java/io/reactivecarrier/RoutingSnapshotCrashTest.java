@@ -1,21 +1,17 @@
 package io.reactivecarrier;
 
+import io.reactivecarrier.testing.ChildJvm;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reactivecarrier.dht.NodeId;
 import io.reactivecarrier.dht.NodeInfo;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,35 +54,11 @@ class RoutingSnapshotCrashTest {
 
         Path childData = dir.resolve("child");
         Path stderr = dir.resolve("child.err");
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx192m", io.reactivecarrier.testing.BlockHoundSetup.JVM_OPTION,
-                "-cp", System.getProperty("java.class.path"), SnapshotChildProcess.class.getName(),
-                childData.toString(), "300", a.bootstrapInfo().toString(), "3");
-        Process p = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    lines.add(line);
-                }
-            } catch (Exception e) {
-                // killed
-            }
-        }, "snapshot-child-stdout");
-        reader.setDaemon(true);
-        reader.start();
-        String saved = null;
-        try {
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-            while (saved == null && System.nanoTime() < deadline && (p.isAlive() || !lines.isEmpty())) {
-                String line = lines.poll(100, TimeUnit.MILLISECONDS);
-                if (line != null && line.startsWith("SAVED ")) {
-                    saved = line;
-                }
-            }
-        } finally {
-            p.destroyForcibly(); // SIGKILL: no stop(), so only the periodic saver can have written the snapshot
-            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String saved;
+        try (ChildJvm child = new ChildJvm(SnapshotChildProcess.class, ChildJvm.LEAN, stderr, null,
+                childData.toString(), "300", a.bootstrapInfo().toString(), "3")) {
+            saved = child.await("SAVED ", 180, line -> { });
+            // closing kills it (SIGKILL): no stop(), so only the periodic saver can have written the snapshot
         }
         assertThat(saved).as("the child saved a snapshot of the 3 other nodes; its stderr: %s", stderr).isNotNull();
         assertThat(Integer.parseInt(saved.substring(6))).isGreaterThanOrEqualTo(3);

@@ -1,5 +1,7 @@
 package io.reactivecarrier.message;
 
+import io.reactivecarrier.testing.ChildJvm;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -81,14 +83,14 @@ class MessagesCrashTest {
         Path stderr = dir.resolve("alice.err");
         Set<String> acked = new HashSet<>();
         for (int round = 1; round <= 3; round++) {
-            try (ChildProcess child = new ChildProcess(stderr, "send", aliceDir.toString(), String.valueOf(port),
+            try (ChildJvm child = new ChildJvm(MessageChild.class, ChildJvm.LEAN, stderr, null, "send", aliceDir.toString(), String.valueOf(port),
                     bootArg(), bob.userId().toString(), String.valueOf(round * 1_000_000L))) {
                 List<String> seen = new ArrayList<>();
-                UserId alice = UserId.parse(child.await("READY ", 90, seen).substring(6));
+                UserId alice = UserId.parse(child.await("READY ", 90, seen::add).substring(6));
                 bob.friends.set.add(alice);
                 int want = 30 + random.nextInt(100);
                 for (int i = 0; i < want; i++) {
-                    acked.add(child.await("ACK ", 90, seen).substring(4));
+                    acked.add(child.await("ACK ", 90, seen::add).substring(4));
                 }
                 for (String line : child.kill()) { // kill -9 in the middle of the loop of sends
                     if (line.startsWith("ACK ")) {
@@ -98,9 +100,9 @@ class MessagesCrashTest {
             }
         }
         // a last run sends nothing new: its outbox resumes and empties once bob acknowledged everything
-        try (ChildProcess child = new ChildProcess(stderr, "drain", aliceDir.toString(), String.valueOf(port),
+        try (ChildJvm child = new ChildJvm(MessageChild.class, ChildJvm.LEAN, stderr, null, "drain", aliceDir.toString(), String.valueOf(port),
                 bootArg(), bob.userId().toString())) {
-            child.await("EMPTY", 110, new ArrayList<>());
+            child.await("EMPTY", 110, line -> { });
         }
         await().atMost(T).until(() -> got.stream().map(Message::text).toList().containsAll(acked));
         List<String> texts = got.stream().map(Message::text).toList();
@@ -129,10 +131,10 @@ class MessagesCrashTest {
         List<String> redelivered = new ArrayList<>();
         try {
             for (int round = 1; round <= 4; round++) {
-                try (ChildProcess child = new ChildProcess(stderr, "receive", bobDir.toString(), String.valueOf(port),
+                try (ChildJvm child = new ChildJvm(MessageChild.class, ChildJvm.LEAN, stderr, null, "receive", bobDir.toString(), String.valueOf(port),
                         bootArg(), alice.userId().toString())) {
                     List<String> seen = new ArrayList<>();
-                    UserId bob = UserId.parse(child.await("READY ", 90, seen).substring(6));
+                    UserId bob = UserId.parse(child.await("READY ", 90, seen::add).substring(6));
                     alice.friends.set.add(bob);
                     if (sending == null) {
                         sending = Flux.range(0, count).concatMap(i -> alice.messages.enqueue(bob, "m" + i)).subscribe();
@@ -141,14 +143,14 @@ class MessagesCrashTest {
                     if (round < 4) {
                         int want = 40 + random.nextInt(80);
                         for (int i = 0; i < want; i++) {
-                            lines.add(child.await("GOT ", 90, seen));
+                            lines.add(child.await("GOT ", 90, seen::add));
                         }
                         lines.addAll(child.kill()); // kill -9 while messages stream in
                     } else {
                         while (handed(firstTimes, redelivered) < count) {
                             String line;
                             try {
-                                line = child.await("GOT ", 110, seen);
+                                line = child.await("GOT ", 110, seen::add);
                             } catch (AssertionError e) {
                                 List<Integer> missing = new ArrayList<>();
                                 for (int i = 0; i < count; i++) {

@@ -1,5 +1,7 @@
 package io.reactivecarrier.store;
 
+import io.reactivecarrier.testing.ChildJvm;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -40,7 +42,7 @@ class NodeStoreCrashTest {
                 "accept", new HashSet<>(), "kv", new HashSet<>()));
         for (int round = 0; round < ROUNDS; round++) {
             List<String> lines = new ArrayList<>();
-            try (ChildJvm child = new ChildJvm(dir.resolve("child-" + round + ".err"), "crash", data.toString(),
+            try (ChildJvm child = new ChildJvm(StoreChildProcess.class, ChildJvm.LEAN, dir.resolve("child-" + round + ".err"), null, "crash", data.toString(),
                     Integer.toString(round))) {
                 String first = child.next(60);
                 assertThat(first).as("child output, see %s", dir).isEqualTo("READY");

@@ -1,5 +1,7 @@
 package io.reactivecarrier.store;
 
+import io.reactivecarrier.testing.ChildJvm;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -33,7 +35,7 @@ class NodeStoreFilesTest {
                     .hasMessageContaining(dir.toRealPath().toString())
                     .hasMessageContaining("another running node");
             // the refused attempt did not release our lock: another process is refused too
-            try (ChildJvm child = new ChildJvm(logs.resolve("child.err"), "probe",
+            try (ChildJvm child = new ChildJvm(StoreChildProcess.class, ChildJvm.LEAN, logs.resolve("child.err"), null, "probe",
                     dir.toString())) {
                 String line = child.next(60);
                 assertThat(line).startsWith("LOCKED ").contains(dir.toRealPath().toString());
@@ -46,7 +48,7 @@ class NodeStoreFilesTest {
 
     @Test
     void aDirectoryHeldByAnotherProcessIsRefusedUntilItExits() throws Exception {
-        try (ChildJvm child = new ChildJvm(logs.resolve("child.err"), "hold", dir.toString())) {
+        try (ChildJvm child = new ChildJvm(StoreChildProcess.class, ChildJvm.LEAN, logs.resolve("child.err"), null, "hold", dir.toString())) {
             assertThat(child.next(60)).isEqualTo("READY");
             assertThatThrownBy(() -> NodeStore.open(dir).block(T))
                     .isInstanceOf(StoreLockedException.class)
