@@ -110,9 +110,31 @@ final class DefaultCarrierNode implements CarrierNode {
                 .publishOn(Schedulers.parallel())
                 .flatMap(store -> startWith(store, step)
                         .onErrorResume(e -> store.close().onErrorResume(x -> Mono.empty()).then(Mono.error(e))))
-                .timeout(config.startTimeout, Mono.error(() -> new IllegalStateException(
-                        "node did not start within " + config.startTimeout + " (still " + step.get()
-                                + "); are the bootstrap nodes reachable?")));
+                .timeout(config.startTimeout, Mono.error(() -> new IllegalStateException("node did not start within "
+                        + config.startTimeout + " (still " + step.get() + "); are the bootstrap nodes reachable?"
+                        + (STORE_STEPS.contains(step.get()) ? storeThreads() : ""))));
+    }
+
+    /** Start steps that wait for the store only. */
+    private static final java.util.Set<String> STORE_STEPS = java.util.Set.of("opening the store",
+            "reading the identity and the routing table snapshot", "loading the message outbox and inbox",
+            "loading friends");
+
+    /**
+     * For a start that timed out in a store step: what the store threads are doing (a start was seen stuck in the
+     * store's first reads, rarely, and the cause is not known yet).
+     */
+    private static String storeThreads() {
+        StringBuilder b = new StringBuilder();
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            if (thread.getName().startsWith("carrier-store")) {
+                b.append("\n  ").append(thread.getName()).append(' ').append(thread.getState());
+                for (int i = 0; i < Math.min(stack.length, 12); i++) {
+                    b.append("\n    at ").append(stack[i]);
+                }
+            }
+        });
+        return b.length() == 0 ? "" : "\nstore threads:" + b;
     }
 
     private Mono<Void> startWith(NodeStore store, java.util.concurrent.atomic.AtomicReference<String> step) {
