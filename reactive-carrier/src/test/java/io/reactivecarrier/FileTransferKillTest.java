@@ -1,5 +1,7 @@
 package io.reactivecarrier;
 
+import static io.reactivecarrier.testing.TestFiles.randomFile;
+import static io.reactivecarrier.testing.TestFiles.sha;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivecarrier.core.Address;
@@ -9,13 +11,10 @@ import io.reactivecarrier.session.FileTransferException;
 import io.reactivecarrier.session.TransferProgress;
 import io.reactivecarrier.testing.ChildJvm;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
@@ -112,32 +111,6 @@ class FileTransferKillTest {
     private static void awaitOnline(CarrierNode node, UserId friend) {
         Awaitility.await().atMost(T).until(() -> node.friends().isFriend(friend)
                 && node.friends().presence(friend).isOnline());
-    }
-
-    static Path randomFile(Path file, long size, int seed) throws IOException {
-        Random r = new Random(seed);
-        byte[] chunk = new byte[1 << 20];
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (long left = size; left > 0; ) {
-                r.nextBytes(chunk);
-                int n = (int) Math.min(chunk.length, left);
-                out.write(chunk, 0, n);
-                left -= n;
-            }
-        }
-        return file;
-    }
-
-    static byte[] sha(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (var in = Files.newInputStream(file)) {
-            byte[] b = new byte[1 << 20];
-            int n;
-            while ((n = in.read(b)) > 0) {
-                md.update(b, 0, n);
-            }
-        }
-        return md.digest();
     }
 
     /** A {@link FileReceiverChild} in another JVM; its stdout is kept beside its stderr under target/. */

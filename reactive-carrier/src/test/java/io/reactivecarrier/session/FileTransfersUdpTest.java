@@ -1,19 +1,18 @@
 package io.reactivecarrier.session;
 
+import static io.reactivecarrier.testing.TestFiles.randomFile;
+import static io.reactivecarrier.testing.TestFiles.sha;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -35,32 +34,6 @@ class FileTransfersUdpTest {
     @AfterEach
     void tearDown() {
         friends.close();
-    }
-
-    static Path randomFile(Path file, long size, int seed) throws IOException {
-        Random r = new Random(seed);
-        byte[] chunk = new byte[1 << 20];
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (long left = size; left > 0; ) {
-                r.nextBytes(chunk);
-                int n = (int) Math.min(chunk.length, left);
-                out.write(chunk, 0, n);
-                left -= n;
-            }
-        }
-        return file;
-    }
-
-    static byte[] sha(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (var in = Files.newInputStream(file)) {
-            byte[] b = new byte[1 << 20];
-            int n;
-            while ((n = in.read(b)) > 0) {
-                md.update(b, 0, n);
-            }
-        }
-        return md.digest();
     }
 
     /** Waits, looking every millisecond, until the partial file {@code part} holds {@code bytes}. */
