@@ -45,6 +45,8 @@ final class StoreMaps {
     /** (sender length - 1) ‖ sender ‖ message id → expiry millis ({@link #receivedKey}). */
     final MVMap<byte[], byte[]> received;
     private final Map<String, MVMap<byte[], byte[]>> kv = new HashMap<>();
+    /** The changes of the transaction under way: every write below goes through it. */
+    final Journal journal = new Journal();
     /** The decision of {@link Tx#markReceived}: store thread only. */
     final PutIfExpired putIfExpired = new PutIfExpired();
     int receivedSincePurge;
@@ -63,6 +65,70 @@ final class StoreMaps {
         this.outboxIds = bytesMap(store, OUTBOX_IDS);
         this.outboxSeq = bytesMap(store, OUTBOX_SEQ);
         this.received = bytesMap(store, RECEIVED);
+        journal.register(node, "node");
+        journal.register(friends, "friends");
+        journal.register(requests, "requests");
+        journal.register(outbox, OUTBOX);
+        journal.register(outboxIds, OUTBOX_IDS);
+        journal.register(outboxSeq, OUTBOX_SEQ);
+        journal.register(received, RECEIVED);
+    }
+
+    // ---- writes: applied to the map and recorded in the journal (redo for the log, undo on failure)
+
+    <K> void put(MVMap<K, byte[]> map, K key, byte[] value) {
+        byte[] old = map.put(key, value);
+        journal.put(map, key, value, old);
+    }
+
+    /** Removes {@code key}; its old value (null: it was not there, nothing recorded). */
+    <K> byte[] remove(MVMap<K, byte[]> map, K key) {
+        byte[] old = map.remove(key);
+        if (old != null) {
+            journal.removed(map, key, old);
+        }
+        return old;
+    }
+
+    /** Puts unless {@code key} is there; the value there (null: put). */
+    byte[] putIfAbsent(MVMap<byte[], byte[]> map, byte[] key, byte[] value) {
+        byte[] existing = map.putIfAbsent(key, value);
+        if (existing == null) {
+            journal.put(map, key, value, null);
+        }
+        return existing;
+    }
+
+    /** {@link Tx#markReceived}'s one tree operation: puts unless a live record is there; true if it put. */
+    boolean putReceivedIfExpired(byte[] key, byte[] value, long now) {
+        putIfExpired.now = now;
+        putIfExpired.stored = false;
+        byte[] old = received.operate(key, value, putIfExpired);
+        if (putIfExpired.stored) {
+            journal.put(received, key, value, old);
+        }
+        return putIfExpired.stored;
+    }
+
+    /** Applies a change read back from the write-ahead log (on open, before any transaction). */
+    void replay(String name, boolean stringKey, byte[] key, byte[] value) {
+        if (stringKey) {
+            MVMap<String, byte[]> m = store.openMap(name);
+            String k = new String(key, java.nio.charset.StandardCharsets.UTF_8);
+            if (value == null) {
+                m.remove(k);
+            } else {
+                m.put(k, value);
+            }
+        } else {
+            MVMap<byte[], byte[]> m = name.startsWith(KV_PREFIX) ? kv(name.substring(KV_PREFIX.length()))
+                    : bytesMap(store, name);
+            if (value == null) {
+                m.remove(key);
+            } else {
+                m.put(key, value);
+            }
+        }
     }
 
     /** Puts unless the key holds an expiry after {@link #now}; {@link #stored} tells which. */
@@ -126,7 +192,11 @@ final class StoreMaps {
     }
 
     MVMap<byte[], byte[]> kv(String name) {
-        return kv.computeIfAbsent(name, n -> bytesMap(store, KV_PREFIX + n));
+        return kv.computeIfAbsent(name, n -> {
+            MVMap<byte[], byte[]> m = bytesMap(store, KV_PREFIX + n);
+            journal.register(m, KV_PREFIX + n);
+            return m;
+        });
     }
 
     void forgetKvMaps() {
@@ -142,7 +212,7 @@ final class StoreMaps {
                 expired.add(key);
             }
         }
-        expired.forEach(received::remove);
+        expired.forEach(k -> remove(received, k));
         receivedSincePurge = 0;
         return expired.size();
     }
@@ -165,7 +235,7 @@ final class StoreMaps {
             }
         }
         purgeFrom = seen < max || last == null ? null : Arrays.copyOf(last, last.length + 1); // just after last
-        expired.forEach(received::remove);
+        expired.forEach(k -> remove(received, k));
         receivedSincePurge = 0;
         return expired.size();
     }
@@ -179,7 +249,7 @@ final class StoreMaps {
                 expired.add(key);
             }
         }
-        expired.forEach(map::remove);
+        expired.forEach(k -> remove(map, k));
         return expired.size();
     }
 

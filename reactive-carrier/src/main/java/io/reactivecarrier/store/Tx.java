@@ -72,7 +72,7 @@ public final class Tx {
         }
         check(true);
         StoredIdentity created = Objects.requireNonNull(create.get(), "create returned null");
-        maps.node.put("identity", Codec.identity(created));
+        maps.put(maps.node, "identity", Codec.identity(created));
         return created;
     }
 
@@ -81,7 +81,7 @@ public final class Tx {
         StoredIdentity id = identity().orElseThrow(
                 () -> new IllegalStateException("no identity stored yet: create it first with identityOrCreate"));
         check(true);
-        maps.node.put("identity", Codec.identity(id.withNospam(nospam)));
+        maps.put(maps.node, "identity", Codec.identity(id.withNospam(nospam)));
     }
 
     /** The node's profile ({@link StoredProfile#EMPTY} when never set). */
@@ -95,7 +95,7 @@ public final class Tx {
     public void setProfile(StoredProfile profile) {
         Objects.requireNonNull(profile, "profile");
         check(true);
-        maps.node.put("profile", Codec.profile(profile));
+        maps.put(maps.node, "profile", Codec.profile(profile));
     }
 
     // ---- friends
@@ -104,13 +104,13 @@ public final class Tx {
     public void putFriend(FriendRecord friend) {
         Objects.requireNonNull(friend, "friend");
         check(true);
-        maps.friends.put(Hex.encode(friend.userId()), Codec.friend(friend));
+        maps.put(maps.friends, Hex.encode(friend.userId()), Codec.friend(friend));
     }
 
     /** Removes a friend; false if it was not there. */
     public boolean removeFriend(byte[] userId) {
         check(true);
-        return maps.friends.remove(key(userId, "userId")) != null;
+        return maps.remove(maps.friends, key(userId, "userId")) != null;
     }
 
     /** One friend. */
@@ -148,13 +148,13 @@ public final class Tx {
     public void putFriendRequest(FriendRequestRecord request) {
         Objects.requireNonNull(request, "request");
         check(true);
-        maps.requests.put(requestKey(request.userId(), request.incoming()), Codec.request(request));
+        maps.put(maps.requests, requestKey(request.userId(), request.incoming()), Codec.request(request));
     }
 
     /** Removes a request; false if there was none. */
     public boolean removeFriendRequest(byte[] userId, boolean incoming) {
         check(true);
-        return maps.requests.remove(requestKey(userId, incoming)) != null;
+        return maps.remove(maps.requests, requestKey(userId, incoming)) != null;
     }
 
     /** One request. */
@@ -233,7 +233,7 @@ public final class Tx {
         }
         long seq = last == null ? 1 : last + 1;
         byte[] key = StoreMaps.outboxKey(recipient, seq);
-        byte[] existing = maps.outboxIds.putIfAbsent(messageId.clone(), key);
+        byte[] existing = maps.putIfAbsent(maps.outboxIds, messageId.clone(), key);
         if (existing != null) {
             byte[] data = maps.outbox.get(existing);
             if (data == null) {
@@ -242,14 +242,14 @@ public final class Tx {
             return Codec.outbox(data).sequence();
         }
         (lastSeq == null ? lastSeq = new HashMap<>() : lastSeq).put(r, seq);
-        maps.outbox.put(key, Codec.outbox(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING));
+        maps.put(maps.outbox, key, Codec.outbox(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING));
         return seq;
     }
 
     /** Writes what this transaction keeps in memory until its end (before the commit). */
     void flush() {
         if (lastSeq != null) {
-            lastSeq.forEach((r, seq) -> maps.outboxSeq.put(r.array(), StoreMaps.longValue(seq)));
+            lastSeq.forEach((r, seq) -> maps.put(maps.outboxSeq, r.array(), StoreMaps.longValue(seq)));
             lastSeq = null;
         }
     }
@@ -276,7 +276,7 @@ public final class Tx {
             return false;
         }
         check(true);
-        maps.outbox.put(StoreMaps.outboxKey(e.get().recipient(), e.get().sequence()),
+        maps.put(maps.outbox, StoreMaps.outboxKey(e.get().recipient(), e.get().sequence()),
                 Codec.outbox(e.get().withState(state)));
         return true;
     }
@@ -284,11 +284,11 @@ public final class Tx {
     /** Removes a message from the outbox; false if it was not there. Its sequence is not reused. */
     public boolean removeOutbox(byte[] messageId) {
         check(true);
-        byte[] key = maps.outboxIds.remove(checkId(messageId, "messageId"));
+        byte[] key = maps.remove(maps.outboxIds, checkId(messageId, "messageId"));
         if (key == null) {
             return false;
         }
-        maps.outbox.remove(key);
+        maps.remove(maps.outbox, key);
         return true;
     }
 
@@ -331,10 +331,7 @@ public final class Tx {
             check(true); // fails: a new id needs a write
         }
         // one tree operation: put unless a live record is there
-        maps.putIfExpired.now = now;
-        maps.putIfExpired.stored = false;
-        maps.received.operate(key, StoreMaps.longValue(expiresAtMillis), maps.putIfExpired);
-        if (!maps.putIfExpired.stored) {
+        if (!maps.putReceivedIfExpired(key, StoreMaps.longValue(expiresAtMillis), now)) {
             return false;
         }
         if (++maps.receivedSincePurge >= StoreMaps.PURGE_EVERY) {
@@ -376,7 +373,7 @@ public final class Tx {
                         + " entries; remove entries or let them expire");
             }
         }
-        m.put(k, record);
+        maps.put(m, k, record);
     }
 
     /**
@@ -392,7 +389,7 @@ public final class Tx {
     /** Removes {@code key}; false if it was not there (or had expired). */
     public boolean remove(KeyValueMap map, byte[] key) {
         check(true);
-        byte[] old = maps.kv(map.name()).remove(checkId(key, "key"));
+        byte[] old = maps.remove(maps.kv(map.name()), checkId(key, "key"));
         return old != null && Codec.expiresAt(old) > now();
     }
 

@@ -28,6 +28,9 @@ class NodeStoreCrashTest {
 
     private static final Logger log = LoggerFactory.getLogger(NodeStoreCrashTest.class);
     private static final int ROUNDS = 5;
+    /** Small log segments: the kills also land in checkpoints, and restarts replay several segments. */
+    private static final List<String> CHILD_OPTIONS = java.util.stream.Stream.concat(ChildJvm.LEAN.stream(),
+            java.util.stream.Stream.of("-D" + NodeStore.CHECKPOINT_BYTES_PROPERTY + "=4096")).toList();
 
     @TempDir
     Path dir;
@@ -42,7 +45,7 @@ class NodeStoreCrashTest {
                 "accept", new HashSet<>(), "kv", new HashSet<>()));
         for (int round = 0; round < ROUNDS; round++) {
             List<String> lines = new ArrayList<>();
-            try (ChildJvm child = new ChildJvm(StoreChildProcess.class, ChildJvm.LEAN, dir.resolve("child-" + round + ".err"), null, "crash", data.toString(),
+            try (ChildJvm child = new ChildJvm(StoreChildProcess.class, CHILD_OPTIONS, dir.resolve("child-" + round + ".err"), null, "crash", data.toString(),
                     Integer.toString(round))) {
                 String first = child.next(60);
                 assertThat(first).as("child output, see %s", dir).isEqualTo("READY");
