@@ -77,10 +77,13 @@ final class MessagesScenario implements Scenario {
             });
             io.reactivecarrier.core.UserId to = bob.userId(); // once: it is Base58-encoded on each call
             // warm-up (JIT, store files, link) outside the measurement: at least --warmup messages, then on
-            // until the JIT settles (compiling MVMap.operate alone takes C2 several CPU seconds), at most 60 s
+            // until the JIT settles (compiling MVMap.operate alone takes C2 several CPU seconds), at most 90 s
             CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
             long warmStart = System.nanoTime();
             int warmed = 0;
+            // the JIT has settled when compiling took under 5 % of the last 3 s of warm-up (a single round
+            // of 5000 messages lasts ~0.2 s, too short to see a C2 compile of a few hundred ms coming)
+            java.util.ArrayDeque<long[]> rounds = new java.util.ArrayDeque<>(); // {wall ns, jit ms}
             while (true) {
                 long jit0 = jit.getTotalCompilationTime();
                 long t0 = System.nanoTime();
@@ -90,8 +93,20 @@ final class MessagesScenario implements Scenario {
                 }
                 inFlight.release(concurrency);
                 warmed += 5000;
-                double jitShare = (jit.getTotalCompilationTime() - jit0) / ((System.nanoTime() - t0) / 1e6);
-                if (warmed >= warmup && (jitShare < 0.1 || System.nanoTime() - warmStart > 60e9)) {
+                rounds.addLast(new long[] {System.nanoTime() - t0, jit.getTotalCompilationTime() - jit0});
+                long wall = 0;
+                long compiling = 0;
+                for (long[] r : rounds) {
+                    wall += r[0];
+                    compiling += r[1];
+                }
+                while (rounds.size() > 1 && wall - rounds.peekFirst()[0] >= 3e9) {
+                    long[] r = rounds.removeFirst();
+                    wall -= r[0];
+                    compiling -= r[1];
+                }
+                boolean settled = wall >= 3e9 && compiling < 0.05 * wall / 1e6;
+                if (warmed >= warmup && (settled || System.nanoTime() - warmStart > 90e9)) {
                     break;
                 }
             }

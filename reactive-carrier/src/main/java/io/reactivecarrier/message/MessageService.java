@@ -71,6 +71,7 @@ public final class MessageService implements Messages {
     static final String CURSORS = "message.cursor";
     static final String OFFLINE_STATE = "OFFLINE:";
     private static final int BATCH = 2048;
+    private static final int APPENDS_IN_FLIGHT = 2;
     /** Messages handed out per commit: also the most that are handed out again after a crash. */
     private static final int HAND_OUT_BATCH = BATCH;
     private static final int PACE_FRAMES = 256;
@@ -100,7 +101,11 @@ public final class MessageService implements Messages {
     private final Map<UserId, Peer> peers = new HashMap<>();
     private final Queue<Append> appendQueue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedSends = new AtomicInteger();
-    private boolean appending;
+    /**
+     * Outbox commits in flight (at most {@link #APPENDS_IN_FLIGHT}): the next batch's tree work and
+     * log write overlap the previous one's fsync; the store completes them in order.
+     */
+    private int appending;
     private final List<byte[]> removals = new ArrayList<>();
     private boolean removing;
     private long lastAppendCommit = Long.MIN_VALUE / 2;
@@ -541,7 +546,7 @@ public final class MessageService implements Messages {
     // sending
 
     private void drainAppends() {
-        if (!started || appending || appendQueue.isEmpty() || closed) {
+        if (!started || appending >= APPENDS_IN_FLIGHT || appendQueue.isEmpty() || closed) {
             return;
         }
         List<Append> batch = new ArrayList<>();
@@ -555,7 +560,7 @@ public final class MessageService implements Messages {
         if (!delivered.isEmpty()) {
             removals.clear();
         }
-        appending = true;
+        appending++;
         long t0 = System.nanoTime();
         store.transaction(tx -> {
             delivered.forEach(tx::removeOutbox);
@@ -570,7 +575,7 @@ public final class MessageService implements Messages {
             lastAppendCommit = now();
             appended(batch, entries);
         }), e -> run(() -> {
-            appending = false;
+            appending--;
             queuedSends.addAndGet(-batch.size());
             batch.forEach(a -> a.sink.error(e));
             drainAppends();
@@ -579,7 +584,7 @@ public final class MessageService implements Messages {
     }
 
     private void appended(List<Append> batch, long[] seqs) {
-        appending = false;
+        appending--;
         queuedSends.addAndGet(-batch.size());
         long now = now();
         Set<Peer> touched = new HashSet<>();
@@ -738,7 +743,7 @@ public final class MessageService implements Messages {
     }
 
     private void drainRemovals() {
-        if (removing || removals.isEmpty() || appending) { // an append commit in flight takes them next
+        if (removing || removals.isEmpty() || appending > 0) { // an append commit in flight takes them next
             return;
         }
         if (removals.size() < BATCH && (!appendQueue.isEmpty() || now() - lastAppendCommit < 2 * o.tick.toMillis())) {

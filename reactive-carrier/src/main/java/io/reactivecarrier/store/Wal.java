@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * checkpoints (most of a busy outbox and inbox) is never written to it at all.
  *
  * <p><b>Files.</b> Segments {@code node.wal.<16 hex digits>} in the data directory, numbered
- * upwards, never reused. Record: {@code body length (4, big-endian) | CRC-32C of the body (4) |
- * body}, the body being a {@link Journal}'s ops.
+ * upwards, never reused. Record: {@code body length (4, big-endian) | CRC-32C of the rest (4) |
+ * record number (8) | body}, the body being a {@link Journal}'s ops. Record numbers run on
+ * across segments without a gap.
  *
  * <p><b>Durability and order.</b> One thread ({@code carrier-store-sync-N}) forces the segments,
  * in order, and only then runs the completions handed to {@link #afterDurable}: a transaction's
@@ -43,9 +44,11 @@ import org.slf4j.LoggerFactory;
  * <p><b>Recovery.</b> On open, the segments are replayed in order onto the MVStore file's last
  * synced state, which is the state at some checkpoint, i.e. after a prefix of the log: since each
  * record holds the values written, not operations on old values, replaying from any earlier
- * point over it ends in the same state. Replay stops at the first record that is incomplete or
- * fails its CRC (a write torn by a crash): records after it were never forced, so no caller was
- * told they were durable. Then the store is checkpointed and the segments deleted.
+ * point over it ends in the same state. Replay stops at the first record that is incomplete,
+ * fails its CRC or does not carry the next record number (a write torn by a crash, or a later
+ * segment that reached the disk before the end of an earlier one): records after it were never
+ * forced, so no caller was told they were durable, and a transaction is never replayed without
+ * all those before it. Then the store is checkpointed and the segments deleted.
  */
 final class Wal {
 
@@ -82,8 +85,13 @@ final class Wal {
     private final Path dir;
     private final ThreadPoolExecutor syncer;
     private final CRC32C crc = new CRC32C();
-    private final ByteBuffer header = ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN);
+    static final int HEADER = 16;
+    private final ByteBuffer header = ByteBuffer.allocate(HEADER).order(ByteOrder.BIG_ENDIAN);
+    /** The number of the next record (store thread). */
+    private long nextRecord = 1;
     private Segment current;
+    /** Completions handed to the sync thread and not run yet. */
+    private final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
     /** Set by the sync thread when a force failed: the log cannot promise anything after it. */
     private volatile Throwable failure;
 
@@ -154,16 +162,18 @@ final class Wal {
         if (f != null) {
             throw new IOException("the write-ahead log failed earlier: " + f, f);
         }
-        crc.reset();
-        crc.update(body, 0, length);
         header.clear();
-        header.putInt(length).putInt((int) crc.getValue()).flip();
+        header.putInt(length).putInt(0).putLong(nextRecord);
+        crc.reset();
+        crc.update(header.array(), 8, 8);
+        crc.update(body, 0, length);
+        header.putInt(4, (int) crc.getValue()).flip();
         Segment s = current;
         long at = s.written;
         try {
             ByteBuffer[] out = {header, ByteBuffer.wrap(body, 0, length)};
             long n = 0;
-            while (n < 8L + length) {
+            while (n < HEADER + (long) length) {
                 n += s.channel.write(out);
             }
         } catch (IOException | RuntimeException e) {
@@ -176,7 +186,8 @@ final class Wal {
             }
             throw e;
         }
-        s.written = at + 8 + length;
+        s.written = at + HEADER + length;
+        nextRecord++;
     }
 
     /**
@@ -186,18 +197,27 @@ final class Wal {
     void afterDurable(Completion c) {
         Segment s = current;
         long target = s.written;
-        if (s.forced >= target && failure == null) {
-            c.complete();
+        if (queued.get() == 0 && s.forced >= target && failure == null) {
+            c.complete(); // nothing earlier is still waiting: completions stay in order
             return;
         }
+        queued.incrementAndGet();
         syncer.execute(() -> {
             try {
                 force(s, target);
             } catch (Throwable t) {
-                c.fail(t);
+                try {
+                    c.fail(t);
+                } finally {
+                    queued.decrementAndGet();
+                }
                 return;
             }
-            c.complete();
+            try {
+                c.complete();
+            } finally {
+                queued.decrementAndGet(); // only now may a later completion run on the store thread
+            }
         });
     }
 
@@ -283,19 +303,17 @@ final class Wal {
      */
     static long replay(Path dir, Replay to) throws IOException {
         long records = 0;
+        long expected = -1; // the number the next record must carry (-1: the first one sets it)
         List<Path> segments = segments(dir);
         for (int i = 0; i < segments.size(); i++) {
             Path p = segments.get(i);
             try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
                 long size = ch.size();
                 long pos = 0;
-                ByteBuffer head = ByteBuffer.allocate(8);
+                ByteBuffer head = ByteBuffer.allocate(HEADER);
                 CRC32C c = new CRC32C();
-                while (true) {
-                    if (pos == size) {
-                        break; // the end of this segment
-                    }
-                    if (size - pos < 8) {
+                while (pos < size) {
+                    if (size - pos < HEADER) {
                         stopped(p, pos, size, i, segments.size(), "a cut header");
                         return records;
                     }
@@ -303,21 +321,29 @@ final class Wal {
                     readFully(ch, head, pos);
                     int len = head.getInt(0);
                     int sum = head.getInt(4);
-                    if (len <= 0 || len > MAX_RECORD || len > size - pos - 8) {
+                    long number = head.getLong(8);
+                    if (len <= 0 || len > MAX_RECORD || len > size - pos - HEADER) {
                         stopped(p, pos, size, i, segments.size(), "a record length of " + len);
                         return records;
                     }
                     ByteBuffer body = ByteBuffer.allocate(len);
-                    readFully(ch, body, pos + 8);
+                    readFully(ch, body, pos + HEADER);
                     c.reset();
+                    c.update(head.array(), 8, 8);
                     c.update(body.array(), 0, len);
                     if ((int) c.getValue() != sum) {
                         stopped(p, pos, size, i, segments.size(), "a CRC mismatch");
                         return records;
                     }
+                    if (expected != -1 && number != expected) {
+                        stopped(p, pos, size, i, segments.size(), "record " + number + " where " + expected
+                                + " was next");
+                        return records;
+                    }
+                    expected = number + 1;
                     apply(body.array(), len, to, p, pos);
                     records++;
-                    pos += 8 + len;
+                    pos += HEADER + len;
                 }
             }
         }
@@ -325,7 +351,7 @@ final class Wal {
     }
 
     private static void stopped(Path p, long pos, long size, int index, int count, String why) {
-        if (index < count - 1 || size - pos > 64 * 1024) {
+        if (index < count - 1 || size - pos > 64 * 1024 || why.startsWith("record ")) {
             log.warn("write-ahead log {}: replay stopped at byte {} of {} ({}); later records were never reported"
                     + " durable and are dropped", p, pos, size, why);
         } else {

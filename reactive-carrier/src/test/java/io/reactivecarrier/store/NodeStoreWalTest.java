@@ -117,6 +117,45 @@ class NodeStoreWalTest {
     }
 
     @Test
+    void aLaterSegmentIsReplayedOnlyAfterAllOfTheOneBeforeIt() throws IOException {
+        Path live = dir.resolve("live");
+        NodeStore store = NodeStore.open(live).block(T);
+        Path crashed;
+        try {
+            Flux.range(0, 10).concatMap(i -> store.map("values").put(key(i), value(i))).blockLast(T);
+            crashed = crashCopy(live, dir.resolve("crashed"));
+        } finally {
+            store.close().block(T);
+        }
+        List<Path> segs = segments(crashed);
+        Path only = segs.get(segs.size() - 1);
+        byte[] all = Files.readAllBytes(only);
+        List<Integer> starts = recordStarts(all);
+        assertThat(starts).hasSize(10);
+        String next = String.format("%s%016x", Wal.PREFIX, Long.parseUnsignedLong(
+                only.getFileName().toString().substring(Wal.PREFIX.length()), 16) + 1);
+        // records 1-5 in one segment, 6-10 in the next: all ten replayed
+        Path split = copyDir(crashed, dir.resolve("split"));
+        Files.write(split.resolve(only.getFileName()), java.util.Arrays.copyOfRange(all, 0, starts.get(5)));
+        Files.write(split.resolve(next), java.util.Arrays.copyOfRange(all, starts.get(5), all.length));
+        assertValues(split, 10, "a log in two segments");
+        // the first segment lost its last record (cut at a record boundary): the second is not replayed
+        Path lost = copyDir(crashed, dir.resolve("lost"));
+        Files.write(lost.resolve(only.getFileName()), java.util.Arrays.copyOfRange(all, 0, starts.get(4)));
+        Files.write(lost.resolve(next), java.util.Arrays.copyOfRange(all, starts.get(5), all.length));
+        assertValues(lost, 4, "a segment that lost its end");
+    }
+
+    private static List<Integer> recordStarts(byte[] segment) {
+        List<Integer> out = new java.util.ArrayList<>();
+        ByteBuffer b = ByteBuffer.wrap(segment);
+        for (int at = 0; at < segment.length; at += Wal.HEADER + b.getInt(at)) {
+            out.add(at);
+        }
+        return out;
+    }
+
+    @Test
     void aLogRecordOfAnUnknownKindFailsTheOpenWithAClearErrorAndTouchesNothing() throws IOException {
         Path live = dir.resolve("live");
         NodeStore store = NodeStore.open(live).block(T);
@@ -130,7 +169,7 @@ class NodeStoreWalTest {
         Path seg = segments(crashed).get(segments(crashed).size() - 1);
         // rewrite the record body with kind 9 and a matching CRC
         byte[] all = Files.readAllBytes(seg);
-        all[8] = 9;
+        all[Wal.HEADER] = 9;
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         crc.update(all, 8, all.length - 8);
         ByteBuffer.wrap(all).putInt(4, (int) crc.getValue());
