@@ -121,8 +121,9 @@ final class DefaultCarrierNode implements CarrierNode {
             "loading friends");
 
     /**
-     * For a start that timed out in a store step: what the store threads are doing (a start was seen stuck in the
-     * store's first reads, rarely, and the cause is not known yet).
+     * For a start that timed out in a store step: what the store threads are doing. (A start was seen stuck in the
+     * store's first reads: in tests, BlockHound's error thrown out of the store queue's contended lock lost the
+     * store thread's wake-up, which then slept in its queue's take() with tasks queued; see BlockHoundSetup.)
      */
     private static String storeThreads() {
         StringBuilder b = new StringBuilder();

@@ -28,6 +28,12 @@ public final class BlockHoundSetup {
                 .allowBlockingCallsInside("java.security.SecureRandom", "nextBytes")
                 .allowBlockingCallsInside("java.security.SecureRandom", "<init>")
                 .allowBlockingCallsInside("sun.security.provider.NativePRNG$RandomIO", "implNextBytes")
+                // handing a task to a thread pool takes its LinkedBlockingQueue's put lock, and the take lock
+                // to wake the sleeping worker, each for an instant. Never a wait for I/O, but BlockHound threw
+                // out of a contended lock() after the task was queued and before the worker was signalled: the
+                // worker (the node store's thread) then slept for ever with tasks in its queue, and a node
+                // start hung 60 s in its first store reads (NodeStoreNonBlockingCallersTest)
+                .allowBlockingCallsInside("java.util.concurrent.LinkedBlockingQueue", "offer")
                 // the JDK's logging reads logging.properties once, when the first System.Logger is made
                 // (Caffeine's class initializer makes one): a fresh child JVM does that on an event loop
                 .allowBlockingCallsInside("java.util.logging.LogManager", "ensureLogManagerInitialized")
