@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.RunnableFuture;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -156,7 +156,10 @@ public final class NodeStore {
     private static final class StoreExecutor extends ThreadPoolExecutor {
 
         StoreExecutor(String name) {
-            super(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+            // handing a task over takes no lock: a LinkedBlockingQueue locks to wake the store thread, and
+            // BlockHound's error on that lock, contended on a parallel worker or an event loop, lost the
+            // wake-up and left the store asleep with tasks queued (a node start stuck for 60 s in tests)
+            super(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedTransferQueue<>(), r -> {
                 Thread t = new Thread(r, name);
                 t.setDaemon(true);
                 return t;
