@@ -134,14 +134,19 @@ final class MessagesScenario implements Scenario {
             long delivered = seen.keySet().stream().filter(k -> k >= 0).count();
             double seconds = (end - start) / 1e9;
             double p50;
+            double p90;
             double p99;
+            double p999;
             synchronized (latency) {
                 p50 = latency.percentile(50);
+                p90 = latency.percentile(90);
                 p99 = latency.percentile(99);
+                p999 = latency.percentile(99.9);
             }
             return Json.object().put("scenario", "messages").put("count", count).put("size", size)
                     .put("msgs_per_s", delivered / seconds)
                     .put("latency_ms_p50", p50).put("latency_ms_p99", p99)
+                    .put("latency_ms_p90", p90).put("latency_ms_p999", p999)
                     .put("lost", count - delivered).put("duplicated", duplicated.get())
                     .put("concurrency", concurrency).put("send_errors", failed.get())
                     .put("retransmits", count(alice, "carrier.messages.retransmits"))

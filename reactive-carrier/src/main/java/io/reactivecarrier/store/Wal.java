@@ -36,10 +36,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Durability and order.</b> One thread ({@code carrier-store-sync-N}) forces the segments,
  * in order, and only then runs the completions handed to {@link #afterDurable}: a transaction's
- * Mono completes when its record, and every record before it, is on disk. A checkpoint commits the
- * MVStore file (unsynced) on the store thread between two transactions, starts a new segment,
- * and then, on the sync thread after the old segment is forced, syncs the MVStore file and
- * deletes the segments it covers.
+ * Mono completes when its record, and every record before it, is on disk. A checkpoint takes a
+ * snapshot of the MVStore maps on the store thread between two transactions (MVStore's
+ * copy-on-write versions: whole transactions only) and starts a new segment; MVStore serializes
+ * and writes the snapshot on its own thread while transactions go on, and a checkpoint thread
+ * ({@code carrier-store-checkpoint-N}) waits for that, syncs the MVStore file and deletes the
+ * segments it covers.
  *
  * <p><b>Recovery.</b> On open, the segments are replayed in order onto the MVStore file's last
  * synced state, which is the state at some checkpoint, i.e. after a prefix of the log: since each
@@ -84,6 +86,7 @@ final class Wal {
 
     private final Path dir;
     private final ThreadPoolExecutor syncer;
+    private final ThreadPoolExecutor checkpointer;
     private final CRC32C crc = new CRC32C();
     static final int HEADER = 16;
     private final ByteBuffer header = ByteBuffer.allocate(HEADER).order(ByteOrder.BIG_ENDIAN);
@@ -97,12 +100,17 @@ final class Wal {
 
     private Wal(Path dir, long firstSegment, String threadName) throws IOException {
         this.dir = dir;
-        this.syncer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, threadName);
+        this.syncer = thread(threadName);
+        this.checkpointer = thread(threadName.replace("-sync-", "-checkpoint-"));
+        this.current = open(firstSegment);
+    }
+
+    private static ThreadPoolExecutor thread(String name) {
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
         });
-        this.current = open(firstSegment);
     }
 
     /** Starts a log in {@code dir} whose first segment is numbered after every existing one. */
@@ -221,6 +229,16 @@ final class Wal {
         });
     }
 
+    /**
+     * Forces everything written so far, on the calling thread. A checkpoint does this before it
+     * takes its snapshot: the snapshot may reach the disk at any moment after that (MVStore
+     * writes it, the OS writes pages back), and a snapshot on disk ahead of the log on disk would
+     * be rolled back in part by the replay of the shorter log.
+     */
+    void forceAll() throws IOException {
+        force(current, current.written);
+    }
+
     private void force(Segment s, long target) throws IOException {
         Throwable f = failure;
         if (f != null) {
@@ -236,13 +254,18 @@ final class Wal {
             failure = e;
             throw e;
         }
-        s.forced = upTo;
+        synchronized (s) { // the store thread (forceAll) and the sync thread both force
+            if (upTo > s.forced) {
+                s.forced = upTo;
+            }
+        }
     }
 
     /**
-     * Starts a new segment; the old one is forced and closed on the sync thread, then
-     * {@code afterOld} runs there (sync the checkpointed MVStore file) and, if it succeeds, the
-     * segments up to the old one are deleted.
+     * Starts a new segment. The old one is forced and closed on the sync thread; then, on the
+     * checkpoint thread, {@code afterOld} runs (wait for the checkpoint to be written, sync the
+     * MVStore file) and, if it succeeds, the segments up to the old one are deleted. The sync
+     * thread never waits for a checkpoint: the log's fsyncs go on meanwhile.
      */
     void rotate(ThrowingRunnable afterOld) throws IOException {
         Segment old = current;
@@ -251,33 +274,45 @@ final class Wal {
             try {
                 force(old, old.written);
                 old.channel.close();
-                afterOld.run();
-                for (Path p : segments(dir)) {
-                    if (number(p) <= old.number) {
-                        Files.deleteIfExists(p);
-                    }
-                }
             } catch (Throwable t) {
-                log.warn("checkpoint of {} not finished (its log segments are kept and replayed on the next open): {}",
-                        dir, t.toString());
+                log.warn("log segment {} could not be closed: {}", old.path, t.toString());
+                return;
             }
+            checkpointer.execute(() -> {
+                try {
+                    afterOld.run();
+                    for (Path p : segments(dir)) {
+                        if (number(p) <= old.number) {
+                            Files.deleteIfExists(p);
+                        }
+                    }
+                } catch (Throwable t) {
+                    log.warn("checkpoint of {} not finished (its log segments are kept and replayed on the next"
+                            + " open): {}", dir, t.toString());
+                }
+            });
         });
     }
 
-    /** Work that may throw, run on the sync thread. */
+    /** Work that may throw, run on the checkpoint thread. */
     interface ThrowingRunnable {
         void run() throws Exception;
     }
 
     /**
-     * Waits for the sync thread to finish what it was given, closes the current segment and, if
-     * {@code deleteAll}, deletes every segment (the caller has just checkpointed and synced).
+     * Waits for the sync and checkpoint threads to finish what they were given, closes the
+     * current segment and, if {@code deleteAll}, deletes every segment (the caller has just
+     * checkpointed and synced).
      */
     void close(boolean deleteAll) throws IOException {
         syncer.shutdown();
         try {
             if (!syncer.awaitTermination(60, TimeUnit.SECONDS)) {
                 log.warn("the write-ahead log of {} did not finish syncing within 60 s", dir);
+            }
+            checkpointer.shutdown();
+            if (!checkpointer.awaitTermination(60, TimeUnit.SECONDS)) {
+                log.warn("the last checkpoint of {} did not finish within 60 s", dir);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
