@@ -322,7 +322,7 @@ class NodeStoreTest {
         Flux.range(0, n).concatMap(i -> store.outbox().append(b("m" + i), b("bob"), i, new byte[100]))
                 .blockLast(T.multipliedBy(6));
         double ms = (System.nanoTime() - start) / 1e6 / n;
-        log.info("durable outbox append (commit + fsync): {} ms per write over {} writes",
+        log.info("durable outbox append (log record + fdatasync): {} ms per write over {} writes",
                 String.format("%.2f", ms), n);
         StepVerifier.create(store.outbox().pending().count()).expectNext((long) n).expectComplete().verify(T);
     }

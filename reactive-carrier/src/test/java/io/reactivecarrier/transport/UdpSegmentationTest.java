@@ -112,6 +112,79 @@ class UdpSegmentationTest {
         assertThat(registry.counter(TransportMeters.DROPPED, "reason", "gso_error").count()).isZero();
     }
 
+    /**
+     * Single {@code send}s of one event-loop turn: equal-sized ones to one recipient leave as GSO
+     * writes; another size, another recipient or a batch in between cut the run; every datagram
+     * arrives intact and once, and per recipient in the order sent.
+     */
+    @ParameterizedTest(name = "native={0} offload={1}")
+    @CsvSource({"true,true", "true,false", "false,true"})
+    void singleSendsOfOneTurnLeaveTogetherIntactAndInOrder(boolean nativeTransport, boolean offload) {
+        UdpTransport a = bind(nativeTransport, offload);
+        UdpTransport b = bind(nativeTransport, offload);
+        UdpTransport c = bind(nativeTransport, offload);
+        List<Long> toB = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Long> toC = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger corrupt = new AtomicInteger();
+        b.receive((from, data) -> {
+            long k = check(data);
+            if (k < 0) {
+                corrupt.incrementAndGet();
+            }
+            toB.add(k);
+        });
+        c.receive((from, data) -> {
+            long k = check(data);
+            if (k < 0) {
+                corrupt.incrementAndGet();
+            }
+            toC.add(k);
+        });
+        List<Long> expectB = new ArrayList<>();
+        List<Long> expectC = new ArrayList<>();
+        int[] pattern = {1100, 1100, 1100, 1100, 700, 1100, 1100, 1300, 1300, 1300};
+        // all from the event loop, in one task: one turn
+        a.scheduler().schedule(() -> {
+            int s = 0;
+            for (int round = 0; round < 20; round++) {
+                for (int len : pattern) {
+                    ByteBuf buf = a.alloc().directBuffer(len);
+                    fill(buf, round, s, len);
+                    a.send(b.localAddress(), buf);
+                    expectB.add(key(round, s++));
+                }
+                if (round % 5 == 4) { // another recipient in between
+                    ByteBuf buf = a.alloc().directBuffer(500);
+                    fill(buf, round, s, 500);
+                    a.send(c.localAddress(), buf);
+                    expectC.add(key(round, s++));
+                }
+                if (round % 7 == 6) { // a batch in between: what was held leaves first
+                    ByteBuf batch = a.alloc().directBuffer(3 * 900);
+                    for (int i = 0; i < 3; i++) {
+                        fill(batch, round, s, 900);
+                        expectB.add(key(round, s++));
+                    }
+                    a.sendSegments(b.localAddress(), batch, 900);
+                }
+            }
+        });
+        await().atMost(T).pollInterval(Duration.ofMillis(5))
+                .until(() -> toB.size() >= 206 && toC.size() >= 4);
+        assertThat(expectB).hasSize(206);
+        assertThat(corrupt).hasValue(0);
+        assertThat(toB).as("to b, in order").containsExactlyElementsOf(expectB);
+        assertThat(toC).as("to c, in order").containsExactlyElementsOf(expectC);
+        double gsoWrites = registry.counter("carrier.transport.gso.writes").count();
+        if (nativeTransport && offload && Epoll.isAvailable()) {
+            // runs of 4, 2 (+ shorter ones), 3 per round, far fewer writes than the 210 datagrams
+            assertThat(gsoWrites).as("runs of equal single datagrams went out as GSO writes").isBetween(20.0, 120.0);
+        } else {
+            assertThat(gsoWrites).isZero();
+        }
+        assertThat(registry.counter("carrier.transport.packets.sent").count()).isEqualTo(210);
+    }
+
     @Test
     void misuseFailsFastAndReleases() {
         UdpTransport a = bind(true, true);
