@@ -77,6 +77,8 @@ final class DefaultCarrierNode implements CarrierNode {
 
     private volatile Running running;
     private volatile boolean stopped;
+    /** A start was subscribed to (it may still be under way). */
+    private volatile boolean starting;
     /** Saves the routing-table snapshot periodically while the node runs (not only on stop). */
     private volatile RoutingSnapshotSaver snapshotSaver;
     /** The opt-in NAT roles (relay, LAN discovery) of the running node; see startNatRoles. */
@@ -103,6 +105,7 @@ final class DefaultCarrierNode implements CarrierNode {
         if (stopped) {
             return Mono.error(new IllegalStateException("this node was stopped; build a new one to start again"));
         }
+        starting = true;
         // the step under way, named when the start times out
         java.util.concurrent.atomic.AtomicReference<String> step = new java.util.concurrent.atomic.AtomicReference<>(
                 "opening the store");
@@ -326,6 +329,17 @@ final class DefaultCarrierNode implements CarrierNode {
     public Mono<Void> stop() {
         return Mono.defer(() -> {
             stopped = true;
+            if (starting && running == null) {
+                // a start under way: let it end (it fails or times out by itself) and stop what it
+                // started, else its store would stay open and the data directory locked
+                return startOnce.onErrorResume(e -> Mono.empty()).then(Mono.defer(this::stopRunning));
+            }
+            return stopRunning();
+        });
+    }
+
+    private Mono<Void> stopRunning() {
+        return Mono.defer(() -> {
             Running r = running;
             running = null;
             if (r == null) {

@@ -139,6 +139,17 @@ class CarrierNodeTest {
     }
 
     @Test
+    void stopDuringStartStopsWhatTheStartStartedAndReleasesTheDataDirectory() {
+        CarrierNode node = Carrier.builder().dataDir(nodes.dir().resolve("early")).bindHost("127.0.0.1").build();
+        node.start().subscribe(v -> { }, e -> { });
+        node.stop().block(T); // right after the start was subscribed: the start is still under way
+        assertThat(node.isRunning()).isFalse();
+        io.reactivecarrier.store.NodeStore store = io.reactivecarrier.store.NodeStore.open(nodes.dir().resolve("early"))
+                .block(T); // StoreLockedException if the start's store were left open
+        store.close().block(T);
+    }
+
+    @Test
     void aDataDirectoryHeldByARunningNodeIsRefused() {
         start("held");
         CarrierNode second = Carrier.builder().dataDir(nodes.dir().resolve("held")).bindHost("127.0.0.1").build();
