@@ -55,7 +55,10 @@ import org.slf4j.LoggerFactory;
 final class Wal {
 
     static final String PREFIX = "node.wal.";
-    /** Largest record replay accepts (a transaction of 2048 messages of up to 5 MiB... is split long before this). */
+    /**
+     * Largest record: appended and replayed (the message service's batches stay under 8 MiB; a larger
+     * transaction fails before anything of it is logged).
+     */
     static final int MAX_RECORD = 512 << 20;
 
     private static final Logger log = LoggerFactory.getLogger(Wal.class);
@@ -169,6 +172,10 @@ final class Wal {
         Throwable f = failure;
         if (f != null) {
             throw new IOException("the write-ahead log failed earlier: " + f, f);
+        }
+        if (length > MAX_RECORD) { // replay would refuse it: never log what could not be read back
+            throw new IOException("a transaction of " + length + " bytes is over the log's limit of " + MAX_RECORD
+                    + " bytes; split it into smaller transactions");
         }
         header.clear();
         header.putInt(length).putInt(0).putLong(nextRecord);
