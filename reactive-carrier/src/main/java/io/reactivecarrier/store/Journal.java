@@ -92,10 +92,6 @@ final class Journal {
         return ops == 0;
     }
 
-    int ops() {
-        return ops;
-    }
-
     /** The encoded ops (valid until the next change or {@link #clear()}). */
     byte[] buffer() {
         return buf;

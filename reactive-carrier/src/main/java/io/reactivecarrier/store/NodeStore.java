@@ -227,17 +227,7 @@ public final class NodeStore {
                 migrate(store, file);
             }
             StoreMaps maps = new StoreMaps(file, store, clock);
-            long replayed = fresh ? 0 : Wal.replay(dir, new Wal.Replay() {
-                @Override
-                public void put(String map, boolean stringKey, byte[] key, byte[] value) {
-                    maps.replay(map, stringKey, key, value);
-                }
-
-                @Override
-                public void remove(String map, boolean stringKey, byte[] key) {
-                    maps.replay(map, stringKey, key, null);
-                }
-            });
+            long replayed = fresh ? 0 : Wal.replay(dir, maps::replay);
             if (fresh) {
                 maps.meta.put("magic", MAGIC);
                 maps.meta.put("schema", Integer.toString(SCHEMA_VERSION));
@@ -523,9 +513,9 @@ public final class NodeStore {
     }
 
     /**
-     * System property: log bytes after which the MVStore file is committed and a new log segment
-     * started (default 4 MiB). A checkpoint holds up the store's transactions while MVStore
-     * serializes what changed since the last one: about 1-3 ms for 4 MiB of messages here.
+     * System property: log bytes after which a checkpoint is taken and a new log segment started
+     * (default 4 MiB). Smaller means more MVStore chunks; larger means more log to replay after a
+     * crash and more unsaved pages in memory.
      */
     static final String CHECKPOINT_BYTES_PROPERTY = "reactivecarrier.store.checkpointBytes";
     /** Age after which a non-empty log is checkpointed (at the next transaction). */

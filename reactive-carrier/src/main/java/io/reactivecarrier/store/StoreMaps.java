@@ -110,7 +110,10 @@ final class StoreMaps {
         return putIfExpired.stored;
     }
 
-    /** Applies a change read back from the write-ahead log (on open, before any transaction). */
+    /**
+     * Applies a change read back from the write-ahead log (on open, before any transaction): a put,
+     * or a removal when {@code value} is null.
+     */
     void replay(String name, boolean stringKey, byte[] key, byte[] value) {
         if (stringKey) {
             MVMap<String, byte[]> m = store.openMap(name);
@@ -197,10 +200,6 @@ final class StoreMaps {
             journal.register(m, KV_PREFIX + n);
             return m;
         });
-    }
-
-    void forgetKvMaps() {
-        kv.clear();
     }
 
     int purgeReceived(long now) {

@@ -77,7 +77,7 @@ final class Wal {
         final FileChannel channel;
         /** Bytes written (store thread writes, sync thread reads). */
         volatile long written;
-        /** Bytes known to be on disk (sync thread writes). */
+        /** Bytes known to be on disk (written by whichever thread forced: the sync thread, or the store thread at a checkpoint). */
         volatile long forced;
 
         Segment(long number, Path path, FileChannel channel) {
@@ -160,11 +160,6 @@ final class Wal {
     /** Bytes in the current segment. */
     long size() {
         return current.written;
-    }
-
-    /** Whether a record written is not known to be on disk yet. */
-    boolean hasUnforced() {
-        return current.forced < current.written;
     }
 
     /** Appends one record (not durable until {@link #afterDurable} says so). On failure the segment is cut back. */
@@ -332,11 +327,9 @@ final class Wal {
         }
     }
 
-    /** One change read back from the log. */
+    /** One change read back from the log: a put, or a removal when {@code value} is null. */
     interface Replay {
-        void put(String map, boolean stringKey, byte[] key, byte[] value);
-
-        void remove(String map, boolean stringKey, byte[] key);
+        void apply(String map, boolean stringKey, byte[] key, byte[] value);
     }
 
     /**
@@ -431,10 +424,10 @@ final class Wal {
                     throw new StoreCorruptedException("write-ahead log " + p + ": a value runs past its record at byte "
                             + at + "; move the data directory's node.wal.* files away to start without them", null);
                 }
-                to.put(name, stringKey, key, java.util.Arrays.copyOfRange(b, i, i + valueLen));
+                to.apply(name, stringKey, key, java.util.Arrays.copyOfRange(b, i, i + valueLen));
                 i += valueLen;
             } else if (kind == Journal.REMOVE_BYTES || kind == Journal.REMOVE_STRING) {
-                to.remove(name, stringKey, key);
+                to.apply(name, stringKey, key, null);
             } else {
                 throw new StoreCorruptedException("write-ahead log " + p + ": unknown change kind " + kind + " at byte "
                         + at + "; move the data directory's node.wal.* files away to start without them", null);
