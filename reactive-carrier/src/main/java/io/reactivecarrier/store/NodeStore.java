@@ -93,7 +93,7 @@ public final class NodeStore {
     private final Outbox outbox;
     private final Mono<Void> closing;
     private final Wal wal;
-    private final long checkpointBytes = Math.max(1, Long.getLong(CHECKPOINT_BYTES_PROPERTY, 4L << 20));
+    private final long checkpointBytes = checkpointBytes();
     /** When the MVStore file was last committed (store thread). */
     private long lastCheckpointNanos = System.nanoTime();
     private volatile boolean closed;
@@ -227,7 +227,10 @@ public final class NodeStore {
                 migrate(store, file);
             }
             StoreMaps maps = new StoreMaps(file, store, clock);
-            long replayed = fresh ? 0 : Wal.replay(dir, maps::replay);
+            String checkpointed = maps.meta.get(Wal.CHECKPOINTED); // absent before session 6's log format
+            Wal.Replayed replayed = fresh ? new Wal.Replayed(0, 0)
+                    : Wal.replay(dir, checkpointed == null ? -1 : Long.parseLong(checkpointed), maps::replay);
+            maps.meta.put(Wal.CHECKPOINTED, Long.toString(replayed.lastRecord()));
             if (fresh) {
                 maps.meta.put("magic", MAGIC);
                 maps.meta.put("schema", Integer.toString(SCHEMA_VERSION));
@@ -245,10 +248,11 @@ public final class NodeStore {
             for (Path segment : Wal.segments(dir)) { // replayed and committed, or left by a crash before any record
                 Files.delete(segment);
             }
-            wal = Wal.start(dir, Thread.currentThread().getName().replace("carrier-store-", "carrier-store-sync-"));
-            syncDirectory(dir);
+            syncDirectory(dir); // before any new record: none of the old ones may come back beside them
+            wal = Wal.start(dir, replayed.lastRecord() + 1, checkpointBytes(),
+                    Thread.currentThread().getName().replace("carrier-store-", "carrier-store-sync-"));
             log.debug("opened store {} ({}; {} log records replayed; purged {} expired entries)", file,
-                    fresh ? "new" : "existing", replayed, purged);
+                    fresh ? "new" : "existing", replayed.records(), purged);
             return new NodeStore(dir, maps, channel, lock, executor, scheduler, wal);
         } catch (Throwable t) {
             if (wal != null) {
@@ -518,6 +522,10 @@ public final class NodeStore {
      * crash and more unsaved pages in memory.
      */
     static final String CHECKPOINT_BYTES_PROPERTY = "reactivecarrier.store.checkpointBytes";
+
+    private static long checkpointBytes() {
+        return Math.max(1, Long.getLong(CHECKPOINT_BYTES_PROPERTY, 4L << 20));
+    }
     /** Age after which a non-empty log is checkpointed (at the next transaction). */
     static final long CHECKPOINT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -536,7 +544,9 @@ public final class NodeStore {
         }
         MVStore store = maps.store;
         try {
-            wal.forceAll(); // the log on disk must never be behind the snapshot (see Wal.forceAll)
+            // the snapshot says which records it holds: replay skips them, so the snapshot may reach the
+            // disk before they do, and segments recycled later hold no record that could be taken for a new one
+            maps.meta.put(Wal.CHECKPOINTED, Long.toString(wal.lastRecord()));
             long version = store.tryCommit();
             if (version < 0) {
                 return; // the last snapshot is still being taken: try again after the next transaction
@@ -728,6 +738,7 @@ public final class NodeStore {
         RuntimeException failure = null;
         boolean checkpointed = false;
         try {
+            maps.meta.put(Wal.CHECKPOINTED, Long.toString(wal.lastRecord()));
             maps.store.commit(); // everything the log holds is in the file after this and the sync
             maps.store.sync();
             checkpointed = true;
