@@ -99,6 +99,8 @@ public final class MessageService implements Messages {
 
     // ---- sending (loop-confined unless noted)
     private final Map<UserId, Peer> peers = new HashMap<>();
+    /** The peers by {@link Peer#index}. */
+    private final List<Peer> peerList = new ArrayList<>();
     private final Queue<Append> appendQueue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedSends = new AtomicInteger();
     /**
@@ -112,7 +114,8 @@ public final class MessageService implements Messages {
     private final ArrayDeque<Paced> paced = new ArrayDeque<>();
     private boolean pacerArmed;
     private int deposits;
-    private final LinkedHashMap<MessageId, UserId> recentDelivered = lru(RECENT);
+    /** Ids of the last messages delivered, by the peer they went to. */
+    private final RecentIds recentDelivered = new RecentIds(RECENT);
     private long outboxSize;
 
     // ---- receiving
@@ -122,7 +125,8 @@ public final class MessageService implements Messages {
     private boolean persisting;
     private int persistingCount;
     private long lastPersistCommit = Long.MIN_VALUE / 2;
-    private final LinkedHashMap<ReceivedKey, Boolean> recentReceived = lru(RECENT);
+    /** Ids of the last messages stored, by the peer they came from: duplicates are answered without the store. */
+    private final RecentIds recentReceived = new RecentIds(RECENT);
     private int inboxCount;
     private long inboxBytes;
     private FluxSink<Message> subscriber;
@@ -418,8 +422,13 @@ public final class MessageService implements Messages {
     private static final Receipt PENDING_RECEIPT = new Receipt(MessageId.wrap(new byte[16]),
             UserId.of(new byte[32]), Receipt.Status.DELIVERED, 0);
 
+    private UserId recentlyDelivered(MessageId id) {
+        int p = recentDelivered.ownerOf(id.raw());
+        return p < 0 ? null : peerList.get(p).user;
+    }
+
     private void checkDelivered(MessageId id, MonoSink<Receipt> sink) {
-        UserId f = recentDelivered.get(id);
+        UserId f = recentlyDelivered(id);
         if (f != null) {
             sink.success(new Receipt(id, f, Receipt.Status.DELIVERED, System.currentTimeMillis()));
             return;
@@ -437,7 +446,7 @@ public final class MessageService implements Messages {
             }
         }
         store.outbox().entry(id.raw()).subscribe(e -> run(() -> {
-            UserId again = recentDelivered.get(id);
+            UserId again = recentlyDelivered(id);
             if (again != null) {
                 sink.success(new Receipt(id, again, Receipt.Status.DELIVERED, System.currentTimeMillis()));
             } else if (e.isPresent()) {
@@ -734,7 +743,7 @@ public final class MessageService implements Messages {
             removals.add(raw);
             deliveredCounter.increment();
             latency.record(Math.max(0, now - m.createdAt), TimeUnit.MILLISECONDS);
-            recentDelivered.put(id, from);
+            recentDelivered.add(p.index, raw);
             receipts.tryEmitNext(new Receipt(id, from, Receipt.Status.DELIVERED, now));
         }
         drainRemovals();
@@ -980,8 +989,7 @@ public final class MessageService implements Messages {
         Peer p = peer(sender);
         p.floorSeen = Math.max(p.floorSeen, f.floor());
         MessageId id = MessageId.wrap(f.id());
-        ReceivedKey rk = new ReceivedKey(sender, id);
-        if (recentReceived.containsKey(rk)) {
+        if (recentReceived.contains(p.index, f.id())) {
             duplicatesCounter.increment();
             queueReceipt(p, f.id());
             flushReceipts(p);
@@ -1132,7 +1140,7 @@ public final class MessageService implements Messages {
         Set<Peer> touched = new HashSet<>();
         for (int i = 0; i < fresh.length; i++) {
             Incoming in = batch.get(i);
-            recentReceived.put(new ReceivedKey(in.peer.user, in.id), Boolean.TRUE);
+            recentReceived.add(in.peer.index, in.id.raw());
             if (fresh[i]) {
                 Integer old = in.peer.inbox.put(in.seq, in.body.length + 33);
                 if (old == null) {
@@ -1395,18 +1403,13 @@ public final class MessageService implements Messages {
     }
 
     private Peer peer(UserId user) {
-        return peers.computeIfAbsent(user, Peer::new);
-    }
-
-    private static <K, V> LinkedHashMap<K, V> lru(int max) {
-        return new LinkedHashMap<>(1024, 0.75f, false) {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
-                return size() > max;
-            }
-        };
+        Peer p = peers.get(user);
+        if (p == null) {
+            p = new Peer(user, peerList.size());
+            peers.put(user, p);
+            peerList.add(p);
+        }
+        return p;
     }
 
     /** Test hook: messages in the inbox not yet removed. */
@@ -1423,9 +1426,6 @@ public final class MessageService implements Messages {
     }
 
     private record PartialKey(UserId sender, MessageId id, boolean offline) {
-    }
-
-    private record ReceivedKey(UserId sender, MessageId id) {
     }
 
     private static final class Partial {
@@ -1487,6 +1487,8 @@ public final class MessageService implements Messages {
     private static final class Peer {
         final UserId user;
         final byte[] userBytes;
+        /** Its place in {@code peerList}, and its owner number in the {@link RecentIds}. */
+        final int index;
         // sending
         final TreeMap<Long, Out> out = new TreeMap<>();
         final Map<MessageId, Out> byId = new HashMap<>();
@@ -1507,8 +1509,9 @@ public final class MessageService implements Messages {
         final TreeMap<Long, Integer> inbox = new TreeMap<>();
         final Set<Long> redeliver = new HashSet<>();
 
-        Peer(UserId user) {
+        Peer(UserId user, int index) {
             this.user = user;
+            this.index = index;
             this.userBytes = user.toBytes();
         }
 
