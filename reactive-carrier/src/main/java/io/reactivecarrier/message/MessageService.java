@@ -125,8 +125,6 @@ public final class MessageService implements Messages {
     private boolean persisting;
     private int persistingCount;
     private long lastPersistCommit = Long.MIN_VALUE / 2;
-    /** Ids of the last messages stored, by the peer they came from: duplicates are answered without the store. */
-    private final RecentIds recentReceived = new RecentIds(RECENT);
     private int inboxCount;
     private long inboxBytes;
     private FluxSink<Message> subscriber;
@@ -989,7 +987,10 @@ public final class MessageService implements Messages {
         Peer p = peer(sender);
         p.floorSeen = Math.max(p.floorSeen, f.floor());
         MessageId id = MessageId.wrap(f.id());
-        if (recentReceived.contains(p.index, f.id())) {
+        // handed out already (at or below the cursor) or stored and waiting in the inbox: the sender missed
+        // the receipt. Answered without the store; a duplicate still on its way to the store is found there
+        // (markReceived). The sender's sequence numbers are durable, so a sequence names one message.
+        if (f.seq() <= p.cursor || p.inbox.containsKey(f.seq())) {
             duplicatesCounter.increment();
             queueReceipt(p, f.id());
             flushReceipts(p);
@@ -1140,7 +1141,6 @@ public final class MessageService implements Messages {
         Set<Peer> touched = new HashSet<>();
         for (int i = 0; i < fresh.length; i++) {
             Incoming in = batch.get(i);
-            recentReceived.add(in.peer.index, in.id.raw());
             if (fresh[i]) {
                 Integer old = in.peer.inbox.put(in.seq, in.body.length + 33);
                 if (old == null) {
