@@ -3,11 +3,13 @@ package io.reactivecarrier.message;
 /**
  * The last {@code capacity} message ids recorded, each with the number of the peer it belongs to,
  * in a ring of primitive slots with an open-addressing index over them: a busy node keeps no
- * object per id. (Two {@code LinkedHashMap}s of 65,536 ids held about 14 MB of entries, keys and
- * ids whose every object the young collections copied while it aged, a third of what survived
- * them in the messages benchmark, and their lookups were a tenth of its CPU samples.) Each index
- * place holds the id's 32-bit hash beside its slot, so a probe reads the slot only when the hashes
- * match, and moving places on a deletion reads no slot at all. One thread only.
+ * object per id. (The message service's recent receipts were a {@code LinkedHashMap} of 65,536
+ * ids, and its recent received ids another: about 14 MB of entries, keys and ids whose every
+ * object the young collections copied while it aged, a third of what survived them in the
+ * messages benchmark, and their lookups were a tenth of its CPU samples. Received ids are now
+ * recognised by their sequence numbers.) Each index place holds the id's 32-bit hash beside its
+ * slot, so a probe reads the slot only when the hashes match, and moving places on a deletion
+ * reads no slot at all. One thread only.
  */
 final class RecentIds {
 
