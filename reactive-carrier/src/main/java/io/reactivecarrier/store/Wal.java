@@ -94,6 +94,8 @@ final class Wal {
         volatile long written;
         /** Bytes known to be on disk (written by the sync thread). */
         volatile long forced;
+        /** Whether its name is known to be on disk (a segment prepared ahead, the directory synced since). */
+        volatile boolean named;
 
         Segment(long number, Path path, FileChannel channel) {
             this.number = number;
@@ -107,6 +109,16 @@ final class Wal {
     private final long spareBytes;
     /** Covered segments ready to be renamed into the next segment (checkpoint thread adds, store thread takes). */
     private final java.util.concurrent.ConcurrentLinkedDeque<Path> spares = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    /**
+     * The next segment, opened ahead on the checkpoint thread with its name synced to disk: at a
+     * rotation the store thread only swaps it in. (A rename or create on the store thread waits for
+     * whatever ext4 journal commit is running: 25-30 ms now and then in the messages benchmark, with
+     * every transaction of the store queued behind it.)
+     */
+    private final java.util.concurrent.atomic.AtomicReference<Segment> prepared =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    /** Segment numbers not used yet: numbers only grow (replay reads segments in number order). */
+    private final java.util.concurrent.atomic.AtomicLong segmentNumbers;
     private final ThreadPoolExecutor syncer;
     private final ThreadPoolExecutor checkpointer;
     private final CRC32C crc = new CRC32C();
@@ -114,7 +126,8 @@ final class Wal {
     private final ByteBuffer header = ByteBuffer.allocate(HEADER).order(ByteOrder.BIG_ENDIAN);
     /** The number of the next record (store thread). */
     private long nextRecord;
-    private Segment current;
+    /** Written by the store thread; read by the checkpoint thread (close). */
+    private volatile Segment current;
     /** Completions handed to the sync thread and not run yet. */
     private final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
     /** Set by the sync thread when a force failed: the log cannot promise anything after it. */
@@ -126,7 +139,9 @@ final class Wal {
         this.spareBytes = spareBytes;
         this.syncer = thread(threadName);
         this.checkpointer = thread(threadName.replace("-sync-", "-checkpoint-"));
+        this.segmentNumbers = new java.util.concurrent.atomic.AtomicLong(firstSegment + 1);
         this.current = open(firstSegment);
+        checkpointer.execute(this::prepareNext);
     }
 
     private static ThreadPoolExecutor thread(String name) {
@@ -164,11 +179,46 @@ final class Wal {
                 log.debug("spare log segment {} not reused: {}", spare, e.toString());
                 continue;
             }
-            // written from the start over the old records; the directory is synced before its first force
+            // written from the start over the old records; the directory is synced before its first record is durable
             return new Segment(number, p, FileChannel.open(p, StandardOpenOption.WRITE));
         }
         FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         return new Segment(number, p, ch);
+    }
+
+    /**
+     * Opens the next segment ahead, a spare renamed if there is one, and syncs the directory
+     * (checkpoint thread). Left for the store thread to take at its next rotation.
+     */
+    private void prepareNext() {
+        if (prepared.get() != null || failure != null) {
+            return;
+        }
+        Segment s = null;
+        try {
+            s = open(segmentNumbers.getAndIncrement());
+            syncDirectory();
+            s.named = true;
+            if (prepared.compareAndSet(null, s)) {
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("next log segment of {} not prepared (opened at the rotation instead): {}", dir, e.toString());
+        }
+        discard(s);
+    }
+
+    /** Closes and deletes a prepared segment that was not used (no record was written to it). */
+    private static void discard(Segment s) {
+        if (s == null) {
+            return;
+        }
+        try {
+            s.channel.close();
+            Files.deleteIfExists(s.path);
+        } catch (IOException | RuntimeException e) {
+            log.debug("unused log segment {} not deleted: {}", s.path, e.toString());
+        }
     }
 
     /** Spares ready for the next segment (tests). */
@@ -316,7 +366,17 @@ final class Wal {
      */
     void rotate(ThrowingRunnable afterOld) throws IOException {
         Segment old = current;
-        current = open(old.number + 1);
+        Segment next = prepared.getAndSet(null);
+        if (next != null && next.number < old.number) { // prepared while the last rotation opened one itself
+            Segment stale = next;
+            checkpointer.execute(() -> discard(stale));
+            next = null;
+        }
+        if (next == null) {
+            next = open(segmentNumbers.getAndIncrement());
+        }
+        Segment opened = next;
+        current = opened;
         syncer.execute(() -> {
             try {
                 force(old, old.written);
@@ -325,10 +385,12 @@ final class Wal {
                 log.warn("log segment {} could not be closed: {}", old.path, t.toString());
             }
             try {
-                syncDirectory();
+                if (!opened.named) {
+                    syncDirectory();
+                }
             } catch (Throwable t) {
                 failure = t; // the new segment's records cannot be promised: every later force fails
-                log.warn("the directory of log segment {} could not be synced: {}", current.path, t.toString());
+                log.warn("the directory of log segment {} could not be synced: {}", opened.path, t.toString());
                 return;
             }
             checkpointer.execute(() -> {
@@ -340,6 +402,7 @@ final class Wal {
                     return;
                 }
                 recycle(old.number);
+                prepareNext();
             });
         });
     }
@@ -401,6 +464,10 @@ final class Wal {
             Thread.currentThread().interrupt();
         }
         current.channel.close();
+        Segment unused = prepared.getAndSet(null);
+        if (unused != null) {
+            unused.channel.close();
+        }
         if (deleteAll && failure == null) {
             for (Path p : segments(dir)) {
                 Files.deleteIfExists(p);

@@ -82,23 +82,23 @@ class NodeStoreWalTest {
         } finally {
             store.close().block(T);
         }
-        Path last = segments(crashed).get(segments(crashed).size() - 1);
+        Path last = lastWritten(crashed);
         long size = Files.size(last);
         assertThat(size).as("ten records in the log").isGreaterThan(10 * 1024);
         // a last record cut in the middle, as a crash during its write leaves it
         Path torn = copyDir(crashed, dir.resolve("torn"));
-        try (FileChannel ch = FileChannel.open(segments(torn).get(segments(torn).size() - 1), StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(lastWritten(torn), StandardOpenOption.WRITE)) {
             ch.truncate(size - 100);
         }
         assertValues(torn, 9, "a cut last record");
         // a last record with damaged bytes (length intact, CRC wrong)
         Path damaged = copyDir(crashed, dir.resolve("damaged"));
-        flipByte(segments(damaged).get(segments(damaged).size() - 1), size - 10);
+        flipByte(lastWritten(damaged), size - 10);
         assertValues(damaged, 9, "a damaged last record");
         // a damaged record in the middle: it and everything after it are dropped (never reported durable
         // if a crash did this; the store opens with what came before)
         Path middle = copyDir(crashed, dir.resolve("middle"));
-        flipByte(segments(middle).get(segments(middle).size() - 1), size / 2);
+        flipByte(lastWritten(middle), size / 2);
         NodeStore s = NodeStore.open(middle).block(T);
         try {
             long present = Flux.range(0, 10).concatMap(i -> s.map("values").get(key(i))).filter(o -> o.isPresent())
@@ -109,7 +109,7 @@ class NodeStoreWalTest {
         }
         // half a header at the end
         Path header = copyDir(crashed, dir.resolve("header"));
-        try (FileChannel ch = FileChannel.open(segments(header).get(segments(header).size() - 1),
+        try (FileChannel ch = FileChannel.open(lastWritten(header),
                 StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
             ch.write(ByteBuffer.wrap(new byte[] {0, 0, 4}));
         }
@@ -127,8 +127,7 @@ class NodeStoreWalTest {
         } finally {
             store.close().block(T);
         }
-        List<Path> segs = segments(crashed);
-        Path only = segs.get(segs.size() - 1);
+        Path only = lastWritten(crashed);
         byte[] all = Files.readAllBytes(only);
         List<Integer> starts = recordStarts(all);
         assertThat(starts).hasSize(10);
@@ -166,7 +165,7 @@ class NodeStoreWalTest {
         } finally {
             store.close().block(T);
         }
-        Path seg = segments(crashed).get(segments(crashed).size() - 1);
+        Path seg = lastWritten(crashed);
         // rewrite the record body with kind 9 and a matching CRC
         byte[] all = Files.readAllBytes(seg);
         all[Wal.HEADER] = 9;
@@ -235,6 +234,17 @@ class NodeStoreWalTest {
 
     private static List<Path> segments(Path dir) throws IOException {
         return Wal.segments(dir);
+    }
+
+    /** The last segment with records (after it there may be an empty one, opened ahead for the next rotation). */
+    private static Path lastWritten(Path dir) throws IOException {
+        List<Path> all = segments(dir);
+        for (int i = all.size() - 1; i >= 0; i--) {
+            if (Files.size(all.get(i)) > 0) {
+                return all.get(i);
+            }
+        }
+        throw new AssertionError("no segment with records in " + dir);
     }
 
     private static byte[] key(int i) {

@@ -30,16 +30,20 @@ class WalRecyclingTest {
             for (int i = 1; i <= 5; i++) { // records 1-5, 300 bytes each: segment 1 is "full" (>= 1000 bytes)
                 wal.append(body("k" + i, 300), body("k" + i, 300).length);
             }
-            Path first = only(Wal.segments(dir));
+            wal.awaitCheckpointThread(); // segment 2 is opened ahead (a new file: there is no spare yet)
+            assertThat(Wal.segments(dir)).hasSize(2);
+            Path first = Wal.segments(dir).get(0);
+            assertThat(Files.size(Wal.segments(dir).get(1))).isZero();
             Object inode = Files.getAttribute(first, "unix:ino");
-            rotateAndWait(wal); // segment 2; segment 1 is covered: a spare
-            assertThat(wal.spares()).isEqualTo(1);
+            rotateAndWait(wal); // into segment 2; segment 1 is covered: a spare, renamed ahead into segment 3
+            assertThat(wal.spares()).as("the spare is segment 3 now, waiting").isZero();
             wal.append(body("k6", 10), body("k6", 10).length); // record 6, small: segment 2 is not kept
-            rotateAndWait(wal); // segment 3 is segment 1 renamed
-            Path third = Wal.segments(dir).get(Wal.segments(dir).size() - 1);
+            rotateAndWait(wal); // into segment 3; segment 4 is opened ahead (a new file: segment 2 was too small)
+            List<Path> segments = Wal.segments(dir);
+            assertThat(segments).hasSize(2);
+            Path third = segments.get(0);
             assertThat(Files.getAttribute(third, "unix:ino")).as("the spare's file, renamed").isEqualTo(inode);
-            assertThat(wal.spares()).as("the small segment 2 was deleted, not kept").isZero();
-            assertThat(Wal.segments(dir)).hasSize(1);
+            assertThat(Files.size(segments.get(1))).as("the next segment, opened ahead").isZero();
             byte[] seven = body("k7", 20);
             wal.append(seven, seven.length); // record 7 over the start of old record 1; records 2-5 stay behind it
             awaitDurable(wal);
@@ -110,11 +114,6 @@ class WalRecyclingTest {
             }
         });
         assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
-    }
-
-    private static Path only(List<Path> paths) {
-        assertThat(paths).hasSize(1);
-        return paths.get(0);
     }
 
     /** A journal body of one put into map "m" of {@code key}, with a value that makes it {@code size} bytes. */
