@@ -321,6 +321,7 @@ public final class NodeStore {
                     .fileName(file.toString())
                     .autoCommitDisabled()      // no background writer: commits happen when we say
                     .autoCommitBufferSize(0)   // and never half-way through a transaction
+                    .cacheSize(cacheMegabytes())
                     .open();
             // a delay that never passes: MVStore starts its serialization threads, so a checkpoint's
             // tryCommit() takes the snapshot here and writes it there, but it never commits by itself
@@ -522,6 +523,20 @@ public final class NodeStore {
      * crash and more unsaved pages in memory.
      */
     static final String CHECKPOINT_BYTES_PROPERTY = "reactivecarrier.store.checkpointBytes";
+
+    /**
+     * System property: MVStore's page cache per store in MiB (default 4; MVStore's own default is 16).
+     * A busy node's cache turns over all the time, and what it holds lives long enough to be copied
+     * by young collections and promoted: in six alternating pairs of messages benchmark runs the GC
+     * pauses per 100,000 messages were 36-55 ms (median 41) with 16 MiB and 18-34 ms (median 22.5)
+     * with 4 MiB, p99.9 median 33 against 20 ms, throughput the same. A node that reads large maps
+     * often may want more.
+     */
+    static final String CACHE_MB_PROPERTY = "reactivecarrier.store.cacheMb";
+
+    private static int cacheMegabytes() {
+        return Math.max(1, Integer.getInteger(CACHE_MB_PROPERTY, 4));
+    }
 
     private static long checkpointBytes() {
         return Math.max(1, Long.getLong(CHECKPOINT_BYTES_PROPERTY, 4L << 20));
