@@ -227,10 +227,9 @@ public final class NodeStore {
                 migrate(store, file);
             }
             StoreMaps maps = new StoreMaps(file, store, clock);
-            String checkpointed = maps.meta.get(Wal.CHECKPOINTED); // absent before session 6's log format
             Wal.Replayed replayed = fresh ? new Wal.Replayed(0, 0)
-                    : Wal.replay(dir, checkpointed == null ? -1 : Long.parseLong(checkpointed), maps::replay);
-            maps.meta.put(Wal.CHECKPOINTED, Long.toString(replayed.lastRecord()));
+                    : Wal.replay(dir, maps.checkpointedRecord(), maps::replay);
+            maps.checkpointedRecord(replayed.lastRecord());
             if (fresh) {
                 maps.meta.put("magic", MAGIC);
                 maps.meta.put("schema", Integer.toString(SCHEMA_VERSION));
@@ -409,8 +408,8 @@ public final class NodeStore {
     }
 
     private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
+        try {
+            Wal.syncDirectory(dir);
         } catch (IOException e) {
             log.debug("cannot sync directory {}", dir, e); // not supported everywhere; best effort
         }
@@ -547,8 +546,8 @@ public final class NodeStore {
     /**
      * Takes a checkpoint when the log has grown (or aged): a snapshot of the maps between two
      * transactions, written by MVStore's serialization thread while transactions go on; then a new
-     * log segment. The checkpoint thread waits for the snapshot's chunk, syncs the file and deletes
-     * the segments the snapshot covers. The store thread stops only for the snapshot of the map
+     * log segment. The checkpoint thread waits for the snapshot's chunk, syncs the file and recycles
+     * or deletes the segments the snapshot covers. The store thread stops only for the snapshot of the map
      * roots (MVStore's {@code tryCommit}); a synchronous commit held all transactions up for about
      * 0.5 ms per MiB of log.
      */
@@ -561,7 +560,7 @@ public final class NodeStore {
         try {
             // the snapshot says which records it holds: replay skips them, so the snapshot may reach the
             // disk before they do, and segments recycled later hold no record that could be taken for a new one
-            maps.meta.put(Wal.CHECKPOINTED, Long.toString(wal.lastRecord()));
+            maps.checkpointedRecord(wal.lastRecord());
             long version = store.tryCommit();
             if (version < 0) {
                 return; // the last snapshot is still being taken: try again after the next transaction
@@ -753,7 +752,7 @@ public final class NodeStore {
         RuntimeException failure = null;
         boolean checkpointed = false;
         try {
-            maps.meta.put(Wal.CHECKPOINTED, Long.toString(wal.lastRecord()));
+            maps.checkpointedRecord(wal.lastRecord());
             maps.store.commit(); // everything the log holds is in the file after this and the sync
             maps.store.sync();
             checkpointed = true;

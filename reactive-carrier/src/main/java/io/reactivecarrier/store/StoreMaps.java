@@ -111,6 +111,20 @@ final class StoreMaps {
     }
 
     /**
+     * The number of the last log record the store file holds ({@link Wal#CHECKPOINTED} in the meta
+     * map), or -1 for a file from before session 6, which did not record it.
+     */
+    long checkpointedRecord() {
+        String n = meta.get(Wal.CHECKPOINTED);
+        return n == null ? -1 : Long.parseLong(n);
+    }
+
+    /** Records, for the next commit of the file, that it holds the log up to record {@code number}. */
+    void checkpointedRecord(long number) {
+        meta.put(Wal.CHECKPOINTED, Long.toString(number));
+    }
+
+    /**
      * Applies a change read back from the write-ahead log (on open, before any transaction): a put,
      * or a removal when {@code value} is null.
      */

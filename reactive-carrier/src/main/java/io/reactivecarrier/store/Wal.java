@@ -49,19 +49,19 @@ import org.slf4j.LoggerFactory;
  * in order, and only then runs the completions handed to {@link #afterDurable}: a transaction's
  * Mono completes when its record, and every record before it, is on disk. A checkpoint takes a
  * snapshot of the MVStore maps on the store thread between two transactions (MVStore's
- * copy-on-write versions: whole transactions only) and starts a new segment; MVStore serializes
- * and writes the snapshot on its own thread while transactions go on, and a checkpoint thread
- * ({@code carrier-store-checkpoint-N}) waits for that, syncs the MVStore file and deletes the
- * segments it covers.
+ * copy-on-write versions: whole transactions only) and starts a new segment (opened ahead);
+ * MVStore serializes and writes the snapshot on its own thread while transactions go on, and a
+ * checkpoint thread ({@code carrier-store-checkpoint-N}) waits for that, syncs the MVStore file,
+ * turns the segments it covers into spares or deletes them, and opens the next segment.
  *
- * <p><b>Recovery.</b> On open, the segments are replayed in order onto the MVStore file's last
- * synced state, which is the state at some checkpoint, i.e. after a prefix of the log: since each
- * record holds the values written, not operations on old values, replaying from any earlier
- * point over it ends in the same state. Replay stops at the first record that is incomplete,
- * fails its CRC or does not carry the next record number (a write torn by a crash, or a later
- * segment that reached the disk before the end of an earlier one): records after it were never
- * forced, so no caller was told they were durable, and a transaction is never replayed without
- * all those before it. Then the store is checkpointed and the segments deleted.
+ * <p><b>Recovery.</b> On open, the records after the checkpointed one are replayed in order onto
+ * the MVStore file's last synced state; records numbered lower are skipped (in the file already,
+ * or old ones behind a recycled segment's new ones), and since each record holds the values
+ * written, not operations on old values, a record the snapshot already holds changes nothing. A
+ * cut or damaged record ends its segment; a record that does not carry the next number ends the
+ * replay (a later segment that reached the disk before the end of an earlier one): records after
+ * it were never forced, so no caller was told they were durable, and a transaction is never
+ * replayed without all those before it. Then the store is checkpointed and the segments deleted.
  */
 final class Wal {
 
@@ -126,8 +126,8 @@ final class Wal {
     private final ByteBuffer header = ByteBuffer.allocate(HEADER).order(ByteOrder.BIG_ENDIAN);
     /** The number of the next record (store thread). */
     private long nextRecord;
-    /** Written by the store thread; read by the checkpoint thread (close). */
-    private volatile Segment current;
+    /** The segment records are appended to (store thread). */
+    private Segment current;
     /** Completions handed to the sync thread and not run yet. */
     private final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
     /** Set by the sync thread when a force failed: the log cannot promise anything after it. */
@@ -197,7 +197,7 @@ final class Wal {
         Segment s = null;
         try {
             s = open(segmentNumbers.getAndIncrement());
-            syncDirectory();
+            syncDirectory(dir);
             s.named = true;
             if (prepared.compareAndSet(null, s)) {
                 return;
@@ -386,7 +386,7 @@ final class Wal {
             }
             try {
                 if (!opened.named) {
-                    syncDirectory();
+                    syncDirectory(dir);
                 }
             } catch (Throwable t) {
                 failure = t; // the new segment's records cannot be promised: every later force fails
@@ -407,7 +407,8 @@ final class Wal {
         });
     }
 
-    private void syncDirectory() throws IOException {
+    /** Makes the names in {@code dir} durable (creations, renames, deletions). */
+    static void syncDirectory(Path dir) throws IOException {
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
         }
@@ -527,7 +528,7 @@ final class Wal {
                         break;
                     }
                     pos += HEADER + len;
-                    if (expected != -1 && number < expected && checkpointed >= 0) {
+                    if (checkpointed >= 0 && number < expected) {
                         continue; // in the store file already, or an old record behind a recycled segment's new ones
                     }
                     if (expected != -1 && number != expected) {
@@ -542,7 +543,7 @@ final class Wal {
                 }
             }
         }
-        return new Replayed(records, expected == -1 ? Math.max(0, checkpointed) : expected - 1);
+        return new Replayed(records, expected == -1 ? 0 : expected - 1);
     }
 
     private static void stopped(Path p, long pos, long size, boolean applied, String why) {

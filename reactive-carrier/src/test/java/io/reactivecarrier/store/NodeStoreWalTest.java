@@ -72,16 +72,7 @@ class NodeStoreWalTest {
 
     @Test
     void aRecordTornByACrashIsDroppedAndTheStoreOpens() throws IOException {
-        Path live = dir.resolve("live");
-        NodeStore store = NodeStore.open(live).block(T);
-        KeyValueMap values = store.map("values");
-        Path crashed;
-        try {
-            Flux.range(0, 10).concatMap(i -> values.put(key(i), value(i))).blockLast(T);
-            crashed = crashCopy(live, dir.resolve("crashed"));
-        } finally {
-            store.close().block(T);
-        }
+        Path crashed = crashedAfterWriting(0, 10);
         Path last = lastWritten(crashed);
         long size = Files.size(last);
         assertThat(size).as("ten records in the log").isGreaterThan(10 * 1024);
@@ -118,15 +109,7 @@ class NodeStoreWalTest {
 
     @Test
     void aLaterSegmentIsReplayedOnlyAfterAllOfTheOneBeforeIt() throws IOException {
-        Path live = dir.resolve("live");
-        NodeStore store = NodeStore.open(live).block(T);
-        Path crashed;
-        try {
-            Flux.range(0, 10).concatMap(i -> store.map("values").put(key(i), value(i))).blockLast(T);
-            crashed = crashCopy(live, dir.resolve("crashed"));
-        } finally {
-            store.close().block(T);
-        }
+        Path crashed = crashedAfterWriting(0, 10);
         Path only = lastWritten(crashed);
         byte[] all = Files.readAllBytes(only);
         List<Integer> starts = recordStarts(all);
@@ -156,15 +139,7 @@ class NodeStoreWalTest {
 
     @Test
     void aLogRecordOfAnUnknownKindFailsTheOpenWithAClearErrorAndTouchesNothing() throws IOException {
-        Path live = dir.resolve("live");
-        NodeStore store = NodeStore.open(live).block(T);
-        Path crashed;
-        try {
-            store.map("values").put(key(1), value(1)).block(T);
-            crashed = crashCopy(live, dir.resolve("crashed"));
-        } finally {
-            store.close().block(T);
-        }
+        Path crashed = crashedAfterWriting(1, 2);
         Path seg = lastWritten(crashed);
         // rewrite the record body with kind 9 and a matching CRC
         byte[] all = Files.readAllBytes(seg);
@@ -203,6 +178,22 @@ class NodeStoreWalTest {
             b.put(0, (byte) (b.get(0) ^ 0x5a));
             b.rewind();
             ch.write(b, at);
+        }
+    }
+
+    /**
+     * A crash copy of a store that wrote values {@code from} to {@code to} (exclusive), one
+     * transaction each, into map "values" (the live store is closed afterwards).
+     */
+    private Path crashedAfterWriting(int from, int to) throws IOException {
+        Path live = dir.resolve("live");
+        NodeStore store = NodeStore.open(live).block(T);
+        try {
+            KeyValueMap values = store.map("values");
+            Flux.range(from, to - from).concatMap(i -> values.put(key(i), value(i))).blockLast(T);
+            return crashCopy(live, dir.resolve("crashed"));
+        } finally {
+            store.close().block(T);
         }
     }
 
