@@ -9,7 +9,8 @@ package io.reactivecarrier.message;
  * messages benchmark, and their lookups were a tenth of its CPU samples. Received ids are now
  * recognised by their sequence numbers.) Each index place holds the id's 32-bit hash beside its
  * slot, so a probe reads the slot only when the hashes match, and moving places on a deletion
- * reads no slot at all. One thread only.
+ * reads no slot at all. Behaves as an insertion-ordered map of id to owner that drops its eldest
+ * entry when full. One thread only.
  */
 final class RecentIds {
 
@@ -38,12 +39,17 @@ final class RecentIds {
         return size;
     }
 
-    /** Records {@code id} for {@code owner} (unless it is there already), forgetting the oldest id when full. */
+    /**
+     * Records {@code id} for {@code owner}: a new id takes the next slot (forgetting the oldest id
+     * when full); a known one only changes owner and keeps its place.
+     */
     void add(int owner, byte[] id) {
         long h = MessageCodec.longAt(id, 0);
         long l = MessageCodec.longAt(id, 8);
         int hash = hash(h, l);
-        if (find(owner, h, l, hash) >= 0) {
+        int known = find(h, l, hash);
+        if (known >= 0) {
+            data[3 * known + 2] = owner;
             return;
         }
         int slot = next;
@@ -63,40 +69,20 @@ final class RecentIds {
         next = (slot + 1) & mask;
     }
 
-    /** Whether {@code id} was recorded for {@code owner} (among the last {@code capacity}). */
-    boolean contains(int owner, byte[] id) {
-        long h = MessageCodec.longAt(id, 0);
-        long l = MessageCodec.longAt(id, 8);
-        return find(owner, h, l, hash(h, l)) >= 0;
-    }
-
-    /** The owner {@code id} was last recorded for, or -1. */
+    /** The owner {@code id} was recorded for (among the last {@code capacity} ids), or -1. */
     int ownerOf(byte[] id) {
         long h = MessageCodec.longAt(id, 0);
         long l = MessageCodec.longAt(id, 8);
-        int hash = hash(h, l);
-        int found = -1;
-        int newest = -1;
-        for (int i = hash & tableMask; table[i] != 0; i = (i + 1) & tableMask) {
-            long e = table[i];
-            int s = (int) e - 1;
-            if ((int) (e >>> 32) == hash && data[3 * s] == h && data[3 * s + 1] == l) {
-                int age = (next - 1 - s) & mask; // 0: the newest slot
-                if (found < 0 || age < newest) {
-                    found = s;
-                    newest = age;
-                }
-            }
-        }
-        return found < 0 ? -1 : (int) data[3 * found + 2];
+        int s = find(h, l, hash(h, l));
+        return s < 0 ? -1 : (int) data[3 * s + 2];
     }
 
-    private int find(int owner, long h, long l, int hash) {
+    private int find(long h, long l, int hash) {
         for (int i = hash & tableMask; table[i] != 0; i = (i + 1) & tableMask) {
             long e = table[i];
             if ((int) (e >>> 32) == hash) {
                 int s = (int) e - 1;
-                if (data[3 * s] == h && data[3 * s + 1] == l && data[3 * s + 2] == owner) {
+                if (data[3 * s] == h && data[3 * s + 1] == l) {
                     return s;
                 }
             }
