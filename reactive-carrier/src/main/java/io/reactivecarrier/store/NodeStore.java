@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -24,6 +25,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -424,14 +426,26 @@ public final class NodeStore {
      * may be used inside (through {@link Tx}); no blocking or slow work.
      */
     public <T> Mono<T> transaction(Function<Tx, T> work) {
-        return run(work, true);
+        return run(work, true, null);
+    }
+
+    /**
+     * {@link #transaction(Function)}, and {@code applied} gets the result as soon as the changes
+     * are made and in the write-ahead log, before they are durable: on the store's thread, before
+     * any later transaction runs, so it must be quick and must not block. Later transactions see the
+     * changes; if the node crashes before the Mono completes they may be gone. For work that needs
+     * only the order of commits, such as a sequence number handed out (see
+     * {@link Tx#outboxSequenceReserved}). Not called if {@code work} throws.
+     */
+    public <T> Mono<T> transaction(Function<Tx, T> work, Consumer<? super T> applied) {
+        return run(work, true, Objects.requireNonNull(applied, "applied"));
     }
 
     <T> Mono<T> read(Function<Tx, T> work) {
-        return run(work, false);
+        return run(work, false, null);
     }
 
-    private <T> Mono<T> run(Function<Tx, T> work, boolean write) {
+    private <T> Mono<T> run(Function<Tx, T> work, boolean write, Consumer<? super T> applied) {
         return Mono.<T>create(sink -> {
             if (closed) {
                 sink.error(closedError());
@@ -442,7 +456,7 @@ public final class NodeStore {
             try {
                 executor.execute(() -> {
                     if (!cancelled.get()) { // a transaction cancelled before it started does not run
-                        execute(work, write, sink);
+                        execute(work, write, applied, sink);
                     }
                 });
             } catch (RejectedExecutionException e) {
@@ -456,7 +470,8 @@ public final class NodeStore {
      * completes once that record (and every one before it) is on disk. If {@code work} throws,
      * its changes are undone and nothing is logged.
      */
-    private <T> void execute(Function<Tx, T> work, boolean write, reactor.core.publisher.MonoSink<T> sink) {
+    private <T> void execute(Function<Tx, T> work, boolean write, Consumer<? super T> applied,
+            reactor.core.publisher.MonoSink<T> sink) {
         if (closed) {
             sink.error(closedError());
             return;
@@ -472,8 +487,10 @@ public final class NodeStore {
                 wal.append(journal.buffer(), journal.length());
             }
             journal.clear();
+            tx.ended(true);
         } catch (Throwable t) {
             tx.end();
+            tx.ended(false);
             try {
                 journal.undo();
             } catch (RuntimeException e) {
@@ -481,6 +498,13 @@ public final class NodeStore {
             }
             sink.error(mapError(t));
             return;
+        }
+        if (applied != null) {
+            try {
+                applied.accept(result);
+            } catch (RuntimeException e) {
+                log.error("store {}: a transaction's applied callback failed", maps.file, e);
+            }
         }
         wal.afterDurable(new Wal.Completion() {
             @Override
@@ -752,6 +776,13 @@ public final class NodeStore {
         RuntimeException failure = null;
         boolean checkpointed = false;
         try {
+            // a clean close gives back the sequences reserved and not handed out (the reservation is
+            // for crashes), so after it the outbox numbers on without a gap
+            maps.outboxSequences.values().forEach(s -> {
+                if (s.logged > s.last) {
+                    maps.outboxSeq.put(s.recipient, StoreMaps.longValue(s.last));
+                }
+            });
             maps.checkpointedRecord(wal.lastRecord());
             maps.store.commit(); // everything the log holds is in the file after this and the sync
             maps.store.sync();

@@ -40,8 +40,44 @@ final class StoreMaps {
     final MVMap<byte[], byte[]> outbox;
     /** message id → outbox key. */
     final MVMap<byte[], byte[]> outboxIds;
-    /** recipient → last sequence handed out. */
+    /**
+     * recipient → the highest sequence reserved: none up to it is handed out again, even after a
+     * crash (see {@link #outboxSequences}). Stores before session 7 kept the last one handed out
+     * here, which is a valid reservation as well.
+     */
     final MVMap<byte[], byte[]> outboxSeq;
+    /**
+     * Sequences ahead of this many are reserved at a time ({@link #outboxSeq}), again when fewer
+     * than half are left: one write per 2,048 messages to a recipient, and a message may be sent
+     * before its own transaction is durable once a durable one reserved its sequence.
+     */
+    static final long SEQUENCE_RESERVE = 4096;
+    /**
+     * recipient → its sequences; store thread only. Loaded from {@link #outboxSeq} on first use, so
+     * a store that was not closed cleanly goes on after everything it may have handed out.
+     */
+    final Map<java.nio.ByteBuffer, Sequences> outboxSequences = new HashMap<>();
+
+    /** The outbox sequences of one recipient. */
+    static final class Sequences {
+        final byte[] recipient;
+        /** The last sequence handed out. */
+        long last;
+        /** The reservation in the log. */
+        long logged;
+        /** The reservation of the transaction under way (0: none). */
+        long pending;
+
+        Sequences(byte[] recipient, long reserved) {
+            this.recipient = recipient;
+            this.last = reserved;
+            this.logged = reserved;
+        }
+
+        long reserved() {
+            return Math.max(logged, pending);
+        }
+    }
     /** (sender length - 1) ‖ sender ‖ message id → expiry millis ({@link #receivedKey}). */
     final MVMap<byte[], byte[]> received;
     private final Map<String, MVMap<byte[], byte[]>> kv = new HashMap<>();

@@ -30,8 +30,8 @@ public final class Tx {
     private final StoreMaps maps;
     private final boolean writable;
     private boolean active = true;
-    /** Last sequence per recipient appended in this transaction, written by {@link #flush()}. */
-    private Map<ByteBuffer, Long> lastSeq;
+    /** Sequence state of the recipients whose reservation this transaction moves ({@link #flush()}). */
+    private List<StoreMaps.Sequences> reserving;
 
     Tx(StoreMaps maps, boolean writable) {
         this.maps = maps;
@@ -219,19 +219,14 @@ public final class Tx {
 
     /**
      * Appends unless the id is in the outbox (then returns its sequence): one tree operation for the
-     * id index (put if absent) and one for the entry.
+     * id index (put if absent) and one for the entry. Sequences come from memory; the reservation
+     * in {@link StoreMaps#outboxSeq} is written once per {@code SEQUENCE_RESERVE / 2} messages.
      */
     private long append(byte[] messageId, byte[] recipient, long createdAtMillis, byte[] payload) {
         check(true);
         checkId(recipient, "recipient");
-        // the last sequence is written once per recipient and transaction (see flush), not per message
-        ByteBuffer r = ByteBuffer.wrap(recipient.clone());
-        Long last = lastSeq == null ? null : lastSeq.get(r);
-        if (last == null) {
-            byte[] stored = maps.outboxSeq.get(recipient);
-            last = stored == null ? null : StoreMaps.longOf(stored);
-        }
-        long seq = last == null ? 1 : last + 1;
+        StoreMaps.Sequences s = sequences(recipient);
+        long seq = s.last + 1;
         byte[] key = StoreMaps.outboxKey(recipient, seq);
         byte[] existing = maps.putIfAbsent(maps.outboxIds, messageId.clone(), key);
         if (existing != null) {
@@ -241,16 +236,59 @@ public final class Tx {
             }
             return Codec.outbox(data).sequence();
         }
-        (lastSeq == null ? lastSeq = new HashMap<>() : lastSeq).put(r, seq);
+        s.last = seq; // not undone if the transaction fails: a sequence is then skipped, which receivers allow
+        if (seq + StoreMaps.SEQUENCE_RESERVE / 2 > s.reserved()) {
+            if (s.pending == 0) {
+                (reserving == null ? reserving = new ArrayList<>(1) : reserving).add(s);
+            }
+            s.pending = seq + StoreMaps.SEQUENCE_RESERVE;
+        }
         maps.put(maps.outbox, key, Codec.outbox(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING));
         return seq;
     }
 
+    private StoreMaps.Sequences sequences(byte[] recipient) {
+        StoreMaps.Sequences s = maps.outboxSequences.get(ByteBuffer.wrap(recipient));
+        if (s == null) {
+            byte[] stored = maps.outboxSeq.get(recipient);
+            byte[] key = recipient.clone();
+            s = new StoreMaps.Sequences(key, stored == null ? 0 : StoreMaps.longOf(stored));
+            maps.outboxSequences.put(ByteBuffer.wrap(key), s);
+        }
+        return s;
+    }
+
+    /**
+     * The highest sequence of {@code recipient} that this store never hands out again, even after
+     * a crash, once this transaction is durable. A message whose sequence is at most this may be
+     * sent as soon as that holds, before the transaction that appended it is durable: if the node
+     * crashes first, a restarted outbox starts after the reservation and never reuses it (receivers
+     * allow the gap, see docs/messages.md).
+     */
+    public long outboxSequenceReserved(byte[] recipient) {
+        check(false);
+        return sequences(checkId(recipient, "recipient")).reserved();
+    }
+
     /** Writes what this transaction keeps in memory until its end (before the commit). */
     void flush() {
-        if (lastSeq != null) {
-            lastSeq.forEach((r, seq) -> maps.put(maps.outboxSeq, r.array(), StoreMaps.longValue(seq)));
-            lastSeq = null;
+        if (reserving != null) {
+            for (StoreMaps.Sequences s : reserving) {
+                maps.put(maps.outboxSeq, s.recipient, StoreMaps.longValue(s.pending));
+            }
+        }
+    }
+
+    /** This transaction is in the log (its reservations count from now on) or was undone. */
+    void ended(boolean logged) {
+        if (reserving != null) {
+            for (StoreMaps.Sequences s : reserving) {
+                if (logged) {
+                    s.logged = Math.max(s.logged, s.pending);
+                }
+                s.pending = 0;
+            }
+            reserving = null;
         }
     }
 

@@ -86,13 +86,19 @@ class NodeStoreCrashTest {
                 sequences.computeIfAbsent(str(e.recipient()), r -> new ArrayList<>()).add(e.sequence());
             }
             assertThat(outboxIds.values()).as("no message id twice").allMatch(n -> n == 1);
+            // unique and in order; a crash skips the sequences the outbox had reserved (never reuses one), so
+            // there is at most one gap per crash, none longer than the reservation
             sequences.forEach((recipient, seqs) -> {
-                List<Long> expected = new ArrayList<>();
-                for (long s = 1; s <= seqs.size(); s++) {
-                    expected.add(s);
+                assertThat(seqs.get(0)).as("first sequence of %s", recipient).isEqualTo(1L);
+                int gaps = 0;
+                for (int i = 1; i < seqs.size(); i++) {
+                    long step = seqs.get(i) - seqs.get(i - 1);
+                    assertThat(step).as("sequences of %s: unique, in order, gaps within the reservation: %s",
+                            recipient, seqs).isBetween(1L, StoreMaps.SEQUENCE_RESERVE + 1);
+                    gaps += step > 1 ? 1 : 0;
                 }
-                assertThat(seqs).as("sequences of %s: gap-free, unique, in order", recipient)
-                        .containsExactlyElementsOf(expected);
+                assertThat(gaps).as("gaps in the sequences of %s (one per crash at most): %s", recipient, seqs)
+                        .isLessThanOrEqualTo(ROUNDS);
             });
             Set<String> friendIds = new HashSet<>();
             friends.forEach(f -> friendIds.add(str(f.userId())));

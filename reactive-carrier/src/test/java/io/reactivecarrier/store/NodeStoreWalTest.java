@@ -1,6 +1,7 @@
 package io.reactivecarrier.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -68,6 +69,54 @@ class NodeStoreWalTest {
             store.close().block(T);
         }
         assertThat(segments(live)).as("a clean close leaves no log").isEmpty();
+    }
+
+    @Test
+    void afterACrashTheOutboxNumbersOnPastItsReservationAndAfterACleanCloseWithoutAGap() throws IOException {
+        Path live = dir.resolve("live");
+        NodeStore store = NodeStore.open(live).block(T);
+        long reserved;
+        try {
+            java.util.concurrent.atomic.AtomicReference<long[]> applied = new java.util.concurrent.atomic.AtomicReference<>();
+            long[] first = store.transaction(tx -> new long[] {tx.appendOutboxSequence(b("m1"), b("bob"), 1, b("x")),
+                    tx.outboxSequenceReserved(b("bob"))}, applied::set).block(T);
+            assertThat(applied.get()).as("applied gets the result before the Mono completes").isSameAs(first);
+            assertThat(first[0]).isEqualTo(1);
+            assertThat(first[1]).as("reserved ahead").isGreaterThanOrEqualTo(1 + StoreMaps.SEQUENCE_RESERVE / 2);
+            // a transaction that fails reserves nothing: the next one writes its own reservation
+            assertThatThrownBy(() -> store.transaction(tx -> {
+                tx.appendOutboxSequence(b("m9"), b("carol"), 1, b("x"));
+                throw new IllegalStateException("undone");
+            }).block(T)).hasMessageContaining("undone");
+            long[] carol = store.transaction(tx -> new long[] {tx.appendOutboxSequence(b("m10"), b("carol"), 1, b("x")),
+                    tx.outboxSequenceReserved(b("carol"))}).block(T);
+            assertThat(carol[0]).as("the failed transaction's sequence is skipped").isEqualTo(2);
+            for (int i = 2; i <= 4; i++) {
+                assertThat(store.outbox().append(b("m" + i), b("bob"), 1, b("x")).block(T).sequence()).isEqualTo(i);
+            }
+            reserved = first[1];
+            Path crashed = crashCopy(live, dir.resolve("crashed"));
+            NodeStore reopened = NodeStore.open(crashed).block(T);
+            try {
+                assertThat(reopened.outbox().append(b("m5"), b("bob"), 1, b("x")).block(T).sequence())
+                        .as("after a crash: past everything that may have been sent").isEqualTo(reserved + 1);
+                assertThat(reopened.outbox().append(b("m11"), b("carol"), 1, b("x")).block(T).sequence())
+                        .as("the reservation of the transaction after the failed one is in the log").isEqualTo(carol[1] + 1);
+                assertThat(reopened.outbox().pending(b("bob")).map(OutboxEntry::sequence).collectList().block(T))
+                        .containsExactly(1L, 2L, 3L, 4L, reserved + 1);
+            } finally {
+                reopened.close().block(T);
+            }
+        } finally {
+            store.close().block(T);
+        }
+        NodeStore again = NodeStore.open(live).block(T);
+        try {
+            assertThat(again.outbox().append(b("m5"), b("bob"), 1, b("x")).block(T).sequence())
+                    .as("after a clean close the reservation is given back: no gap").isEqualTo(5);
+        } finally {
+            again.close().block(T);
+        }
     }
 
     @Test
