@@ -274,6 +274,7 @@ public final class MessageService implements Messages {
         for (OutboxEntry e : l.outbox) {
             outboxSize++;
             Peer p = peer(UserId.of(e.recipient()));
+            p.sendable = Math.max(p.sendable, e.sequence()); // loaded: durable
             if (!p.spilled && hasRoom(p, e.payload().length)) {
                 Out m = new Out(MessageId.wrap(e.messageId()), e.sequence(), e.createdAtMillis(), e.payload(), now);
                 if (e.state().startsWith(OFFLINE_STATE)) {
@@ -569,30 +570,51 @@ public final class MessageService implements Messages {
         }
         appending++;
         long t0 = System.nanoTime();
+        Out[] outs = new Out[batch.size()];
         store.transaction(tx -> {
             delivered.forEach(tx::removeOutbox);
             long[] seqs = new long[batch.size()];
+            long[] reserved = new long[batch.size()];
+            UserId last = null;
             for (int i = 0; i < seqs.length; i++) {
                 Append a = batch.get(i);
-                seqs[i] = tx.appendOutboxSequence(a.id.raw(), a.friend.toBytes(), a.createdAt, a.body);
+                byte[] to = a.friend.toBytes();
+                seqs[i] = tx.appendOutboxSequence(a.id.raw(), to, a.createdAt, a.body);
+                if (!a.friend.equals(last) || i == seqs.length - 1) {
+                    last = a.friend;
+                    reserved[i] = tx.outboxSequenceReserved(to);
+                }
             }
-            return seqs;
-        }).subscribe(entries -> run(() -> {
+            return new Appended(seqs, reserved);
+        }, r -> run(() -> appendApplied(batch, r, outs))).subscribe(r -> run(() -> {
             appendCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             lastAppendCommit = now();
-            appended(batch, entries);
+            appendDurable(batch, r);
         }), e -> run(() -> {
             appending--;
             queuedSends.addAndGet(-batch.size());
+            forget(batch, outs);
             batch.forEach(a -> a.sink.error(e));
             drainAppends();
             drainRemovals();
         }));
     }
 
-    private void appended(List<Append> batch, long[] seqs) {
-        appending--;
-        queuedSends.addAndGet(-batch.size());
+    /**
+     * The sequence numbers of an append commit and, where it changes (at a new recipient and at the
+     * last message), the recipient's reservation ({@link io.reactivecarrier.store.Tx#outboxSequenceReserved});
+     * 0 elsewhere.
+     */
+    private record Appended(long[] seqs, long[] reserved) {
+    }
+
+    /**
+     * An append commit is applied (not yet durable): its messages join their peers now, and those
+     * whose sequences a durable commit reserved go out at once, in parallel with the fsync. After a
+     * crash before the fsync the outbox starts after the reservation, so no sequence names two
+     * messages (see docs/messages.md "Sending before the outbox is durable").
+     */
+    private void appendApplied(List<Append> batch, Appended r, Out[] outs) {
         long now = now();
         Set<Peer> touched = new HashSet<>();
         for (int i = 0; i < batch.size(); i++) {
@@ -601,7 +623,8 @@ public final class MessageService implements Messages {
             outboxSize++;
             sentCounter.increment();
             if (!p.spilled && hasRoom(p, a.body.length)) {
-                p.add(new Out(a.id, seqs[i], a.createdAt, a.body, now));
+                outs[i] = new Out(a.id, r.seqs[i], a.createdAt, a.body, now);
+                p.add(outs[i]);
             } else {
                 p.spilled = true;
                 if (p.reloading) {
@@ -610,15 +633,48 @@ public final class MessageService implements Messages {
             }
             touched.add(p);
         }
+        for (Peer p : touched) {
+            flush(p);
+            maybeConnect(p);
+        }
+    }
+
+    /** An append commit is durable: its sends complete, and its reservations allow later sequences out. */
+    private void appendDurable(List<Append> batch, Appended r) {
+        appending--;
+        queuedSends.addAndGet(-batch.size());
+        Set<Peer> touched = new HashSet<>();
+        for (int i = 0; i < batch.size(); i++) {
+            Peer p = peer(batch.get(i).friend);
+            p.sendable = Math.max(p.sendable, Math.max(r.seqs[i], r.reserved[i]));
+            touched.add(p);
+        }
         for (Append a : batch) {
             a.sink.success(a.id);
         }
         for (Peer p : touched) {
             flush(p);
-            maybeConnect(p);
         }
         drainAppends();
         drainRemovals();
+    }
+
+    /** An append commit failed after it was applied: its messages leave memory (some may have gone out). */
+    private void forget(List<Append> batch, Out[] outs) {
+        for (int i = 0; i < outs.length; i++) {
+            Out m = outs[i];
+            if (m == null) {
+                continue;
+            }
+            Peer p = peer(batch.get(i).friend);
+            if (p.byId.remove(m.id) != null) {
+                p.out.remove(m.seq);
+                p.outBytes -= m.body.length;
+                p.sent.remove(m.id);
+                p.unsent.remove(m);
+                outboxSize--;
+            }
+        }
     }
 
     private boolean hasRoom(Peer p, int size) {
@@ -637,7 +693,8 @@ public final class MessageService implements Messages {
             return;
         }
         long now = now();
-        while (!p.unsent.isEmpty() && p.sent.size() < o.window) {
+        // in sequence order, and only what a durable commit holds or reserved (see appendApplied)
+        while (!p.unsent.isEmpty() && p.sent.size() < o.window && p.unsent.peek().seq <= p.sendable) {
             Out m = p.unsent.poll();
             p.sent.put(m.id, m);
             transmit(p, l, m, now);
@@ -904,7 +961,8 @@ public final class MessageService implements Messages {
             if (deposits >= MAX_DEPOSITS) {
                 return;
             }
-            if (m.depositing || m.body.length > o.maxOfflineMessageBytes || now < m.nextDepositTry) {
+            if (m.depositing || m.body.length > o.maxOfflineMessageBytes || now < m.nextDepositTry
+                    || m.seq > p.sendable) {
                 continue;
             }
             boolean first = !m.offline && now - m.firstTry >= o.offlineAfter.toMillis();
@@ -1500,6 +1558,11 @@ public final class MessageService implements Messages {
         boolean reloading;
         boolean appendedWhileReloading;
         long maxLoadedSeq;
+        /**
+         * The highest sequence that may go out: held by a durable commit or reserved by one. Messages
+         * of a commit in flight above it wait for that commit.
+         */
+        long sendable;
         boolean connecting;
         long lastConnect = Long.MIN_VALUE / 2;
         // receiving
