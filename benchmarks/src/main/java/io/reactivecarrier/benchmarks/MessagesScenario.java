@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code messages --count 100000 --size 1024 [--concurrency 256] [--warmup 100000]}: two message
@@ -29,6 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * the benchmark itself built up.
  */
 final class MessagesScenario implements Scenario {
+
+    /** Before the measurement and before every 10th warm-up round: long enough for the ticks' clean-ups. */
+    private static final long PAUSE_MS = 1000;
 
     @Override
     public Json run(Args args) throws Exception {
@@ -47,17 +51,18 @@ final class MessagesScenario implements Scenario {
         try {
             alice.befriend(bob);
             alice.links.connect(bob.userId()).block(MsgNode.T);
-            Stats latency = new Stats();
-            // which messages arrived: a bit per message index (measured i >= 0 at 2i, warm-up i < 0 at -2i-1), not a
-            // map of a million boxed entries: its resizes and live set lengthened the GC pauses being measured
+            // which messages arrived: a bit per message index, not a map of a million boxed entries: its resizes
+            // and live set lengthened the GC pauses being measured
             java.util.BitSet seen = new java.util.BitSet();
-            AtomicLong delivered = new AtomicLong();
             AtomicLong duplicated = new AtomicLong();
-            CountDownLatch all = new CountDownLatch(count);
             AtomicLong lastAt = new AtomicLong();
             // closed loop: at most `concurrency` messages are between send() and the receiver's incoming()
             Semaphore inFlight = new Semaphore(concurrency);
             AtomicLong failed = new AtomicLong();
+            // warm-up and measurement run the same code: each round of messages has its own Phase, and nothing
+            // branches on which round it is (a branch first taken when the measurement started deoptimised the
+            // compiled receive path then, and the JIT recompiled it during the measured run: 0.7-0.9 CPU s)
+            AtomicReference<Phase> phase = new AtomicReference<>(new Phase(0));
             bob.messages.incoming().subscribe((Message m) -> {
                 long now = System.nanoTime();
                 ByteBuffer b = ByteBuffer.wrap(m.body());
@@ -65,23 +70,18 @@ final class MessagesScenario implements Scenario {
                 long sentAt = b.getLong(8);
                 boolean first;
                 synchronized (seen) { // incoming() emits on one thread; the lock is uncontended
-                    int bit = (int) (index >= 0 ? 2 * index : -2 * index - 1);
-                    first = !seen.get(bit);
-                    seen.set(bit);
+                    first = !seen.get((int) index);
+                    seen.set((int) index);
                 }
                 if (first) {
-                    if (index >= 0) {
-                        delivered.incrementAndGet();
-                    }
+                    Phase ph = phase.get();
+                    ph.delivered.incrementAndGet();
                     inFlight.release();
-                    if (index < 0) {
-                        return; // warm-up
-                    }
-                    synchronized (latency) {
-                        latency.add((now - sentAt) / 1e6);
+                    synchronized (ph.latency) {
+                        ph.latency.add((now - sentAt) / 1e6);
                     }
                     lastAt.set(now);
-                    all.countDown();
+                    ph.all.countDown();
                 } else {
                     duplicated.incrementAndGet();
                 }
@@ -95,15 +95,17 @@ final class MessagesScenario implements Scenario {
             // the JIT has settled when compiling took under 5 % of the last 3 s of warm-up (a single round
             // of 5000 messages lasts ~0.2 s, too short to see a C2 compile of a few hundred ms coming)
             java.util.ArrayDeque<long[]> rounds = new java.util.ArrayDeque<>(); // {wall ns, jit ms}
+            // the measurement starts after a pause (below), and so does every 10th warm-up round: starting
+            // from idle takes paths that steady traffic does not (an empty inbox, a tick's clean-up). Without
+            // the pauses the JIT deoptimised the receive path when the measurement began and recompiled it
+            // during the measured run (0.5-0.9 CPU s of 2-3)
             while (true) {
+                if (warmed % 50_000 == 0) {
+                    Thread.sleep(PAUSE_MS);
+                }
                 long jit0 = jit.getTotalCompilationTime();
                 long t0 = System.nanoTime();
-                sendAll(alice, to, -warmed - 5000, -warmed, size, inFlight, failed);
-                if (!inFlight.tryAcquire(concurrency, 2, TimeUnit.MINUTES)) {
-                    throw new IllegalStateException("the warm-up messages did not arrive");
-                }
-                inFlight.release(concurrency);
-                warmed += 5000;
+                warmed = warmRound(alice, to, warmed, size, inFlight, concurrency, failed, phase);
                 rounds.addLast(new long[] {System.nanoTime() - t0, jit.getTotalCompilationTime() - jit0});
                 long wall = 0;
                 long compiling = 0;
@@ -122,13 +124,18 @@ final class MessagesScenario implements Scenario {
                 }
             }
             double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
-            Thread.sleep(1000);
+            Thread.sleep(PAUSE_MS);
+            Phase measured = new Phase(count);
+            phase.set(measured);
+            Stats latency = measured.latency;
+            AtomicLong delivered = measured.delivered;
+            CountDownLatch all = measured.all;
             long jitBefore = jit.getTotalCompilationTime();
             Map<String, Long> cpuBefore = threadCpu();
             long processCpuBefore = processCpu();
             long gcBefore = gcMillis();
             long start = System.nanoTime();
-            sendAll(alice, to, 0, count, size, inFlight, failed);
+            sendAll(alice, to, warmed, warmed + count, size, inFlight, failed);
             all.await(5, TimeUnit.MINUTES);
             Thread.sleep(1000); // late duplicates would show here
             long end = all.getCount() == 0 ? lastAt.get() : System.nanoTime();
@@ -186,10 +193,30 @@ final class MessagesScenario implements Scenario {
         }
     }
 
-    /**
-     * Sends messages {@code from} (inclusive) to {@code to} (negative: warm-up), each after taking a
-     * permit of {@code inFlight}.
-     */
+    /** The messages of one round: warm-up rounds and the measured one are counted alike. */
+    private static final class Phase {
+        final Stats latency = new Stats();
+        final AtomicLong delivered = new AtomicLong();
+        final CountDownLatch all;
+
+        Phase(int messages) {
+            all = new CountDownLatch(messages);
+        }
+    }
+
+    /** One warm-up round of 5000 messages from index {@code from}, until all arrived; returns the next index. */
+    private static int warmRound(MsgNode alice, io.reactivecarrier.core.UserId to, int from, int size, Semaphore inFlight,
+            int concurrency, AtomicLong failed, AtomicReference<Phase> phase) throws InterruptedException {
+        phase.set(new Phase(5000));
+        sendAll(alice, to, from, from + 5000, size, inFlight, failed);
+        if (!inFlight.tryAcquire(concurrency, 2, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("the warm-up messages did not arrive");
+        }
+        inFlight.release(concurrency);
+        return from + 5000;
+    }
+
+    /** Sends messages {@code from} (inclusive) to {@code to}, each after taking a permit of {@code inFlight}. */
     private static void sendAll(MsgNode alice, io.reactivecarrier.core.UserId friend, int from, int to, int size,
             Semaphore inFlight, AtomicLong failed) throws InterruptedException {
         for (int i = from; i < to; i++) {
