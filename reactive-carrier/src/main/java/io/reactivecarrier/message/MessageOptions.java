@@ -186,7 +186,14 @@ public final class MessageOptions {
         return o;
     }
 
-    /** How long a received message id is remembered to drop duplicates (default 30 days). */
+    /**
+     * Not used any more: since session 7 a received message is recognised by its sequence number,
+     * which a sender never reuses, and the receiver's cursor and inbox remember them for as long as
+     * the friendship lasts (docs/messages.md). Kept so that existing configurations still build.
+     *
+     * @deprecated duplicates are recognised without expiry; this setting has no effect
+     */
+    @Deprecated
     public MessageOptions dedupeTtl(Duration d) {
         MessageOptions o = copy();
         o.dedupeTtl = positive(d, "dedupeTtl");

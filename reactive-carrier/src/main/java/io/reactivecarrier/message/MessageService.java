@@ -1046,8 +1046,8 @@ public final class MessageService implements Messages {
         p.floorSeen = Math.max(p.floorSeen, f.floor());
         MessageId id = MessageId.wrap(f.id());
         // handed out already (at or below the cursor) or stored and waiting in the inbox: the sender missed
-        // the receipt. Answered without the store; a duplicate still on its way to the store is found there
-        // (markReceived). The sender's sequence numbers are durable, so a sequence names one message.
+        // the receipt. A sender never reuses a sequence number (its reservation survives crashes), so the
+        // cursor and the inbox are the dedupe record, kept as long as the friend, without the store
         if (f.seq() <= p.cursor || p.inbox.containsKey(f.seq())) {
             duplicatesCounter.increment();
             queueReceipt(p, f.id());
@@ -1135,26 +1135,25 @@ public final class MessageService implements Messages {
         }
         persisting = true;
         persistingCount = batch.size();
-        // the messages of this batch that the subscriber can take are handed out in the same commit
-        // (one fsync for storing, acknowledging and handing out)
+        // new: neither handed out nor in the inbox, and the first copy in this batch. One commit is in flight
+        // at a time, so a copy queued while an earlier one was being stored finds it in the inbox here.
+        boolean[] fresh = new boolean[batch.size()];
         Map<Peer, TreeMap<Long, Integer>> arriving = new HashMap<>();
         for (int i = 0; i < batch.size(); i++) {
             Incoming in = batch.get(i);
-            if (in.seq > in.peer.cursor && !in.peer.inbox.containsKey(in.seq)) {
-                arriving.computeIfAbsent(in.peer, k -> new TreeMap<>()).putIfAbsent(in.seq, i);
-            }
+            fresh[i] = in.seq > in.peer.cursor && !in.peer.inbox.containsKey(in.seq)
+                    && arriving.computeIfAbsent(in.peer, k -> new TreeMap<>()).putIfAbsent(in.seq, i) == null;
         }
+        // the messages of this batch that the subscriber can take are handed out in the same commit
+        // (one fsync for storing, acknowledging and handing out)
         HandOut plan = planHandOut(arriving);
         pumping = !plan.isEmpty();
         List<byte[]> pickKeys = plan.pickKeys();
         Map<byte[], byte[]> cursorWrites = plan.cursorWrites();
-        long expires = System.currentTimeMillis() + o.dedupeTtl.toMillis();
         long t0 = System.nanoTime();
         store.transaction(tx -> {
-            boolean[] fresh = new boolean[batch.size()];
             for (int i = 0; i < fresh.length; i++) {
                 Incoming in = batch.get(i);
-                fresh[i] = tx.markReceived(in.peer.userBytes, in.id.raw(), expires);
                 if (fresh[i]) {
                     tx.put(inbox, MessageCodec.inboxKey(in.peer.userBytes, in.seq),
                             MessageCodec.inboxHead(in.seq, in.sentAt, in.offline, in.id.raw()), in.body, Long.MAX_VALUE);
@@ -1164,13 +1163,13 @@ public final class MessageService implements Messages {
             cursorWrites.forEach((k, v) -> tx.put(cursors, k, v, Long.MAX_VALUE));
             List<byte[]> values = new ArrayList<>(pickKeys.size());
             pickKeys.forEach(k -> values.add(k == null ? null : tx.get(inbox, k).orElse(null)));
-            return new Stored(fresh, values);
-        }).subscribe(s -> run(() -> {
+            return values;
+        }).subscribe(values -> run(() -> {
             persistCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             lastPersistCommit = now();
-            persisted(batch, s.fresh);
+            persisted(batch, fresh);
             if (!plan.isEmpty()) {
-                pumped(plan, s.values, batch, s.fresh);
+                pumped(plan, values, batch, fresh);
             } else {
                 pump();
             }
@@ -1187,9 +1186,6 @@ public final class MessageService implements Messages {
             });
             pump();
         }));
-    }
-
-    private record Stored(boolean[] fresh, List<byte[]> values) {
     }
 
     private void persisted(List<Incoming> batch, boolean[] fresh) {
