@@ -29,7 +29,6 @@ public final class MessageOptions {
     Duration tick = Duration.ofMillis(100);
     int inboxMaxMessages = 4096;
     long inboxMaxBytes = 64L << 20;
-    Duration dedupeTtl = Duration.ofDays(30);
     long maxReassemblyBytes = 32L << 20;
     Duration reassemblyTimeout = Duration.ofMinutes(2);
     int maxInMemoryPerFriend = 4096;
@@ -59,7 +58,6 @@ public final class MessageOptions {
         o.tick = tick;
         o.inboxMaxMessages = inboxMaxMessages;
         o.inboxMaxBytes = inboxMaxBytes;
-        o.dedupeTtl = dedupeTtl;
         o.maxReassemblyBytes = maxReassemblyBytes;
         o.reassemblyTimeout = reassemblyTimeout;
         o.maxInMemoryPerFriend = maxInMemoryPerFriend;
@@ -195,9 +193,8 @@ public final class MessageOptions {
      */
     @Deprecated
     public MessageOptions dedupeTtl(Duration d) {
-        MessageOptions o = copy();
-        o.dedupeTtl = positive(d, "dedupeTtl");
-        return o;
+        positive(d, "dedupeTtl"); // still rejects what it always rejected
+        return this;
     }
 
     /** Where metrics {@code carrier.messages.*} go (default: a private registry). */

@@ -575,14 +575,12 @@ public final class MessageService implements Messages {
             delivered.forEach(tx::removeOutbox);
             long[] seqs = new long[batch.size()];
             long[] reserved = new long[batch.size()];
-            UserId last = null;
             for (int i = 0; i < seqs.length; i++) {
                 Append a = batch.get(i);
                 byte[] to = a.friend.toBytes();
                 seqs[i] = tx.appendOutboxSequence(a.id.raw(), to, a.createdAt, a.body);
-                if (!a.friend.equals(last) || i == seqs.length - 1) {
-                    last = a.friend;
-                    reserved[i] = tx.outboxSequenceReserved(to);
+                if (i == seqs.length - 1 || !batch.get(i + 1).friend.equals(a.friend)) {
+                    reserved[i] = tx.outboxSequenceReserved(to); // after the last append of a run: covers the run
                 }
             }
             return new Appended(seqs, reserved);
@@ -601,8 +599,8 @@ public final class MessageService implements Messages {
     }
 
     /**
-     * The sequence numbers of an append commit and, where it changes (at a new recipient and at the
-     * last message), the recipient's reservation ({@link io.reactivecarrier.store.Tx#outboxSequenceReserved});
+     * The sequence numbers of an append commit and, at the last message of each run of messages to
+     * one recipient, that recipient's reservation ({@link io.reactivecarrier.store.Tx#outboxSequenceReserved});
      * 0 elsewhere.
      */
     private record Appended(long[] seqs, long[] reserved) {
@@ -666,12 +664,7 @@ public final class MessageService implements Messages {
             if (m == null) {
                 continue;
             }
-            Peer p = peer(batch.get(i).friend);
-            if (p.byId.remove(m.id) != null) {
-                p.out.remove(m.seq);
-                p.outBytes -= m.body.length;
-                p.sent.remove(m.id);
-                p.unsent.remove(m);
+            if (peer(batch.get(i).friend).remove(m)) {
                 outboxSize--;
             }
         }
@@ -781,18 +774,13 @@ public final class MessageService implements Messages {
         long now = System.currentTimeMillis();
         for (byte[] raw : ids) {
             MessageId id = MessageId.wrap(raw);
-            Out m = p.byId.remove(id);
-            if (m == null) {
+            Out m = p.byId.get(id);
+            if (m == null || !p.remove(m)) {
                 continue; // a duplicate receipt, or an entry not loaded (it is removed below all the same)
             }
-            p.out.remove(m.seq);
-            p.outBytes -= m.body.length;
             if (m.sends == 1 && m.lastSent > 0) {
                 long sample = Math.max(0, now() - m.lastSent);
                 p.srtt = p.srtt == 0 ? sample : (7 * p.srtt + sample) / 8;
-            }
-            if (p.sent.remove(id) == null) {
-                p.unsent.remove(m);
             }
             outboxSize--;
             removals.add(raw);
@@ -1580,6 +1568,19 @@ public final class MessageService implements Messages {
             unsent.add(m);
             outBytes += m.body.length;
             maxLoadedSeq = Math.max(maxLoadedSeq, m.seq);
+        }
+
+        /** Takes {@code m} out of memory (sent or not); false if it was not here. */
+        boolean remove(Out m) {
+            if (byId.remove(m.id) == null) {
+                return false;
+            }
+            out.remove(m.seq);
+            outBytes -= m.body.length;
+            if (sent.remove(m.id) == null) {
+                unsent.remove(m);
+            }
+            return true;
         }
     }
 }
