@@ -1149,9 +1149,7 @@ public final class MessageService implements Messages {
             }
             plan.removeKeys.forEach(k -> tx.remove(inbox, k));
             cursorWrites.forEach((k, v) -> tx.put(cursors, k, v, Long.MAX_VALUE));
-            List<byte[]> values = new ArrayList<>(pickKeys.size());
-            pickKeys.forEach(k -> values.add(k == null ? null : tx.get(inbox, k).orElse(null)));
-            return values;
+            return tx.getAll(inbox, pickKeys); // null for messages of this batch
         }).subscribe(values -> run(() -> {
             persistCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             lastPersistCommit = now();
@@ -1343,9 +1341,7 @@ public final class MessageService implements Messages {
         store.transaction(tx -> {
             plan.removeKeys.forEach(k -> tx.remove(inbox, k));
             cursorWrites.forEach((k, v) -> tx.put(cursors, k, v, Long.MAX_VALUE));
-            List<byte[]> values = new ArrayList<>(pickKeys.size());
-            pickKeys.forEach(k -> values.add(tx.get(inbox, k).orElse(null)));
-            return values;
+            return tx.getAll(inbox, pickKeys);
         }).subscribe(values -> run(() -> {
             handOutCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             pumped(plan, values, List.of(), new boolean[0]);

@@ -2,12 +2,14 @@ package io.reactivecarrier.store;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 
 /**
@@ -389,6 +391,52 @@ public final class Tx {
         }
         return Optional.of(Codec.value(data));
     }
+
+    /**
+     * The live values of {@code keys}, in their order; null for a key that is absent or expired
+     * (and for a null key). Runs of ascending keys are read with one cursor, so a page is read once
+     * for all the keys it holds, not once per key: the store keeps no page cache
+     * ({@link NodeStore#CACHE_MB_PROPERTY}), and a point read of a page already on disk reads it
+     * from the file again (2,048 reads of 1 KiB values took 40-120 ms one by one, 6-12 ms with a
+     * 4 MiB cache).
+     */
+    public List<byte[]> getAll(KeyValueMap map, List<byte[]> keys) {
+        Objects.requireNonNull(keys, "keys");
+        check(false);
+        long now = now();
+        MVMap<byte[], byte[]> m = maps.kv(map.name());
+        List<byte[]> out = new ArrayList<>(keys.size());
+        Cursor<byte[], byte[]> c = null;
+        byte[] at = null; // the smallest key at or after the last one looked up; null past the end
+        byte[] last = null;
+        for (byte[] key : keys) {
+            if (key == null) {
+                out.add(null);
+                continue;
+            }
+            checkId(key, "key");
+            boolean reposition = c == null || Arrays.compareUnsigned(key, last) < 0;
+            // a key ahead: on along the cursor for a few entries, then a fresh cursor from the root
+            for (int steps = 0; !reposition && at != null && Arrays.compareUnsigned(at, key) < 0; steps++) {
+                if (steps == SCAN_STEPS) {
+                    reposition = true;
+                } else {
+                    at = c.hasNext() ? c.next() : null;
+                }
+            }
+            if (reposition) {
+                c = m.cursor(key);
+                at = c.hasNext() ? c.next() : null;
+            }
+            last = key;
+            byte[] data = at != null && Arrays.equals(at, key) ? c.getValue() : null;
+            out.add(data == null || Codec.expiresAt(data) <= now ? null : Codec.value(data));
+        }
+        return out;
+    }
+
+    /** Entries {@link #getAll} steps over before it repositions its cursor instead. */
+    private static final int SCAN_STEPS = 64;
 
     /**
      * Stores {@code value} under {@code key} until {@code expiresAtMillis} ({@link Long#MAX_VALUE}:

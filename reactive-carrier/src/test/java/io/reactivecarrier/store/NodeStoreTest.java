@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -228,6 +229,55 @@ class NodeStoreTest {
                 .expectComplete().verify(T);
         StepVerifier.create(values.remove(new byte[] {2})).expectNext(true).expectComplete().verify(T);
         StepVerifier.create(store.map("other").scan()).expectComplete().verify(T);
+    }
+
+    @Test
+    void getAllReadsKeysInAnyOrderAcrossPagesAndAfterARestart() {
+        store.close().block(T);
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        store = NodeStore.open(dir, clock).block(T);
+        KeyValueMap m = store.map("message.inbox");
+        // 3000 entries of 1 KiB over many pages; every third key absent, key 7 expires
+        store.transaction(tx -> {
+            for (int i = 0; i < 3000; i++) {
+                if (i % 3 != 2) {
+                    tx.put(m, key(i), value(i), i == 7 ? 1_000 : Long.MAX_VALUE);
+                }
+            }
+            return null;
+        }).block(T);
+        store.close().block(T); // on disk: read back through the file, not from pages in memory
+        store = NodeStore.open(dir, clock).block(T);
+        KeyValueMap again = store.map("message.inbox");
+        clock.advanceTimeBy(Duration.ofMillis(1_000));
+        List<Integer> wanted = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            wanted.add(i); // ascending: one cursor
+        }
+        wanted.addAll(List.of(2999, 5, 4, 2500, 100, 3001, 0, -1, 1000, 1001, 1900)); // backwards, far ahead, absent
+        List<byte[]> keys = new ArrayList<>();
+        wanted.forEach(i -> keys.add(i < 0 ? null : key(i)));
+        List<byte[]> got = store.transaction(tx -> tx.getAll(again, keys)).block(T);
+        assertThat(got).hasSize(keys.size());
+        for (int j = 0; j < wanted.size(); j++) {
+            int i = wanted.get(j);
+            boolean present = i >= 0 && i < 3000 && i % 3 != 2 && i != 7;
+            if (present) {
+                assertThat(got.get(j)).as("key %d", i).isEqualTo(value(i));
+            } else {
+                assertThat(got.get(j)).as("key %d", i).isNull();
+            }
+        }
+    }
+
+    private static byte[] key(int i) {
+        return java.nio.ByteBuffer.allocate(40).put(new byte[32]).putLong(i).array();
+    }
+
+    private static byte[] value(int i) {
+        byte[] v = new byte[1024];
+        java.nio.ByteBuffer.wrap(v).putInt(i);
+        return v;
     }
 
     @Test
