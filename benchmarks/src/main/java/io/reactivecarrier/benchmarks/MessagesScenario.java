@@ -1,94 +1,87 @@
 package io.reactivecarrier.benchmarks;
 
+import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.message.Message;
 import io.reactivecarrier.message.MessageOptions;
 import io.reactivecarrier.message.MsgNode;
+import io.reactivecarrier.message.Receipt;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
-import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * {@code messages --count 100000 --size 1024 [--concurrency 256] [--warmup 100000]}: two message
- * nodes on real UDP (loopback), each with its own store; every message goes through the sender's
- * durable outbox, the link, the receiver's durable dedupe and inbox, and back as a receipt. The
- * sender keeps at most {@code concurrency} messages between {@code enqueue()} and the receiver's
- * {@code incoming()} (a closed loop, as an application that waits for its messages would), so the
- * latency is what a user sees: from {@code enqueue()} to {@code incoming()}, not time spent in a queue
- * the benchmark itself built up.
+ * {@code messages --count 100000 --size 1024 [--concurrency 256] [--warmup 100000] [--jvms 2]
+ * [--warmup-max-s 90]}:
+ * two message nodes on real UDP (loopback), each with its own store; every message goes through
+ * the sender's durable outbox, the link, the receiver's durable inbox, and back as a receipt. With
+ * {@code --jvms 2} (the default) the receiver runs in its own JVM ({@link MessagesChild}), as
+ * nodes are deployed: one per process, so that one node's collector does not stop the other; with
+ * {@code --jvms 1} both share this one. The sender keeps at most {@code concurrency} messages
+ * between {@code enqueue()} and their DELIVERED receipt (a closed loop, as an application that
+ * waits for its acknowledgements would), so the latency is what a user sees: from {@code enqueue()}
+ * to the receiver's {@code incoming()}, not time spent in a queue the benchmark itself built up.
  */
 final class MessagesScenario implements Scenario {
 
     /** Before the measurement and before every 10th warm-up round: long enough for the ticks' clean-ups. */
     private static final long PAUSE_MS = 1000;
 
+    static MessageOptions options(int window) {
+        return MessageOptions.create().window(window).inbox(65_536, 1L << 30).retransmitTimeout(Duration.ofSeconds(2));
+    }
+
     @Override
     public Json run(Args args) throws Exception {
         int count = args.integer("count", 100_000);
-        int size = Math.max(8, args.integer("size", 1024));
+        int size = Math.max(16, args.integer("size", 1024));
         int concurrency = args.integer("concurrency", 256);
+        int jvms = args.integer("jvms", 2);
+        if (jvms != 1 && jvms != 2) {
+            throw new IllegalArgumentException("--jvms is 1 (both nodes in this JVM) or 2 (the receiver in its own)");
+        }
         // at least; then until the JIT settles. 100,000: with 20,000 C2 was still recompiling MVStore's
         // MVMap.operate during the measurement (3-8 CPU s of 100,000 messages); reported as warmup_messages
         int warmup = args.integer("warmup", 100_000);
+        int window = args.integer("window", 2048);
+        double warmupMaxSeconds = args.decimal("warmup-max-s", 90); // then measures, settled or not
         Path dir = Files.createTempDirectory("carrier-messages-bench");
         MsgNode.DhtOnly boot = MsgNode.dhtOnly(List.of());
-        MessageOptions options = MessageOptions.create().window(args.integer("window", 2048))
-                .inbox(65_536, 1L << 30).retransmitTimeout(Duration.ofSeconds(2));
-        MsgNode alice = MsgNode.start(dir.resolve("alice"), List.of(boot.info()), options, 0);
-        MsgNode bob = MsgNode.start(dir.resolve("bob"), List.of(boot.info()), options, 0);
+        MsgNode alice = null;
+        Receiver bob = null;
         try {
-            alice.befriend(bob);
-            alice.links.connect(bob.userId()).block(MsgNode.T);
-            // which messages arrived: a bit per message index, not a map of a million boxed entries: its resizes
-            // and live set lengthened the GC pauses being measured
-            java.util.BitSet seen = new java.util.BitSet();
-            AtomicLong duplicated = new AtomicLong();
-            AtomicLong lastAt = new AtomicLong();
-            // closed loop: at most `concurrency` messages are between send() and the receiver's incoming()
+            alice = MsgNode.start(dir.resolve("alice"), List.of(boot.info()), options(window), 0);
+            bob = jvms == 1 ? new InProcess(dir.resolve("bob"), boot, alice, window)
+                    : new Child(dir.resolve("bob"), boot, alice, window);
+            UserId to = bob.id();
+            alice.friends.set.add(to);
+            alice.links.connect(to).block(MsgNode.T);
+            // closed loop: at most `concurrency` messages are between enqueue() and their DELIVERED receipt
             Semaphore inFlight = new Semaphore(concurrency);
             AtomicLong failed = new AtomicLong();
-            // warm-up and measurement run the same code: each round of messages has its own Phase, and nothing
-            // branches on which round it is (a branch first taken when the measurement started deoptimised the
-            // compiled receive path then, and the JIT recompiled it during the measured run: 0.7-0.9 CPU s)
-            AtomicReference<Phase> phase = new AtomicReference<>(new Phase(0));
-            bob.messages.incoming().subscribe((Message m) -> {
-                long now = System.nanoTime();
-                ByteBuffer b = ByteBuffer.wrap(m.body());
-                long index = b.getLong(0);
-                long sentAt = b.getLong(8);
-                boolean first;
-                synchronized (seen) { // incoming() emits on one thread; the lock is uncontended
-                    first = !seen.get((int) index);
-                    seen.set((int) index);
-                }
-                if (first) {
-                    Phase ph = phase.get();
-                    ph.delivered.incrementAndGet();
+            alice.messages.receipts().subscribe(r -> {
+                if (r.status() == Receipt.Status.DELIVERED) {
                     inFlight.release();
-                    synchronized (ph.latency) {
-                        ph.latency.add((now - sentAt) / 1e6);
-                    }
-                    lastAt.set(now);
-                    ph.all.countDown();
-                } else {
-                    duplicated.incrementAndGet();
                 }
             });
-            io.reactivecarrier.core.UserId to = bob.userId(); // once: it is Base58-encoded on each call
             // warm-up (JIT, store files, link) outside the measurement: at least --warmup messages, then on
-            // until the JIT settles (compiling MVMap.operate alone takes C2 several CPU seconds), at most 90 s
+            // until the JIT settles (compiling MVMap.operate alone takes C2 several CPU seconds), at most
+            // --warmup-max-s (90 s).
+            // Warm-up and measurement run the same code (a branch first taken when the measurement started
+            // deoptimised the compiled receive path then, and the JIT recompiled it during the measured run)
             CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
             long warmStart = System.nanoTime();
             int warmed = 0;
@@ -105,7 +98,7 @@ final class MessagesScenario implements Scenario {
                 }
                 long jit0 = jit.getTotalCompilationTime();
                 long t0 = System.nanoTime();
-                warmed = warmRound(alice, to, warmed, size, inFlight, concurrency, failed, phase);
+                warmed = warmRound(alice, to, warmed, size, inFlight, concurrency, failed);
                 rounds.addLast(new long[] {System.nanoTime() - t0, jit.getTotalCompilationTime() - jit0});
                 long wall = 0;
                 long compiling = 0;
@@ -119,69 +112,202 @@ final class MessagesScenario implements Scenario {
                     compiling -= r[1];
                 }
                 boolean settled = wall >= 3e9 && compiling < 0.05 * wall / 1e6;
-                if (warmed >= warmup && (settled || System.nanoTime() - warmStart > 90e9)) {
+                if (warmed >= warmup && (settled || System.nanoTime() - warmStart > warmupMaxSeconds * 1e9)) {
                     break;
                 }
             }
             double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
+            bob.measure(warmed, warmed + count);
             Thread.sleep(PAUSE_MS);
-            Phase measured = new Phase(count);
-            phase.set(measured);
-            Stats latency = measured.latency;
-            AtomicLong delivered = measured.delivered;
-            CountDownLatch all = measured.all;
-            long jitBefore = jit.getTotalCompilationTime();
-            Map<String, Long> cpuBefore = threadCpu();
-            long processCpuBefore = processCpu();
-            long gcBefore = gcMillis();
+            ProcessMeters meters = new ProcessMeters();
             long start = System.nanoTime();
             sendAll(alice, to, warmed, warmed + count, size, inFlight, failed);
-            all.await(5, TimeUnit.MINUTES);
+            boolean all = inFlight.tryAcquire(concurrency, 5, TimeUnit.MINUTES);
+            if (all) {
+                inFlight.release(concurrency);
+            }
             Thread.sleep(1000); // late duplicates would show here
-            long end = all.getCount() == 0 ? lastAt.get() : System.nanoTime();
-            long processCpu = processCpu() - processCpuBefore;
-            long jitMillis = jit.getTotalCompilationTime() - jitBefore;
-            Map<String, Long> cpuAfter = threadCpu();
+            Map<String, String> r = bob.report();
+            long arrived = Long.parseLong(r.get("arrived"));
+            long lastAt = Long.parseLong(r.get("lastAt"));
+            double seconds = ((arrived == count ? lastAt : System.nanoTime()) - start) / 1e9;
+            double receiverCpu = Double.parseDouble(r.getOrDefault("cpu_s", "0"));
+            double cpu = meters.cpuSeconds() + receiverCpu;
             Json threads = Json.object();
-            cpuAfter.forEach((k, v) -> {
-                double s = (v - cpuBefore.getOrDefault(k, 0L)) / 1e9;
-                if (s >= 0.05) {
-                    threads.put(k, Math.round(s * 100) / 100.0);
+            meters.threadCpuSeconds().forEach(threads::put);
+            Json receiverThreads = Json.object();
+            Json commits = Json.object();
+            commits(alice).forEach(commits::put);
+            r.forEach((k, v) -> {
+                if (k.startsWith("thread.")) {
+                    receiverThreads.put(k.substring(7), Double.parseDouble(v));
+                } else if (k.startsWith("commit.")) {
+                    commits.put(k.substring(7), Double.parseDouble(v));
                 }
             });
-            long deliveredCount = delivered.get();
-            double seconds = (end - start) / 1e9;
-            double p50;
-            double p90;
-            double p99;
-            double p999;
-            synchronized (latency) {
-                p50 = latency.percentile(50);
-                p90 = latency.percentile(90);
-                p99 = latency.percentile(99);
-                p999 = latency.percentile(99.9);
-            }
-            return Json.object().put("scenario", "messages").put("count", count).put("size", size)
-                    .put("msgs_per_s", deliveredCount / seconds)
-                    .put("latency_ms_p50", p50).put("latency_ms_p99", p99)
-                    .put("latency_ms_p90", p90).put("latency_ms_p999", p999)
-                    .put("lost", count - deliveredCount).put("duplicated", duplicated.get())
-                    .put("concurrency", concurrency).put("send_errors", failed.get())
+            Json out = Json.object().put("scenario", "messages").put("count", count).put("size", size)
+                    .put("msgs_per_s", arrived / seconds)
+                    .put("latency_ms_p50", num(r, "p50")).put("latency_ms_p99", num(r, "p99"))
+                    .put("latency_ms_p90", num(r, "p90")).put("latency_ms_p999", num(r, "p999"))
+                    .put("lost", count - arrived).put("duplicated", Long.parseLong(r.get("duplicated")))
+                    .put("jvms", jvms).put("concurrency", concurrency).put("send_errors", failed.get())
                     .put("retransmits", count(alice, "carrier.messages.retransmits"))
-                    .put("duplicates_dropped", count(bob, "carrier.messages.duplicates"))
-                    .put("receiver_link_drops", count(bob, "carrier.link.packets.dropped"))
-                    .put("receiver_udp_drops", count(bob, "carrier.transport.packets.dropped"))
-                    .put("sender_packets", count(alice, "carrier.transport.packets.sent"))
-                    .put("commits", commits(alice, bob)).put("seconds", seconds)
-                    // CPU of the whole process while measuring (includes the 1 s wait for late duplicates)
-                    .put("cpu_s", processCpu / 1e9).put("cpu_us_per_msg", processCpu / 1e3 / Math.max(1, deliveredCount))
-                    .put("thread_cpu_s", threads).put("gc_pause_s", (gcMillis() - gcBefore) / 1e3)
-                    .put("jit_s", jitMillis / 1e3).put("warmup_messages", warmed).put("warmup_s", warmSeconds);
+                    .put("duplicates_dropped", num(r, "duplicates_dropped"))
+                    .put("receiver_link_drops", num(r, "link_drops"))
+                    .put("receiver_udp_drops", num(r, "udp_drops"))
+                    .put("commits", commits).put("seconds", seconds)
+                    // CPU of both nodes' processes while measuring (includes the 1 s wait for late duplicates)
+                    .put("cpu_s", cpu).put("cpu_us_per_msg", cpu * 1e6 / Math.max(1, arrived))
+                    .put("thread_cpu_s", threads)
+                    .put("gc_pause_s", meters.gcPauseSeconds() + num(r, "gc_pause_s"))
+                    .put("jit_s", meters.jitSeconds()).put("warmup_messages", warmed).put("warmup_s", warmSeconds);
+            if (jvms == 2) {
+                out.put("receiver_cpu_s", receiverCpu).put("receiver_thread_cpu_s", receiverThreads)
+                        .put("receiver_gc_pause_s", num(r, "gc_pause_s")).put("receiver_jit_s", num(r, "jit_s"));
+            }
+            return out;
         } finally {
-            alice.stop();
-            bob.stop();
+            if (bob != null) {
+                bob.close();
+            }
+            if (alice != null) {
+                alice.stop();
+            }
             boot.stop();
             deleteQuietly(dir); // two stores of about 2 KiB per message each
+        }
+    }
+
+    private static double num(Map<String, String> r, String key) {
+        return Double.parseDouble(r.getOrDefault(key, "0"));
+    }
+
+    /** The receiving node. */
+    private interface Receiver extends AutoCloseable {
+        UserId id();
+
+        /** Measures messages {@code from} (inclusive) to {@code to} from now on. */
+        void measure(int from, int to) throws IOException;
+
+        /** What {@link MessagesChild} reports: arrivals, latency and, in its own JVM, CPU, GC and JIT. */
+        Map<String, String> report() throws IOException;
+
+        @Override
+        void close();
+    }
+
+    /** The receiving node in this JVM. */
+    private static final class InProcess implements Receiver {
+        private final MsgNode node;
+        private final Arrivals arrivals = new Arrivals();
+
+        InProcess(Path dir, MsgNode.DhtOnly boot, MsgNode sender, int window) {
+            node = MsgNode.start(dir, List.of(boot.info()), options(window), 0, sender.userId());
+            node.messages.incoming().subscribe((Message m) -> arrivals.arrived(m.body(), System.nanoTime()));
+        }
+
+        @Override
+        public UserId id() {
+            return node.userId();
+        }
+
+        @Override
+        public void measure(int from, int to) {
+            arrivals.measure(from, to);
+        }
+
+        @Override
+        public Map<String, String> report() {
+            Arrivals.Report r = arrivals.report();
+            Map<String, String> m = new LinkedHashMap<>();
+            m.put("arrived", String.valueOf(r.arrived()));
+            m.put("duplicated", String.valueOf(r.duplicated()));
+            m.put("lastAt", String.valueOf(r.lastAt()));
+            m.put("p50", String.valueOf(r.p50()));
+            m.put("p90", String.valueOf(r.p90()));
+            m.put("p99", String.valueOf(r.p99()));
+            m.put("p999", String.valueOf(r.p999()));
+            receiverCounters(node).forEach((k, v) -> m.put(k, String.valueOf(v)));
+            commits(node).forEach((k, v) -> m.put("commit." + k, String.valueOf(v)));
+            return m;
+        }
+
+        @Override
+        public void close() {
+            node.stop();
+        }
+    }
+
+    /** The receiving node in its own JVM ({@link MessagesChild}), with this JVM's options. */
+    private static final class Child implements Receiver {
+        private final Process process;
+        private final BufferedReader out;
+        private final PrintStream in;
+        private final Path log;
+        private final UserId id;
+
+        Child(Path dir, MsgNode.DhtOnly boot, MsgNode sender, int window) throws IOException {
+            Files.createDirectories(dir);
+            log = dir.resolveSibling("receiver.log");
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            // the same options (heap, collector, -D flags), but not a debugger's agent, whose port is taken
+            ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                    .filter(o -> !o.startsWith("-agentlib:jdwp") && !o.startsWith("-Xrunjdwp")).forEach(cmd::add);
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MessagesChild.class.getName(),
+                    dir.toString(), boot.info().id().toHex(),
+                    boot.info().address().getHostString() + ":" + boot.info().address().getPort(),
+                    sender.userId().toString(), String.valueOf(window)));
+            process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
+            id = UserId.parse(await("READY ").substring(6));
+        }
+
+        private String await(String prefix) throws IOException {
+            for (String line; (line = out.readLine()) != null; ) {
+                if (line.startsWith(prefix)) {
+                    return line;
+                }
+            }
+            throw new IOException("the receiver JVM ended without " + prefix.trim() + " (exit "
+                    + (process.isAlive() ? "-" : String.valueOf(process.exitValue())) + "); its log: "
+                    + String.join(" | ", Files.readAllLines(log).stream().limit(20).toList()));
+        }
+
+        @Override
+        public UserId id() {
+            return id;
+        }
+
+        @Override
+        public void measure(int from, int to) {
+            in.println("MEASURE " + from + " " + to);
+        }
+
+        @Override
+        public Map<String, String> report() throws IOException {
+            in.println("REPORT");
+            Map<String, String> m = new LinkedHashMap<>();
+            String[] parts = await("REPORT").split("\t");
+            for (int i = 1; i < parts.length; i++) {
+                int eq = parts[i].indexOf('=');
+                m.put(parts[i].substring(0, eq), parts[i].substring(eq + 1));
+            }
+            return m;
+        }
+
+        @Override
+        public void close() {
+            in.close(); // end of input: the child stops its node and exits
+            try {
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -193,90 +319,53 @@ final class MessagesScenario implements Scenario {
         }
     }
 
-    /** The messages of one round: warm-up rounds and the measured one are counted alike. */
-    private static final class Phase {
-        final Stats latency = new Stats();
-        final AtomicLong delivered = new AtomicLong();
-        final CountDownLatch all;
-
-        Phase(int messages) {
-            all = new CountDownLatch(messages);
-        }
-    }
-
-    /** One warm-up round of 5000 messages from index {@code from}, until all arrived; returns the next index. */
-    private static int warmRound(MsgNode alice, io.reactivecarrier.core.UserId to, int from, int size, Semaphore inFlight,
-            int concurrency, AtomicLong failed, AtomicReference<Phase> phase) throws InterruptedException {
-        phase.set(new Phase(5000));
+    /** One warm-up round of 5000 messages from index {@code from}, until all are acknowledged; returns the next index. */
+    private static int warmRound(MsgNode alice, UserId to, int from, int size, Semaphore inFlight, int concurrency,
+            AtomicLong failed) throws InterruptedException {
         sendAll(alice, to, from, from + 5000, size, inFlight, failed);
         if (!inFlight.tryAcquire(concurrency, 2, TimeUnit.MINUTES)) {
-            throw new IllegalStateException("the warm-up messages did not arrive");
+            throw new IllegalStateException("the warm-up messages were not acknowledged");
         }
         inFlight.release(concurrency);
         return from + 5000;
     }
 
     /** Sends messages {@code from} (inclusive) to {@code to}, each after taking a permit of {@code inFlight}. */
-    private static void sendAll(MsgNode alice, io.reactivecarrier.core.UserId friend, int from, int to, int size,
+    private static void sendAll(MsgNode alice, UserId friend, int from, int to, int size,
             Semaphore inFlight, AtomicLong failed) throws InterruptedException {
         for (int i = from; i < to; i++) {
             if (!inFlight.tryAcquire(5, TimeUnit.MINUTES)) {
-                throw new IllegalStateException("no message arrived for 5 minutes");
+                throw new IllegalStateException("no message was acknowledged for 5 minutes");
             }
-            alice.messages.enqueue(friend, body(i, size)).subscribe(r -> { }, e -> {
+            alice.messages.enqueue(friend, Arrivals.body(i, size)).subscribe(r -> { }, e -> {
                 failed.incrementAndGet();
                 inFlight.release();
             });
         }
     }
 
-    private static long gcMillis() {
-        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(g -> Math.max(0, g.getCollectionTime()))
-                .sum();
-    }
-
-    private static long processCpu() {
-        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        return os instanceof com.sun.management.OperatingSystemMXBean s ? s.getProcessCpuTime() : 0;
-    }
-
-    /** CPU nanoseconds per thread group (thread names without their numbers and node suffixes). */
-    private static Map<String, Long> threadCpu() {
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        Map<String, Long> out = new TreeMap<>();
-        for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
-            if (t == null) {
-                continue;
+    /** The sender's or receiver's commit counts and mean times per stage. */
+    static Map<String, Double> commits(MsgNode n) {
+        Map<String, Double> j = new LinkedHashMap<>();
+        n.registry.find("carrier.messages.commits").timers().forEach(t -> {
+            if (t.count() > 0) {
+                j.put(t.getId().getTag("stage") + "_n", (double) t.count());
+                j.put(t.getId().getTag("stage") + "_ms_mean", t.mean(TimeUnit.MILLISECONDS));
             }
-            long cpu = mx.getThreadCpuTime(t.getThreadId());
-            if (cpu > 0) {
-                String group = t.getThreadName().replaceAll("-[0-9A-Za-z]{8}$", "").replaceAll("[-#]?\\d+$", "");
-                out.merge(group, cpu, Long::sum);
-            }
-        }
-        return out;
-    }
-
-    private static Json commits(MsgNode alice, MsgNode bob) {
-        Json j = Json.object();
-        for (MsgNode n : List.of(alice, bob)) {
-            n.registry.find("carrier.messages.commits").timers().forEach(t -> {
-                if (t.count() > 0) {
-                    j.put(t.getId().getTag("stage") + "_n", t.count())
-                            .put(t.getId().getTag("stage") + "_ms_mean", t.mean(TimeUnit.MILLISECONDS));
-                }
-            });
-        }
+        });
         return j;
+    }
+
+    /** The receiver's drop counters. */
+    static Map<String, Double> receiverCounters(MsgNode n) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("duplicates_dropped", count(n, "carrier.messages.duplicates"));
+        m.put("link_drops", count(n, "carrier.link.packets.dropped"));
+        m.put("udp_drops", count(n, "carrier.transport.packets.dropped"));
+        return m;
     }
 
     private static double count(MsgNode n, String name) {
         return n.registry.find(name).counters().stream().mapToDouble(c -> c.count()).sum();
-    }
-
-    private static byte[] body(long index, int size) {
-        byte[] b = new byte[size];
-        ByteBuffer.wrap(b).putLong(0, index).putLong(8, System.nanoTime());
-        return b;
     }
 }
