@@ -12,7 +12,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The receiving node of the {@code messages} benchmark in its own JVM (the default: as deployed,
@@ -50,23 +49,9 @@ public final class MessagesChild {
                     arrivals.measure(Integer.parseInt(p[1]), Integer.parseInt(p[2]));
                     meters = new ProcessMeters();
                 } else if (p[0].equals("REPORT")) {
-                    Arrivals.Report r = arrivals.report();
                     StringBuilder sb = new StringBuilder("REPORT");
-                    Map<String, Object> kv = new java.util.LinkedHashMap<>();
-                    kv.put("arrived", r.arrived());
-                    kv.put("duplicated", r.duplicated());
-                    kv.put("lastAt", r.lastAt());
-                    kv.put("p50", r.p50());
-                    kv.put("p90", r.p90());
-                    kv.put("p99", r.p99());
-                    kv.put("p999", r.p999());
-                    kv.put("cpu_s", meters.cpuSeconds());
-                    kv.put("gc_pause_s", meters.gcPauseSeconds());
-                    kv.put("jit_s", meters.jitSeconds());
-                    MessagesScenario.receiverCounters(node).forEach(kv::put);
-                    meters.threadCpuSeconds().forEach((k, v) -> kv.put("thread." + k, v));
-                    MessagesScenario.commits(node).forEach((k, v) -> kv.put("commit." + k, v));
-                    kv.forEach((k, v) -> sb.append('\t').append(k).append('=').append(v));
+                    MessagesScenario.receiverReport(node, arrivals, meters)
+                            .forEach((k, v) -> sb.append('\t').append(k).append('=').append(v));
                     out.println(sb);
                 }
             }

@@ -215,18 +215,7 @@ final class MessagesScenario implements Scenario {
 
         @Override
         public Map<String, String> report() {
-            Arrivals.Report r = arrivals.report();
-            Map<String, String> m = new LinkedHashMap<>();
-            m.put("arrived", String.valueOf(r.arrived()));
-            m.put("duplicated", String.valueOf(r.duplicated()));
-            m.put("lastAt", String.valueOf(r.lastAt()));
-            m.put("p50", String.valueOf(r.p50()));
-            m.put("p90", String.valueOf(r.p90()));
-            m.put("p99", String.valueOf(r.p99()));
-            m.put("p999", String.valueOf(r.p999()));
-            receiverCounters(node).forEach((k, v) -> m.put(k, String.valueOf(v)));
-            commits(node).forEach((k, v) -> m.put("commit." + k, String.valueOf(v)));
-            return m;
+            return receiverReport(node, arrivals, null); // CPU, GC and JIT are this JVM's, measured by run()
         }
 
         @Override
@@ -351,6 +340,34 @@ final class MessagesScenario implements Scenario {
             }
         });
         return j;
+    }
+
+    /**
+     * What the receiving node reports (the same keys in this JVM and in {@link MessagesChild}):
+     * arrivals, latency, drop counters and commits and, given its JVM's {@code meters}, that JVM's
+     * CPU, GC, JIT and thread CPU.
+     */
+    static Map<String, String> receiverReport(MsgNode node, Arrivals arrivals, ProcessMeters meters) {
+        Arrivals.Report r = arrivals.report();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("arrived", r.arrived());
+        m.put("duplicated", r.duplicated());
+        m.put("lastAt", r.lastAt());
+        m.put("p50", r.p50());
+        m.put("p90", r.p90());
+        m.put("p99", r.p99());
+        m.put("p999", r.p999());
+        m.putAll(receiverCounters(node));
+        commits(node).forEach((k, v) -> m.put("commit." + k, v));
+        if (meters != null) {
+            m.put("cpu_s", meters.cpuSeconds());
+            m.put("gc_pause_s", meters.gcPauseSeconds());
+            m.put("jit_s", meters.jitSeconds());
+            meters.threadCpuSeconds().forEach((k, v) -> m.put("thread." + k, v));
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(k, String.valueOf(v)));
+        return out;
     }
 
     /** The receiver's drop counters. */
