@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code messages --count 100000 --size 1024 [--concurrency 256] [--warmup 100000] [--jvms 2]
- * [--warmup-max-s 90]}:
+ * [--warmup-max-s 90] [--baseline true]}:
  * two message nodes on real UDP (loopback), each with its own store; every message goes through
  * the sender's durable outbox, the link, the receiver's durable inbox, and back as a receipt. With
  * {@code --jvms 2} (the default) the receiver runs in its own JVM ({@link MessagesChild}), as
@@ -34,6 +34,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * between {@code enqueue()} and their DELIVERED receipt (a closed loop, as an application that
  * waits for its acknowledgements would), so the latency is what a user sees: from {@code enqueue()}
  * to the receiver's {@code incoming()}, not time spent in a queue the benchmark itself built up.
+ *
+ * <p>Right after the measurement, in the same run, {@code --baseline true} (the default) measures
+ * {@link DurableAckBaseline} with the same count, size and concurrency on the same disk: the floor
+ * under the latency of anything that acknowledges a message once it is on the receiver's disk
+ * ({@code baseline_durable_ack} in the result).
  */
 final class MessagesScenario implements Scenario {
 
@@ -58,6 +63,7 @@ final class MessagesScenario implements Scenario {
         int warmup = args.integer("warmup", 100_000);
         int window = args.integer("window", 2048);
         double warmupMaxSeconds = args.decimal("warmup-max-s", 90); // then measures, settled or not
+        boolean baseline = Boolean.parseBoolean(args.string("baseline", "true"));
         Path dir = Files.createTempDirectory("carrier-messages-bench");
         MsgNode.DhtOnly boot = MsgNode.dhtOnly(List.of());
         MsgNode alice = null;
@@ -125,6 +131,10 @@ final class MessagesScenario implements Scenario {
             inFlight.tryAcquire(concurrency, 5, TimeUnit.MINUTES); // every receipt (or 5 minutes: lost is counted below)
             Thread.sleep(1000); // late duplicates would show here
             Map<String, String> r = bob.report();
+            // the floor on the same disk, seconds later (the VM's disk stalls come and go within minutes)
+            DurableAckBaseline.Result floor = baseline
+                    ? DurableAckBaseline.run(dir.resolve("baseline"), Math.min(warmup, 100_000), count, size, concurrency)
+                    : null;
             long arrived = Long.parseLong(r.get("arrived"));
             long lastAt = Long.parseLong(r.get("lastAt"));
             double seconds = ((arrived == count ? lastAt : System.nanoTime()) - start) / 1e9;
@@ -161,6 +171,9 @@ final class MessagesScenario implements Scenario {
             if (jvms == 2) {
                 out.put("receiver_cpu_s", receiverCpu).put("receiver_thread_cpu_s", receiverThreads)
                         .put("receiver_gc_pause_s", num(r, "gc_pause_s")).put("receiver_jit_s", num(r, "jit_s"));
+            }
+            if (floor != null) {
+                out.put("baseline_durable_ack", floor.json());
             }
             return out;
         } finally {
