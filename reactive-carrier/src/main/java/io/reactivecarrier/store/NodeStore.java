@@ -521,8 +521,13 @@ public final class NodeStore {
                 sink.error(new StoreException("store " + maps.file + ": the write-ahead log could not be synced ("
                         + cause + "); stop the node and start it again", cause));
             }
-        });
+        }, nothingQueued()); // then the store thread forces the log itself: no wake-up of the sync thread and back
         maybeCheckpoint();
+    }
+
+    /** Whether no transaction waits for the store thread (see {@link Wal}, "Durability and order"). */
+    private boolean nothingQueued() {
+        return executor instanceof ThreadPoolExecutor t && t.getQueue().isEmpty();
     }
 
     private Throwable mapError(Throwable t) {

@@ -112,7 +112,7 @@ class WalRecyclingTest {
             public void fail(Throwable cause) {
                 throw new AssertionError(cause);
             }
-        });
+        }, false);
         assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
     }
 
