@@ -131,10 +131,6 @@ final class MessagesScenario implements Scenario {
             inFlight.tryAcquire(concurrency, 5, TimeUnit.MINUTES); // every receipt (or 5 minutes: lost is counted below)
             Thread.sleep(1000); // late duplicates would show here
             Map<String, String> r = bob.report();
-            // the floor on the same disk, seconds later (the VM's disk stalls come and go within minutes)
-            DurableAckBaseline.Result floor = baseline
-                    ? DurableAckBaseline.run(dir.resolve("baseline"), Math.min(warmup, 100_000), count, size, concurrency)
-                    : null;
             long arrived = Long.parseLong(r.get("arrived"));
             long lastAt = Long.parseLong(r.get("lastAt"));
             double seconds = ((arrived == count ? lastAt : System.nanoTime()) - start) / 1e9;
@@ -172,8 +168,9 @@ final class MessagesScenario implements Scenario {
                 out.put("receiver_cpu_s", receiverCpu).put("receiver_thread_cpu_s", receiverThreads)
                         .put("receiver_gc_pause_s", num(r, "gc_pause_s")).put("receiver_jit_s", num(r, "jit_s"));
             }
-            if (floor != null) {
-                out.put("baseline_durable_ack", floor.json());
+            if (baseline) { // the floor on the same disk, seconds later (the VM's disk stalls come and go within minutes)
+                out.put("baseline_durable_ack", DurableAckBaseline.run(dir.resolve("baseline"), Math.min(warmup, 100_000),
+                        count, size, concurrency).json()); // after this JVM's CPU, GC and JIT were read above
             }
             return out;
         } finally {
