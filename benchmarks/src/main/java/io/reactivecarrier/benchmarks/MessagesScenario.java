@@ -167,13 +167,20 @@ final class MessagesScenario implements Scenario {
                     .put("thread_cpu_s", threads)
                     .put("gc_pause_s", meters.gcPauseSeconds() + num(r, "gc_pause_s"))
                     .put("jit_s", meters.jitSeconds()).put("warmup_messages", warmed).put("warmup_s", warmSeconds);
+            meters.putHiccups(out::put, "");
             if (jvms == 2) {
                 out.put("receiver_cpu_s", receiverCpu).put("receiver_thread_cpu_s", receiverThreads)
-                        .put("receiver_gc_pause_s", num(r, "gc_pause_s")).put("receiver_jit_s", num(r, "jit_s"));
+                        .put("receiver_gc_pause_s", num(r, "gc_pause_s")).put("receiver_jit_s", num(r, "jit_s"))
+                        .put("receiver_hiccups_over_5ms", num(r, "hiccups_over_5ms"))
+                        .put("receiver_hiccup_ms_max", num(r, "hiccup_ms_max"))
+                        .put("receiver_hiccup_ms_sum", num(r, "hiccup_ms_sum"));
             }
             if (baseline) { // the floor on the same disk, seconds later (the VM's disk stalls come and go within minutes)
-                out.put("baseline_durable_ack", DurableAckBaseline.run(dir.resolve("baseline"), Math.min(warmup, 100_000),
-                        count, size, concurrency).json()); // after this JVM's CPU, GC and JIT were read above
+                ProcessMeters during = new ProcessMeters(); // includes the baseline's warm-up
+                Json floor = DurableAckBaseline.run(dir.resolve("baseline"), Math.min(warmup, 100_000), count, size,
+                        concurrency).json(); // after this JVM's CPU, GC and JIT were read above
+                during.putHiccups(floor::put, "");
+                out.put("baseline_durable_ack", floor);
             }
             return out;
         } finally {
@@ -377,6 +384,7 @@ final class MessagesScenario implements Scenario {
             m.put("gc_pause_s", meters.gcPauseSeconds());
             m.put("jit_s", meters.jitSeconds());
             meters.threadCpuSeconds().forEach((k, v) -> m.put("thread." + k, v));
+            meters.putHiccups(m::put, "");
         }
         Map<String, String> out = new LinkedHashMap<>();
         m.forEach((k, v) -> out.put(k, String.valueOf(v)));

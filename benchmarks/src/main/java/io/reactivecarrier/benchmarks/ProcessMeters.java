@@ -9,14 +9,21 @@ import java.util.TreeMap;
 
 /**
  * What this JVM spent between a snapshot and now: process CPU, CPU per thread group, GC pauses and
- * JIT compilation. The messages benchmark takes one in each JVM it runs a node in.
+ * JIT compilation, and its hiccups: the times a thread that only sleeps 1 ms at a time woke up
+ * late (as jHiccup measures), which is what the whole process lost to the collector, to
+ * safepoints, or to the machine not running it. The messages benchmark takes one in each JVM it
+ * runs a node in.
  */
 final class ProcessMeters {
+
+    /** A hiccup worth reporting: a wake-up at least this late (ms). */
+    static final double HICCUP_MS = 5;
 
     private final long cpu = processCpu();
     private final long gc = gcMillis();
     private final long jit = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
     private final Map<String, Long> threads = threadCpu();
+    private final long since = Hiccups.INSTANCE.now();
 
     /** CPU seconds of the whole process since the snapshot. */
     double cpuSeconds() {
@@ -29,6 +36,70 @@ final class ProcessMeters {
 
     double jitSeconds() {
         return (ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit) / 1e3;
+    }
+
+    /** Hiccups of at least {@link #HICCUP_MS} since the snapshot: {count, longest ms, sum ms}. */
+    double[] hiccups() {
+        return Hiccups.INSTANCE.since(since);
+    }
+
+    /** {@code hiccups_over_5ms}, {@code hiccup_ms_max} and {@code hiccup_ms_sum} of {@link #hiccups()}, into {@code out}. */
+    void putHiccups(java.util.function.BiConsumer<String, Double> out, String prefix) {
+        double[] h = hiccups();
+        out.accept(prefix + "hiccups_over_5ms", h[0]);
+        out.accept(prefix + "hiccup_ms_max", h[1]);
+        out.accept(prefix + "hiccup_ms_sum", h[2]);
+    }
+
+    /** One daemon thread per JVM that sleeps 1 ms at a time and keeps the late wake-ups (the last 65,536). */
+    private static final class Hiccups implements Runnable {
+        static final Hiccups INSTANCE = new Hiccups();
+        private final long[] at = new long[65_536];
+        private final long[] lateNs = new long[at.length];
+        private long recorded;
+
+        private Hiccups() {
+            Thread t = new Thread(this, "benchmark-hiccups");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        long now() {
+            return System.nanoTime();
+        }
+
+        @Override
+        public void run() {
+            long threshold = (long) (HICCUP_MS * 1e6);
+            while (true) {
+                long before = System.nanoTime();
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                long late = System.nanoTime() - before - 1_000_000;
+                if (late >= threshold) {
+                    synchronized (this) {
+                        int i = (int) (recorded++ % at.length);
+                        at[i] = before;
+                        lateNs[i] = late;
+                    }
+                }
+            }
+        }
+
+        synchronized double[] since(long from) {
+            double count = 0;
+            double max = 0;
+            double sum = 0;
+            for (long k = Math.max(0, recorded - at.length); k < recorded; k++) {
+                int i = (int) (k % at.length);
+                if (at[i] >= from) {
+                    double ms = lateNs[i] / 1e6;
+                    count++;
+                    max = Math.max(max, ms);
+                    sum += ms;
+                }
+            }
+            return new double[] {count, Math.round(max * 10) / 10.0, Math.round(sum * 10) / 10.0};
+        }
     }
 
     /** CPU seconds per thread group since the snapshot (groups under 0.05 s left out). */

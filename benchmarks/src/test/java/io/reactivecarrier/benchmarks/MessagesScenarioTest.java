@@ -16,7 +16,8 @@ class MessagesScenarioTest {
     void theReceiverInItsOwnJvmGetsEveryMessageOnce() throws Exception {
         String json = run("2", "true");
         assertThat(json).contains("\"lost\":0,\"duplicated\":0,\"jvms\":2").contains("\"receiver_cpu_s\":")
-                .contains("\"baseline_durable_ack\":{\"count\":3000,").contains("\"complete\":true");
+                .contains("\"baseline_durable_ack\":{\"count\":3000,").contains("\"complete\":true")
+                .contains("\"hiccup_ms_max\":").contains("\"receiver_hiccup_ms_max\":");
     }
 
     @Test
