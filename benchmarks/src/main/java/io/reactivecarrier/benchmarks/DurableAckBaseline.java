@@ -3,6 +3,7 @@ package io.reactivecarrier.benchmarks;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -179,7 +180,7 @@ final class DurableAckBaseline {
                 rx.configureBlocking(false);
                 rx.register(selector, SelectionKey.OP_READ);
                 while (!stop) {
-                    SocketAddressAndCount r = drain(one, batch, index, sentAt);
+                    Drained r = drain(one, batch, index, sentAt);
                     if (r.count == 0) {
                         selector.select(100);
                         selector.selectedKeys().clear();
@@ -219,18 +220,19 @@ final class DurableAckBaseline {
             }
         }
 
-        private record SocketAddressAndCount(java.net.SocketAddress from, int count) {
+        /** How many datagrams one drain took, and from whom (the sender to acknowledge). */
+        private record Drained(SocketAddress from, int count) {
         }
 
         /** Everything the socket holds now (as much as the batch buffer takes), copied into {@code batch}. */
-        private SocketAddressAndCount drain(ByteBuffer one, ByteBuffer batch, long[] index, long[] sentAt)
+        private Drained drain(ByteBuffer one, ByteBuffer batch, long[] index, long[] sentAt)
                 throws IOException {
             batch.clear();
-            java.net.SocketAddress from = null;
+            SocketAddress from = null;
             int n = 0;
             while (n < index.length && batch.remaining() >= size) {
                 one.clear();
-                java.net.SocketAddress f = rx.receive(one);
+                SocketAddress f = rx.receive(one);
                 if (f == null) {
                     break;
                 }
@@ -241,7 +243,7 @@ final class DurableAckBaseline {
                 n++;
                 batch.put(one);
             }
-            return new SocketAddressAndCount(from, n);
+            return new Drained(from, n);
         }
     }
 }
