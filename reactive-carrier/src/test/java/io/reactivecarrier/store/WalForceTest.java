@@ -64,6 +64,9 @@ class WalForceTest {
             release.countDown();
             assertThat(done.get(10, TimeUnit.SECONDS).getName()).isEqualTo("test-sync-force-2");
 
+            CountDownLatch idle = new CountDownLatch(1); // the sync thread has finished its task (which ends
+            wal.onSyncThread(idle::countDown);           // after the completion above ran)
+            assertThat(idle.await(10, TimeUnit.SECONDS)).isTrue();
             wal.append(r, r.length); // the rotation is done: forced here again
             CompletableFuture<Thread> later = new CompletableFuture<>();
             wal.afterDurable(completion(later), true);
