@@ -323,40 +323,29 @@ final class Wal {
     void afterDurable(Completion c, boolean forceHere) {
         Segment s = current;
         long target = s.written;
-        if (queued.get() == 0 && failure == null) { // nothing earlier is still waiting: completions stay in order
-            if (s.forced >= target) {
-                c.complete();
-                return;
-            }
-            if (forceHere) {
-                try {
-                    force(s, target);
-                } catch (Throwable t) {
-                    c.fail(t);
-                    return;
-                }
-                c.complete();
-                return;
-            }
+        // with nothing earlier still waiting, completions stay in order (force() returns at once if it is on disk)
+        if (queued.get() == 0 && failure == null && (forceHere || s.forced >= target)) {
+            forceAndComplete(s, target, c);
+            return;
         }
         queued.incrementAndGet();
         syncer.execute(() -> {
             try {
-                force(s, target);
-            } catch (Throwable t) {
-                try {
-                    c.fail(t);
-                } finally {
-                    queued.decrementAndGet();
-                }
-                return;
-            }
-            try {
-                c.complete();
+                forceAndComplete(s, target, c);
             } finally {
                 queued.decrementAndGet(); // only now may a later completion run on the store thread
             }
         });
+    }
+
+    private void forceAndComplete(Segment s, long target, Completion c) {
+        try {
+            force(s, target);
+        } catch (Throwable t) {
+            c.fail(t);
+            return;
+        }
+        c.complete();
     }
 
     private void force(Segment s, long target) throws IOException {
