@@ -202,7 +202,7 @@ public final class Tx {
         if (existing.isPresent()) {
             return existing.get();
         }
-        long seq = append(messageId, recipient, createdAtMillis, payload);
+        long seq = append(messageId, recipient, createdAtMillis, payload, 0);
         return new OutboxEntry(messageId, recipient, seq, createdAtMillis, payload, OutboxEntry.PENDING);
     }
 
@@ -216,22 +216,53 @@ public final class Tx {
         if (!writable) {
             return appendOutbox(messageId, recipient, createdAtMillis, payload).sequence(); // fails as appendOutbox does
         }
-        return append(messageId, recipient, createdAtMillis, payload);
+        return append(messageId, recipient, createdAtMillis, payload, 0);
+    }
+
+    /**
+     * Appends a new message under a sequence number the caller chose: after {@link
+     * #outboxSequenceLast} of that recipient. The one who sends the outbox (the message service)
+     * numbers messages itself, so that it can send a message whose sequence a durable commit
+     * reserved before this transaction has even run. It must be the outbox's only writer for that
+     * recipient. Fails (and so does the transaction) for a sequence that is not after the last one
+     * or an id already in the outbox.
+     */
+    public void appendOutboxAt(byte[] messageId, byte[] recipient, long sequence, long createdAtMillis, byte[] payload) {
+        Objects.requireNonNull(payload, "payload");
+        checkId(messageId, "messageId");
+        if (sequence < 1) {
+            throw new IllegalArgumentException("sequence " + sequence + " is not positive");
+        }
+        append(messageId, recipient, createdAtMillis, payload, sequence);
+    }
+
+    /** The last sequence number handed out for {@code recipient} (by an append or a reservation after a restart). */
+    public long outboxSequenceLast(byte[] recipient) {
+        check(false);
+        return sequences(checkId(recipient, "recipient")).last;
     }
 
     /**
      * Appends unless the id is in the outbox (then returns its sequence): one tree operation for the
      * id index (put if absent) and one for the entry. Sequences come from memory; the reservation
      * in {@link StoreMaps#outboxSeq} is written once per {@code SEQUENCE_RESERVE / 2} messages.
+     * {@code chosen} 0: the next sequence; otherwise that one, which must be after the last.
      */
-    private long append(byte[] messageId, byte[] recipient, long createdAtMillis, byte[] payload) {
+    private long append(byte[] messageId, byte[] recipient, long createdAtMillis, byte[] payload, long chosen) {
         check(true);
         checkId(recipient, "recipient");
         StoreMaps.Sequences s = sequences(recipient);
-        long seq = s.last + 1;
+        if (chosen != 0 && chosen <= s.last) {
+            throw new IllegalStateException("sequence " + chosen + " is not after the last one handed out ("
+                    + s.last + "): only the message service may append to the outbox of a recipient it sends to");
+        }
+        long seq = chosen != 0 ? chosen : s.last + 1;
         byte[] key = StoreMaps.outboxKey(recipient, seq);
         byte[] existing = maps.putIfAbsent(maps.outboxIds, messageId.clone(), key);
         if (existing != null) {
+            if (chosen != 0) {
+                throw new IllegalStateException("message " + Hex.encode(messageId) + " is in the outbox already");
+            }
             byte[] data = maps.outbox.get(existing);
             if (data == null) {
                 throw new Codec.Malformed("outbox index points at missing entry " + Hex.encode(existing), null);

@@ -176,6 +176,34 @@ class NodeStoreTest {
     }
 
     @Test
+    void aCallerMayNumberOutboxMessagesAfterTheLastOne() {
+        StepVerifier.create(store.transaction(tx -> tx.appendOutboxSequence(b("m1"), b("bob"), 1, b("x"))))
+                .expectNext(1L).expectComplete().verify(T);
+        StepVerifier.create(store.transaction(tx -> {
+            long last = tx.outboxSequenceLast(b("bob"));
+            tx.appendOutboxAt(b("m2"), b("bob"), last + 1, 1, b("y"));
+            tx.appendOutboxAt(b("m3"), b("bob"), last + 3, 1, b("z")); // a gap is allowed
+            return tx.outboxSequenceLast(b("bob"));
+        })).expectNext(4L).expectComplete().verify(T);
+        // not after the last one, or an id already there: the transaction fails and changes nothing
+        StepVerifier.create(store.transaction(tx -> {
+            tx.appendOutboxAt(b("m5"), b("bob"), 5, 1, b("w"));
+            tx.appendOutboxAt(b("m4"), b("bob"), 4, 1, b("v"));
+            return 0;
+        })).expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("not after the last one")).verify(T);
+        StepVerifier.create(store.transaction(tx -> {
+            tx.appendOutboxAt(b("m2"), b("bob"), 9, 1, b("y"));
+            return 0;
+        })).expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("in the outbox already")).verify(T);
+        StepVerifier.create(store.outbox().pending(b("bob")).map(OutboxEntry::sequence)).expectNext(1L, 2L, 4L)
+                .expectComplete().verify(T);
+        // the store numbers on after the caller's numbers (a failed transaction's numbers are skipped)
+        StepVerifier.create(store.transaction(tx -> tx.appendOutboxSequence(b("m6"), b("bob"), 1, b("u"))))
+                .assertNext(seq -> assertThat(seq).isGreaterThan(4L)).expectComplete().verify(T);
+    }
+
+    @Test
     void receivedIdsAreDedupedUntilTheyExpire() {
         store.close().block(T);
         VirtualTimeScheduler clock = VirtualTimeScheduler.create();
