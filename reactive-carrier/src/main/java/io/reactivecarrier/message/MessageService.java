@@ -570,7 +570,7 @@ public final class MessageService implements Messages {
         }
         appending++;
         long t0 = System.nanoTime();
-        Out[] outs = new Out[batch.size()];
+        AppendBatch b = number(batch);
         store.transaction(tx -> {
             delivered.forEach(tx::removeOutbox);
             long[] seqs = new long[batch.size()];
@@ -578,24 +578,32 @@ public final class MessageService implements Messages {
             for (int i = 0; i < seqs.length; i++) {
                 Append a = batch.get(i);
                 byte[] to = a.friend.toBytes();
-                seqs[i] = tx.appendOutboxSequence(a.id.raw(), to, a.createdAt, a.body);
+                if (b.chosen[i] != 0) {
+                    tx.appendOutboxAt(a.id.raw(), to, b.chosen[i], a.createdAt, a.body);
+                    seqs[i] = b.chosen[i];
+                } else {
+                    seqs[i] = tx.appendOutboxSequence(a.id.raw(), to, a.createdAt, a.body);
+                }
                 if (i == seqs.length - 1 || !batch.get(i + 1).friend.equals(a.friend)) {
                     reserved[i] = tx.outboxSequenceReserved(to); // after the last append of a run: covers the run
                 }
             }
             return new Appended(seqs, reserved);
-        }, r -> run(() -> appendApplied(batch, r, outs))).subscribe(r -> run(() -> {
+        }, r -> run(() -> appendApplied(b, r))).subscribe(r -> run(() -> {
             appendCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             lastAppendCommit = now();
             appendDurable(batch, r);
         }), e -> run(() -> {
             appending--;
             queuedSends.addAndGet(-batch.size());
-            forget(batch, outs);
+            forget(b);
             batch.forEach(a -> a.sink.error(e));
             drainAppends();
             drainRemovals();
         }));
+        // numbered messages go out now, as far as a durable commit reserved their sequences, in
+        // parallel with the commit that appends them (it runs before any that removes them)
+        place(b, true);
     }
 
     /**
@@ -607,22 +615,67 @@ public final class MessageService implements Messages {
     }
 
     /**
-     * An append commit is applied (not yet durable): its messages join their peers now, and those
-     * whose sequences a durable commit reserved go out at once, in parallel with the fsync. After a
-     * crash before the fsync the outbox starts after the reservation, so no sequence names two
-     * messages (see docs/messages.md "Sending before the outbox is durable").
+     * One append commit's messages: those numbered here ({@code chosen}, else 0: the store numbers
+     * them), and the messages in memory ({@code outs}).
      */
-    private void appendApplied(List<Append> batch, Appended r, Out[] outs) {
+    private static final class AppendBatch {
+        final List<Append> batch;
+        final long[] chosen;
+        final Out[] outs;
+        /** Peers with messages the store numbers: they count in {@link Peer#storeNumbering} until applied. */
+        final Set<Peer> storeNumbered = new HashSet<>();
+        /** The sequences of all the batch's messages, once applied. */
+        long[] seqs;
+        boolean applied;
+
+        AppendBatch(List<Append> batch) {
+            this.batch = batch;
+            this.chosen = new long[batch.size()];
+            this.outs = new Out[batch.size()];
+        }
+    }
+
+    /**
+     * Numbers the batch's messages to peers whose last sequence is known here (no commit in flight
+     * lets the store number theirs); the others are numbered by the store, which tells this service
+     * where their numbers stand once applied. So a message need not wait for the store thread before
+     * it goes out.
+     */
+    private AppendBatch number(List<Append> batch) {
+        AppendBatch b = new AppendBatch(batch);
+        for (int i = 0; i < batch.size(); i++) {
+            Peer p = peer(batch.get(i).friend);
+            if (p.lastSeq > 0 && p.storeNumbering == 0) {
+                b.chosen[i] = ++p.lastSeq;
+            } else if (b.storeNumbered.add(p)) {
+                p.lastSeq = 0; // unknown until this commit is applied
+            }
+        }
+        b.storeNumbered.forEach(p -> p.storeNumbering++);
+        return b;
+    }
+
+    /**
+     * Puts messages of {@code b} in memory and sends what their peers' windows and reservations
+     * allow: the numbered ones ({@code numbered}) when the commit is submitted, the others once it is applied.
+     */
+    private void place(AppendBatch b, boolean numbered) {
         long now = now();
         Set<Peer> touched = new HashSet<>();
-        for (int i = 0; i < batch.size(); i++) {
-            Append a = batch.get(i);
+        for (int i = 0; i < b.outs.length; i++) {
+            if ((b.chosen[i] != 0) != numbered || b.outs[i] != null) {
+                continue;
+            }
+            Append a = b.batch.get(i);
             Peer p = peer(a.friend);
+            if (!numbered) {
+                p.lastSeq = Math.max(p.lastSeq, b.seqs[i]);
+            }
             outboxSize++;
             sentCounter.increment();
             if (!p.spilled && hasRoom(p, a.body.length)) {
-                outs[i] = new Out(a.id, r.seqs[i], a.createdAt, a.body, now);
-                p.add(outs[i]);
+                b.outs[i] = new Out(a.id, numbered ? b.chosen[i] : b.seqs[i], a.createdAt, a.body, now);
+                p.add(b.outs[i]);
             } else {
                 p.spilled = true;
                 if (p.reloading) {
@@ -634,6 +687,26 @@ public final class MessageService implements Messages {
         for (Peer p : touched) {
             flush(p);
             maybeConnect(p);
+        }
+    }
+
+    /**
+     * An append commit is applied (not yet durable): the messages the store numbered join their
+     * peers now, and those whose sequences a durable commit reserved go out at once, in parallel
+     * with the fsync. After a crash before the fsync the outbox starts after the reservation, so no
+     * sequence names two messages (see docs/messages.md "Sending before the outbox is durable").
+     */
+    private void appendApplied(AppendBatch b, Appended r) {
+        b.seqs = r.seqs;
+        place(b, false);
+        release(b);
+    }
+
+    /** The store numbered {@code b}'s messages (or failed to): their peers may be numbered here again. */
+    private void release(AppendBatch b) {
+        if (!b.applied) {
+            b.applied = true;
+            b.storeNumbered.forEach(p -> p.storeNumbering--);
         }
     }
 
@@ -657,17 +730,25 @@ public final class MessageService implements Messages {
         drainRemovals();
     }
 
-    /** An append commit failed after it was applied: its messages leave memory (some may have gone out). */
-    private void forget(List<Append> batch, Out[] outs) {
-        for (int i = 0; i < outs.length; i++) {
-            Out m = outs[i];
-            if (m == null) {
-                continue;
+    /**
+     * An append commit failed (before or after it was applied): its messages leave memory (some may
+     * have gone out), and its peers' numbers are asked from the store again.
+     */
+    private void forget(AppendBatch b) {
+        for (int i = 0; i < b.outs.length; i++) {
+            Append a = b.batch.get(i);
+            Peer p = peer(a.friend);
+            if (b.chosen[i] != 0 || b.storeNumbered.contains(p)) {
+                p.lastSeq = 0;
             }
-            if (peer(batch.get(i).friend).remove(m)) {
+            Out m = b.outs[i];
+            if (m != null && p.remove(m)) {
                 outboxSize--;
+            } else if (m == null && (b.chosen[i] != 0 || b.applied)) {
+                outboxSize--; // counted when placed, but kept on disk only (spilled)
             }
         }
+        release(b);
     }
 
     private boolean hasRoom(Peer p, int size) {
@@ -1543,6 +1624,13 @@ public final class MessageService implements Messages {
          * of a commit in flight above it wait for that commit.
          */
         long sendable;
+        /**
+         * The last sequence numbered, when known here (0: not known; the store numbers the next
+         * batch and tells). Known only while no commit in which the store numbers is in flight
+         * ({@link #storeNumbering}).
+         */
+        long lastSeq;
+        int storeNumbering;
         boolean connecting;
         long lastConnect = Long.MIN_VALUE / 2;
         // receiving

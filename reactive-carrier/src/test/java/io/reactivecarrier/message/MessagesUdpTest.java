@@ -272,4 +272,43 @@ class MessagesUdpTest {
         bob2.messages.fetchMailbox().block(T);
         assertThat(got).hasSize(count);
     }
+
+    @Test
+    void aMessageGoesOutWhileTheSendersStoreIsBusy() throws Exception {
+        MsgNode alice = node("alice", fast());
+        MsgNode bob = node("bob", fast());
+        alice.befriend(bob);
+        List<Message> got = new CopyOnWriteArrayList<>();
+        bob.messages.incoming().subscribe(got::add);
+        // the first message: alice's store numbers it and reserves the sequences after it
+        alice.messages.send(bob.userId(), "first").block(T);
+        await().atMost(T).until(() -> got.size() == 1);
+        // alice's store thread is held: the next message can be numbered and sent without it
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        alice.store.transaction(tx -> {
+            held.countDown();
+            try {
+                return release.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }).subscribe();
+        assertThat(held.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        AtomicReference<MessageId> enqueued = new AtomicReference<>();
+        alice.messages.enqueue(bob.userId(), "second").subscribe(enqueued::set);
+        try {
+            // well before the held transaction gives up (T)
+            await().atMost(Duration.ofSeconds(20)).until(() -> got.size() == 2);
+            assertThat(got.get(1).text()).isEqualTo("second");
+            assertThat(enqueued.get()).as("enqueue() completes only once the outbox holds the message").isNull();
+        } finally {
+            release.countDown();
+        }
+        await().atMost(T).until(() -> enqueued.get() != null);
+        assertThat(alice.messages.delivered(enqueued.get()).block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
+        await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == 0);
+        assertThat(got).extracting(Message::text).containsExactly("first", "second");
+    }
 }
