@@ -647,8 +647,8 @@ public final class MessageService implements Messages {
             Peer p = peer(batch.get(i).friend);
             if (p.lastSeq > 0 && p.storeNumbering == 0) {
                 b.chosen[i] = ++p.lastSeq;
-            } else if (b.storeNumbered.add(p)) {
-                p.lastSeq = 0; // unknown until this commit is applied
+            } else {
+                b.storeNumbered.add(p); // p.lastSeq is known again once this commit is applied
             }
         }
         b.storeNumbered.forEach(p -> p.storeNumbering++);
@@ -663,7 +663,7 @@ public final class MessageService implements Messages {
         long now = now();
         Set<Peer> touched = new HashSet<>();
         for (int i = 0; i < b.outs.length; i++) {
-            if ((b.chosen[i] != 0) != numbered || b.outs[i] != null) {
+            if ((b.chosen[i] != 0) != numbered) {
                 continue;
             }
             Append a = b.batch.get(i);
