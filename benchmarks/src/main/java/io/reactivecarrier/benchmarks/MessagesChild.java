@@ -17,7 +17,7 @@ import java.util.List;
  * The receiving node of the {@code messages} benchmark in its own JVM (the default: as deployed,
  * one node per process, each with its own heap and collector). Arguments: data directory,
  * bootstrap node id (hex), bootstrap address ({@code host:port}), the sender's user id, the
- * window. Prints {@code READY <userId>}, then reads commands from stdin: {@code MEASURE <from> <to>}
+ * window, whether to watch for hiccups ({@code true} or {@code false}). Prints {@code READY <userId>}, then reads commands from stdin: {@code MEASURE <from> <to>}
  * starts measuring that range of message indices (and this JVM's CPU, GC and JIT);
  * {@code REPORT} prints one line {@code REPORT} followed by tab-separated {@code key=value}
  * pairs; end of input stops the node.
@@ -28,10 +28,11 @@ public final class MessagesChild {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5) {
-            System.err.println("usage: MessagesChild <dataDir> <bootIdHex> <bootHost:port> <senderUserId> <window>");
+        if (args.length != 6) {
+            System.err.println("usage: MessagesChild <dataDir> <bootIdHex> <bootHost:port> <senderUserId> <window> <hiccups>");
             System.exit(2);
         }
+        ProcessMeters.watchHiccups(Boolean.parseBoolean(args[5]));
         int colon = args[2].lastIndexOf(':');
         NodeInfo boot = new NodeInfo(NodeId.fromHex(args[1]),
                 new InetSocketAddress(args[2].substring(0, colon), Integer.parseInt(args[2].substring(colon + 1))));

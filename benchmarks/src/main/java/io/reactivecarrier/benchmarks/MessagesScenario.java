@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code messages --count 100000 --size 1024 [--concurrency 128] [--warmup 100000] [--jvms 2]
- * [--warmup-max-s 90] [--baseline true]}:
+ * [--warmup-max-s 90] [--baseline true] [--hiccups false]}:
  * two message nodes on real UDP (loopback), each with its own store; every message goes through
  * the sender's durable outbox, the link, the receiver's durable inbox, and back as a receipt. With
  * {@code --jvms 2} (the default) the receiver runs in its own JVM ({@link MessagesChild}), as
@@ -67,6 +67,8 @@ final class MessagesScenario implements Scenario {
         int window = args.integer("window", 2048);
         double warmupMaxSeconds = args.decimal("warmup-max-s", 90); // then measures, settled or not
         boolean baseline = Boolean.parseBoolean(args.string("baseline", "true"));
+        boolean hiccups = Boolean.parseBoolean(args.string("hiccups", "false"));
+        ProcessMeters.watchHiccups(hiccups);
         Path dir = Files.createTempDirectory("carrier-messages-bench");
         MsgNode.DhtOnly boot = MsgNode.dhtOnly(List.of());
         MsgNode alice = null;
@@ -74,7 +76,7 @@ final class MessagesScenario implements Scenario {
         try {
             alice = MsgNode.start(dir.resolve("alice"), List.of(boot.info()), options(window), 0);
             bob = jvms == 1 ? new InProcess(dir.resolve("bob"), boot, alice, window)
-                    : new Child(dir.resolve("bob"), boot, alice, window);
+                    : new Child(dir.resolve("bob"), boot, alice, window, hiccups);
             UserId to = bob.id();
             alice.friends.set.add(to);
             alice.links.connect(to).block(MsgNode.T);
@@ -252,7 +254,7 @@ final class MessagesScenario implements Scenario {
         private final Path log;
         private final UserId id;
 
-        Child(Path dir, MsgNode.DhtOnly boot, MsgNode sender, int window) throws IOException {
+        Child(Path dir, MsgNode.DhtOnly boot, MsgNode sender, int window, boolean hiccups) throws IOException {
             Files.createDirectories(dir);
             log = dir.resolveSibling("receiver.log");
             List<String> cmd = new ArrayList<>();
@@ -263,7 +265,7 @@ final class MessagesScenario implements Scenario {
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MessagesChild.class.getName(),
                     dir.toString(), boot.info().id().toHex(),
                     boot.info().address().getHostString() + ":" + boot.info().address().getPort(),
-                    sender.userId().toString(), String.valueOf(window)));
+                    sender.userId().toString(), String.valueOf(window), String.valueOf(hiccups)));
             process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);

@@ -23,7 +23,22 @@ final class ProcessMeters {
     private final long gc = gcMillis();
     private final long jit = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
     private final Map<String, Long> threads = threadCpu();
-    private final long since = Hiccups.INSTANCE.now();
+    private final boolean watching = hiccupsOn;
+    private final long since = watching ? Hiccups.INSTANCE.now() : 0;
+
+    /** See {@link #watchHiccups}. */
+    private static volatile boolean hiccupsOn;
+
+    /**
+     * Whether meters taken from now on watch for hiccups (the thread, once started, runs on). Off
+     * unless asked for: it wakes 1,000 times a
+     * second, and in the messages benchmark on this 2-core VM it took 3-6 % of each JVM's CPU
+     * samples and added a context switch each time, about what the stalls it is there to show
+     * cost in the first place.
+     */
+    static void watchHiccups(boolean on) {
+        hiccupsOn = on;
+    }
 
     /** CPU seconds of the whole process since the snapshot. */
     double cpuSeconds() {
@@ -40,11 +55,17 @@ final class ProcessMeters {
 
     /** Hiccups of at least {@link #HICCUP_MS} since the snapshot: {count, longest ms, sum ms}. */
     double[] hiccups() {
-        return Hiccups.INSTANCE.since(since);
+        return watching ? Hiccups.INSTANCE.since(since) : new double[3];
     }
 
-    /** {@code hiccups_over_5ms}, {@code hiccup_ms_max} and {@code hiccup_ms_sum} of {@link #hiccups()}, into {@code out}. */
+    /**
+     * {@code hiccups_over_5ms}, {@code hiccup_ms_max} and {@code hiccup_ms_sum} of {@link #hiccups()}, into {@code out};
+     * nothing unless {@link #watchHiccups} came before this snapshot.
+     */
     void putHiccups(java.util.function.BiConsumer<String, Double> out, String prefix) {
+        if (!watching) {
+            return;
+        }
         double[] h = hiccups();
         out.accept(prefix + "hiccups_over_5ms", h[0]);
         out.accept(prefix + "hiccup_ms_max", h[1]);
