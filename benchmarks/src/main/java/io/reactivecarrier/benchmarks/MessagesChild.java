@@ -8,6 +8,7 @@ import io.reactivecarrier.message.MsgNode;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -18,7 +19,8 @@ import java.util.List;
  * one node per process, each with its own heap and collector). Arguments: data directory,
  * bootstrap node id (hex), bootstrap address ({@code host:port}), the sender's user id, the
  * window, whether to watch for hiccups ({@code true} or {@code false}). Prints {@code READY <userId>}, then reads commands from stdin: {@code MEASURE <from> <to>}
- * starts measuring that range of message indices (and this JVM's CPU, GC and JIT);
+ * starts measuring that range of message indices (and this JVM's CPU, GC and JIT); {@code JIT}
+ * prints {@code JIT <ms>}, the time this JVM spent compiling so far;
  * {@code REPORT} prints one line {@code REPORT} followed by tab-separated {@code key=value}
  * pairs; end of input stops the node.
  */
@@ -49,6 +51,8 @@ public final class MessagesChild {
                 if (p[0].equals("MEASURE")) {
                     arrivals.measure(Integer.parseInt(p[1]), Integer.parseInt(p[2]));
                     meters = new ProcessMeters();
+                } else if (p[0].equals("JIT")) {
+                    out.println("JIT " + ManagementFactory.getCompilationMXBean().getTotalCompilationTime());
                 } else if (p[0].equals("REPORT")) {
                     StringBuilder sb = new StringBuilder("REPORT");
                     MessagesScenario.receiverReport(node, arrivals, meters)

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code messages --count 100000 --size 1024 [--concurrency 128] [--warmup 100000] [--jvms 2]
- * [--warmup-max-s 90] [--baseline true] [--hiccups false]}:
+ * [--warmup-max-s 180] [--baseline true] [--hiccups false]}:
  * two message nodes on real UDP (loopback), each with its own store; every message goes through
  * the sender's durable outbox, the link, the receiver's durable inbox, and back as a receipt. With
  * {@code --jvms 2} (the default) the receiver runs in its own JVM ({@link MessagesChild}), as
@@ -65,7 +65,7 @@ final class MessagesScenario implements Scenario {
         // MVMap.operate during the measurement (3-8 CPU s of 100,000 messages); reported as warmup_messages
         int warmup = args.integer("warmup", 100_000);
         int window = args.integer("window", 2048);
-        double warmupMaxSeconds = args.decimal("warmup-max-s", 90); // then measures, settled or not
+        double warmupMaxSeconds = args.decimal("warmup-max-s", 180); // then measures, settled or not
         boolean baseline = Boolean.parseBoolean(args.string("baseline", "true"));
         boolean hiccups = Boolean.parseBoolean(args.string("hiccups", "false"));
         ProcessMeters.watchHiccups(hiccups);
@@ -89,16 +89,16 @@ final class MessagesScenario implements Scenario {
                 }
             });
             // warm-up (JIT, store files, link) outside the measurement: at least --warmup messages, then on
-            // until the JIT settles (compiling MVMap.operate alone takes C2 several CPU seconds), at most
-            // --warmup-max-s (90 s).
+            // until the JIT settles in both JVMs (compiling MVMap.operate alone takes C2 several CPU seconds),
+            // at most --warmup-max-s (180 s).
             // Warm-up and measurement run the same code (a branch first taken when the measurement started
             // deoptimised the compiled receive path then, and the JIT recompiled it during the measured run)
             CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
             long warmStart = System.nanoTime();
             int warmed = 0;
-            // the JIT has settled when compiling took under 5 % of the last 3 s of warm-up (a single round
-            // of 5000 messages lasts ~0.2 s, too short to see a C2 compile of a few hundred ms coming)
-            java.util.ArrayDeque<long[]> rounds = new java.util.ArrayDeque<>(); // {wall ns, jit ms}
+            // the JIT has settled when compiling took under 2 % of the last 5 s in each JVM (until session 10:
+            // under 5 % of the last 3 s, in the sender's JVM only, while the receiver's went unchecked)
+            java.util.ArrayDeque<long[]> samples = new java.util.ArrayDeque<>(); // {nanoTime, jit ms, receiver's}
             // the measurement starts after a pause (below), and so does every 10th warm-up round: starting
             // from idle takes paths that steady traffic does not (an empty inbox, a tick's clean-up). Without
             // the pauses the JIT deoptimised the receive path when the measurement began and recompiled it
@@ -107,22 +107,21 @@ final class MessagesScenario implements Scenario {
                 if (warmed % 50_000 == 0) {
                     Thread.sleep(PAUSE_MS);
                 }
-                long jit0 = jit.getTotalCompilationTime();
-                long t0 = System.nanoTime();
                 warmed = warmRound(alice, to, warmed, size, inFlight, concurrency, failed);
-                rounds.addLast(new long[] {System.nanoTime() - t0, jit.getTotalCompilationTime() - jit0});
-                long wall = 0;
-                long compiling = 0;
-                for (long[] r : rounds) {
-                    wall += r[0];
-                    compiling += r[1];
+                long now = System.nanoTime();
+                samples.addLast(new long[] {now, jit.getTotalCompilationTime(), bob.jitMillis()});
+                while (samples.size() > 1) { // keeps the newest sample at least 5 s old, and those after it
+                    long[] oldest = samples.removeFirst();
+                    if (now - samples.peekFirst()[0] < 5e9) {
+                        samples.addFirst(oldest);
+                        break;
+                    }
                 }
-                while (rounds.size() > 1 && wall - rounds.peekFirst()[0] >= 3e9) {
-                    long[] r = rounds.removeFirst();
-                    wall -= r[0];
-                    compiling -= r[1];
-                }
-                boolean settled = wall >= 3e9 && compiling < 0.05 * wall / 1e6;
+                long[] first = samples.peekFirst();
+                long[] last = samples.peekLast();
+                double windowMs = (now - first[0]) / 1e6;
+                boolean settled = windowMs >= 5000 && last[1] - first[1] < 0.02 * windowMs
+                        && last[2] - first[2] < 0.02 * windowMs;
                 if (warmed >= warmup && (settled || System.nanoTime() - warmStart > warmupMaxSeconds * 1e9)) {
                     break;
                 }
@@ -208,6 +207,9 @@ final class MessagesScenario implements Scenario {
         /** Measures messages {@code from} (inclusive) to {@code to} from now on. */
         void measure(int from, int to) throws IOException;
 
+        /** Milliseconds its JVM spent compiling so far (0 in this JVM: the sender's figure holds it). */
+        long jitMillis() throws IOException;
+
         /** What {@link MessagesChild} reports: arrivals, latency and, in its own JVM, CPU, GC and JIT. */
         Map<String, String> report() throws IOException;
 
@@ -233,6 +235,11 @@ final class MessagesScenario implements Scenario {
         @Override
         public void measure(int from, int to) {
             arrivals.measure(from, to);
+        }
+
+        @Override
+        public long jitMillis() {
+            return 0;
         }
 
         @Override
@@ -291,6 +298,12 @@ final class MessagesScenario implements Scenario {
         @Override
         public void measure(int from, int to) {
             in.println("MEASURE " + from + " " + to);
+        }
+
+        @Override
+        public long jitMillis() throws IOException {
+            in.println("JIT");
+            return Long.parseLong(await("JIT ").substring(4));
         }
 
         @Override
