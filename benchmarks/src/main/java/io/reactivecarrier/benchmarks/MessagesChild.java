@@ -18,11 +18,11 @@ import java.util.List;
  * The receiving node of the {@code messages} benchmark in its own JVM (the default: as deployed,
  * one node per process, each with its own heap and collector). Arguments: data directory,
  * bootstrap node id (hex), bootstrap address ({@code host:port}), the sender's user id, the
- * window, whether to watch for hiccups ({@code true} or {@code false}). Prints {@code READY <userId>}, then reads commands from stdin: {@code MEASURE <from> <to>}
- * starts measuring that range of message indices (and this JVM's CPU, GC and JIT); {@code JIT}
- * prints {@code JIT <ms>}, the time this JVM spent compiling so far;
- * {@code REPORT} prints one line {@code REPORT} followed by tab-separated {@code key=value}
- * pairs; end of input stops the node.
+ * window, whether to watch for hiccups ({@code true} or {@code false}). Prints
+ * {@code READY <userId>}, then reads commands from stdin: {@code MEASURE <from> <to>} starts
+ * measuring that range of message indices (and this JVM's CPU, GC and JIT); {@code JIT} prints
+ * {@code JIT <ms>}, the time this JVM spent compiling so far; {@code REPORT} prints one line
+ * {@code REPORT} followed by tab-separated {@code key=value} pairs; end of input stops the node.
  */
 public final class MessagesChild {
 

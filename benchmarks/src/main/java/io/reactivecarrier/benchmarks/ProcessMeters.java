@@ -9,15 +9,18 @@ import java.util.TreeMap;
 
 /**
  * What this JVM spent between a snapshot and now: process CPU, CPU per thread group, GC pauses and
- * JIT compilation, and its hiccups: the times a thread that only sleeps 1 ms at a time woke up
- * late (as jHiccup measures), which is what the whole process lost to the collector, to
- * safepoints, or to the machine not running it. The messages benchmark takes one in each JVM it
- * runs a node in.
+ * JIT compilation and, when asked for ({@link #watchHiccups}), its hiccups: the times a thread
+ * that only sleeps 1 ms at a time woke up late (as jHiccup measures), which is what the whole
+ * process lost to the collector, to safepoints, or to the machine not running it. The messages
+ * benchmark takes one in each JVM it runs a node in.
  */
 final class ProcessMeters {
 
     /** A hiccup worth reporting: a wake-up at least this late (ms). */
     static final double HICCUP_MS = 5;
+
+    /** See {@link #watchHiccups}. */
+    private static volatile boolean hiccupsOn;
 
     private final long cpu = processCpu();
     private final long gc = gcMillis();
@@ -26,15 +29,11 @@ final class ProcessMeters {
     private final boolean watching = hiccupsOn;
     private final long since = watching ? Hiccups.INSTANCE.now() : 0;
 
-    /** See {@link #watchHiccups}. */
-    private static volatile boolean hiccupsOn;
-
     /**
      * Whether meters taken from now on watch for hiccups (the thread, once started, runs on). Off
-     * unless asked for: it wakes 1,000 times a
-     * second, and in the messages benchmark on this 2-core VM it took 3-6 % of each JVM's CPU
-     * samples and added a context switch each time, about what the stalls it is there to show
-     * cost in the first place.
+     * unless asked for: it wakes 1,000 times a second, and in the messages benchmark on this 2-core
+     * VM it took 3-6 % of each JVM's CPU samples, a context switch each time, and its runs had the
+     * higher p99 in six pairs of six (docs/messages.md, Session 11).
      */
     static void watchHiccups(boolean on) {
         hiccupsOn = on;
