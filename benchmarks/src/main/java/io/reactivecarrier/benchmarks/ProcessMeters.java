@@ -52,20 +52,16 @@ final class ProcessMeters {
         return (ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit) / 1e3;
     }
 
-    /** Hiccups of at least {@link #HICCUP_MS} since the snapshot: {count, longest ms, sum ms}. */
-    double[] hiccups() {
-        return watching ? Hiccups.INSTANCE.since(since) : new double[3];
-    }
-
     /**
-     * {@code hiccups_over_5ms}, {@code hiccup_ms_max} and {@code hiccup_ms_sum} of {@link #hiccups()}, into {@code out};
-     * nothing unless {@link #watchHiccups} came before this snapshot.
+     * {@code hiccups_over_5ms}, {@code hiccup_ms_max} and {@code hiccup_ms_sum} since the snapshot
+     * (wake-ups at least {@link #HICCUP_MS} late), into {@code out}; nothing unless
+     * {@link #watchHiccups} came before this snapshot.
      */
     void putHiccups(java.util.function.BiConsumer<String, Double> out, String prefix) {
         if (!watching) {
             return;
         }
-        double[] h = hiccups();
+        double[] h = Hiccups.INSTANCE.since(since); // {count, longest ms, sum ms}
         out.accept(prefix + "hiccups_over_5ms", h[0]);
         out.accept(prefix + "hiccup_ms_max", h[1]);
         out.accept(prefix + "hiccup_ms_sum", h[2]);
