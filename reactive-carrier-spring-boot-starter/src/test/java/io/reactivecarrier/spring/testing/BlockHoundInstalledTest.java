@@ -1,21 +1,10 @@
 package io.reactivecarrier.spring.testing;
 
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import io.reactivecarrier.testing.BlockHoundConfigurationTest;
 
-import java.time.Duration;
-import org.junit.jupiter.api.Test;
-import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
-
-/** The starter's tests run under BlockHound: a blocking call on a non-blocking thread fails. */
-class BlockHoundInstalledTest {
-
-    @Test
-    void blockingOnAParallelWorkerFails() {
-        assertThatThrownBy(() -> Mono.fromCallable(() -> {
-                    Thread.sleep(1);
-                    return 1;
-                }).subscribeOn(Schedulers.parallel()).block(Duration.ofSeconds(30)))
-                .hasMessageContaining("Blocking call");
-    }
+/**
+ * The starter's tests run under the library's one BlockHound configuration (its installer is named
+ * in this module's {@code META-INF/services}): the library's checks, in this JVM.
+ */
+class BlockHoundInstalledTest extends BlockHoundConfigurationTest {
 }
