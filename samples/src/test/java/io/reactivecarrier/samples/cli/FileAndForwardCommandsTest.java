@@ -122,7 +122,8 @@ class FileAndForwardCommandsTest {
         receive.await("receiving into");
         Run send = new Run(args("send", "alice", "--to", bobId.substring(0, 6), file.toString()));
 
-        assertThat(send.join()).as("send err: %s out: %s", send.err, send.out).isZero();
+        assertThat(send.join()).as("send err: %s out: %s; receive (still running: %s) err: %s out: %s", send.err,
+                send.out, receive.thread.isAlive(), receive.err, receive.out).isZero();
         assertThat(receive.join()).as("receive err: %s out: %s", receive.err, receive.out).isZero();
         assertThat(Files.readAllBytes(downloads.resolve("report.bin"))).isEqualTo(content);
         assertThat(send.out.toString()).contains("] 100%", "sent report.bin to " + bobId.substring(0, 8));
