@@ -228,8 +228,10 @@ final class StreamConnection implements CarrierStream {
         flushScheduled = false;
         try {
             pump();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             log.warn("stream to {}: send loop failed", peer, e);
+            armTimer(); // what the turn left undone, the timer retries
+            rethrowIfFatal(e);
         }
     }
 
@@ -887,14 +889,25 @@ final class StreamConnection implements CarrierStream {
         }
     }
 
+    /**
+     * Runs the timer and re-arms it whatever failed: without it the stream would neither time out
+     * nor retransmit, and hang for ever. A failing JVM's error is thrown on after re-arming.
+     */
     private void onTimerSafely() {
         try {
             onTimer();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             log.warn("stream to {}: timer failed", peer, e);
             timer = null;
             timerAt = Long.MAX_VALUE;
             armTimer();
+            rethrowIfFatal(e);
+        }
+    }
+
+    private static void rethrowIfFatal(Throwable e) {
+        if (e instanceof VirtualMachineError fatal) {
+            throw fatal;
         }
     }
 
@@ -1224,14 +1237,19 @@ final class StreamConnection implements CarrierStream {
             if (out.writerIndex() - start != size) {
                 throw new IllegalStateException("sealed " + (out.writerIndex() - start) + " bytes, expected " + size);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             // the frames are already accounted to this packet: let it count as lost on the wire, so
-            // loss detection sends them again, rather than lose track of them
+            // loss detection sends them again, rather than lose track of them (an Error too: an
+            // allocation can throw one, and escaping here would leave frames sent that no packet holds)
             if (out != null) {
                 out.writerIndex(start);
                 batchEnded = true;
             }
-            log.debug("stream packet {} could not be built; it counts as lost", pn, e);
+            if (e instanceof Error) {
+                log.warn("stream packet {} to {} could not be built; it counts as lost: {}", pn, peer, e.toString());
+            } else {
+                log.debug("stream packet {} could not be built; it counts as lost", pn, e);
+            }
         }
         if (p.ackEliciting) {
             record(p);

@@ -15,6 +15,7 @@ final class MemoryPath implements StreamPath {
     final Faults faults;
     MemoryPath peer;
     volatile StreamConnection connection;
+    volatile ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     long sent;
 
     MemoryPath(Scheduler scheduler, Faults faults) {
@@ -34,7 +35,7 @@ final class MemoryPath implements StreamPath {
 
     @Override
     public ByteBufAllocator alloc() {
-        return PooledByteBufAllocator.DEFAULT;
+        return alloc;
     }
 
     @Override

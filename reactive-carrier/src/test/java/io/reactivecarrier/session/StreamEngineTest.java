@@ -141,6 +141,65 @@ class StreamEngineTest {
         assertThat(own.get(1).transportInfo().reliable()).isTrue();
     }
 
+    /**
+     * An allocation that throws an {@link Error} (as BlockHound's did in the samples' tests, from
+     * Netty's allocator) must not take a stream down silently: a packet that could not be built
+     * counts as lost and goes again, and the stream's timer keeps running.
+     */
+    @Test
+    void failedAllocationsLoseNoDataAndStallNothing() throws Exception {
+        for (boolean encrypted : new boolean[] {true, false}) {
+            StreamConnection[] p = pair(StreamOptions.reliable().encrypted(encrypted), Faults.none());
+            FailingAllocator failing = new FailingAllocator(7);
+            ((MemoryPath) p[0].path).alloc = failing;
+            ((MemoryPath) p[1].path).alloc = failing;
+            long bytes = 1 << 20;
+            Mono<Object[]> received = hashOf(p[1].receive()).cache();
+            received.subscribe();
+            p[0].send(data(bytes, 1200, 42)).block(Duration.ofSeconds(60));
+            Object[] r = received.block(Duration.ofSeconds(60));
+            assertThat((Long) r[1]).isEqualTo(bytes);
+            assertThat((byte[]) r[0]).isEqualTo(sha256(bytes, 1200, 42));
+            assertThat(failing.thrown.get()).as("allocations that failed").isPositive();
+        }
+    }
+
+    /** Throws an Error from every {@code every}-th allocation. */
+    static final class FailingAllocator extends io.netty.buffer.AbstractByteBufAllocator {
+        final AtomicLong calls = new AtomicLong();
+        final AtomicLong thrown = new AtomicLong();
+        final int every;
+
+        FailingAllocator(int every) {
+            super(false);
+            this.every = every;
+        }
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            maybeFail();
+            return io.netty.buffer.UnpooledByteBufAllocator.DEFAULT.heapBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            maybeFail();
+            return io.netty.buffer.UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+
+        private void maybeFail() {
+            if (calls.incrementAndGet() % every == 0) {
+                thrown.incrementAndGet();
+                throw new Error("injected allocation failure");
+            }
+        }
+    }
+
     @Test
     void plainStreamDeliversEveryByteInOrder() throws Exception {
         transfer(StreamOptions.reliable().plain(), Faults.none(), 4 << 20);
