@@ -1510,8 +1510,14 @@ public final class MessageService implements Messages {
             }
             try {
                 task.run();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // an Error too (an allocation can throw one): escaping here would leave the queue
+                // marked as scheduled with no drain scheduled, and the service stopped for ever
                 log.error("message service task failed", e);
+                if (e instanceof VirtualMachineError fatal) {
+                    scheduleDrain(); // the rest of the queue still runs; the JVM's failure goes on up
+                    throw fatal;
+                }
             }
         }
         scheduleDrain(); // more to do: after the timers that are due
@@ -1529,6 +1535,11 @@ public final class MessageService implements Messages {
             peerList.add(p);
         }
         return p;
+    }
+
+    /** Test hook: runs {@code task} on the service's thread, in turn with the service's own tasks. */
+    void runForTest(Runnable task) {
+        run(task);
     }
 
     /** Test hook: messages in the inbox not yet removed. */

@@ -157,6 +157,27 @@ class MessagesUdpTest {
         assertThat(alice.store.outbox().pending().count().block(T)).isEqualTo(1);
     }
 
+    /**
+     * A task of the service that throws an {@link Error} (an allocation can, as BlockHound's did
+     * from Netty's allocator) must not stop the service: its queue was drained by one task at a
+     * time, and an Error left it marked as scheduled with nothing scheduled, for ever.
+     */
+    @Test
+    void aServiceTaskThatThrowsAnErrorDoesNotStopTheService() {
+        MsgNode alice = node("alice", fast());
+        MsgNode bob = node("bob", fast());
+        alice.befriend(bob);
+        alice.messages.runForTest(() -> {
+            throw new Error("injected failure in a sender's task");
+        });
+        bob.messages.runForTest(() -> {
+            throw new Error("injected failure in a receiver's task");
+        });
+        assertThat(alice.messages.send(bob.userId(), "after the failures").block(T).status())
+                .isEqualTo(Receipt.Status.DELIVERED);
+        assertThat(bob.messages.incoming().blockFirst(T).text()).isEqualTo("after the failures");
+    }
+
     @Test
     void misuseFailsFast() {
         MsgNode alice = node("alice", fast().maxMessageBytes(1000));
