@@ -502,7 +502,8 @@ public final class NodeStore {
         if (applied != null) {
             try {
                 applied.accept(result);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // an Error escaping here would leave the transaction's Mono incomplete for ever
                 log.error("store {}: a transaction's applied callback failed", maps.file, e);
             }
         }

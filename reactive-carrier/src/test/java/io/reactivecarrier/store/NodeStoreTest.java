@@ -50,6 +50,23 @@ class NodeStoreTest {
         store = NodeStore.open(dir).block(T);
     }
 
+    /**
+     * An {@code applied} callback that throws an {@link Error} is logged like one that throws a
+     * RuntimeException: the transaction still completes once durable, and the store goes on.
+     * Before, the Error escaped the store thread and the transaction's Mono never completed.
+     */
+    @Test
+    void anAppliedCallbackThatThrowsAnErrorStillCompletesItsTransaction() {
+        long expires = System.currentTimeMillis() + 3_600_000;
+        StepVerifier.create(store.transaction(tx -> tx.markReceived(b("alice"), b("m1"), expires), r -> {
+                    throw new Error("injected failure in an applied callback");
+                }))
+                .expectNext(true).expectComplete().verify(Duration.ofSeconds(30));
+        // the store goes on, with the first transaction's change in it
+        StepVerifier.create(store.transaction(tx -> tx.markReceived(b("alice"), b("m1"), expires)))
+                .expectNext(false).expectComplete().verify(Duration.ofSeconds(30));
+    }
+
     @Test
     void identityIsCreatedOnceAndKeepsItsNospam() {
         StoredIdentity id = new StoredIdentity(new byte[] {1, 2, 3}, new byte[] {4, 5, 6}, 42);
