@@ -18,6 +18,7 @@ final class TransportMeters {
     final Counter droppedHandlerError;
     final Counter droppedNoHandler;
     final Counter droppedGsoError;
+    final Counter droppedError;
     final Counter gsoWrites;
 
     TransportMeters(MeterRegistry registry) {
@@ -31,6 +32,7 @@ final class TransportMeters {
         droppedHandlerError = dropped(registry, "handler_error");
         droppedNoHandler = dropped(registry, "no_handler");
         droppedGsoError = dropped(registry, "gso_error");
+        droppedError = dropped(registry, "error");
         gsoWrites = registry.counter("carrier.transport.gso.writes");
     }
 

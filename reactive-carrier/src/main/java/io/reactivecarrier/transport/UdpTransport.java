@@ -197,6 +197,11 @@ public final class UdpTransport implements DatagramTransport {
         return channel.alloc();
     }
 
+    /** Test hook: the socket's allocator from now on. */
+    void allocatorForTest(ByteBufAllocator allocator) {
+        channel.config().setAllocator(allocator);
+    }
+
     /** Whether the socket runs on the native epoll transport. */
     public boolean isNative() {
         return !(channel instanceof io.netty.channel.socket.nio.NioDatagramChannel);
@@ -334,28 +339,48 @@ public final class UdpTransport implements DatagramTransport {
         }
     }
 
-    /** Writes the gathered run: one datagram as it is, several as one GSO write. */
+    /**
+     * Writes the gathered run: one datagram as it is, several as one GSO write. The run is empty
+     * afterwards whatever happens: when its buffer cannot be allocated (Netty's allocator can throw
+     * an Error) its datagrams are dropped and counted ({@code reason=error}), as UDP may drop them;
+     * a run kept with its buffers released would fail every later run of the socket.
+     */
     private void emitRun() {
         int n = run.size();
         if (n == 0) {
             return;
         }
-        if (n == 1) {
-            write(runTo, run.get(0), 0);
-        } else {
-            ByteBuf all;
-            try {
-                all = channel.alloc().directBuffer(runBytes);
-                for (ByteBuf b : run) {
-                    all.writeBytes(b);
-                }
-            } finally {
-                run.forEach(ByteBuf::release);
-            }
-            write(runTo, all, runSegment);
-        }
-        run.clear();
+        InetSocketAddress to = runTo;
         runTo = null;
+        if (n == 1) {
+            ByteBuf only = run.get(0);
+            run.clear();
+            write(to, only, 0);
+            return;
+        }
+        ByteBuf all = null;
+        try {
+            all = channel.alloc().directBuffer(runBytes);
+            for (ByteBuf b : run) {
+                all.writeBytes(b);
+            }
+        } catch (RuntimeException | Error e) {
+            if (all != null) {
+                all.release();
+                all = null;
+            }
+            meters.droppedError.increment(n);
+            log.warn("{}: {} datagrams to {} dropped: {}", localAddress, n, to, e.toString());
+            if (e instanceof VirtualMachineError fatal) {
+                throw fatal; // after the finally below: the run is empty either way
+            }
+        } finally {
+            run.forEach(ByteBuf::release);
+            run.clear();
+        }
+        if (all != null) {
+            write(to, all, runSegment);
+        }
     }
 
     /** Writes one datagram ({@code segmentSize} 0) or one GSO batch of datagrams of {@code segmentSize} bytes. */

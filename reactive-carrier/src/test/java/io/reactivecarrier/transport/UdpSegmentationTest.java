@@ -209,6 +209,52 @@ class UdpSegmentationTest {
         assertThat(registry.counter(TransportMeters.DROPPED, "reason", "oversized").count()).isEqualTo(2);
     }
 
+    /**
+     * A run of gathered datagrams whose GSO buffer cannot be allocated (Netty's allocator can throw
+     * an Error) is dropped and counted, and the socket goes on: the next run arrives. Before, the
+     * failed run stayed in the transport with its buffers released, every later run failed on it,
+     * and the node sent no gathered datagram again.
+     */
+    @Test
+    void aRunWhoseBufferCannotBeAllocatedIsDroppedAndTheNextRunArrives() {
+        if (!Epoll.isAvailable()) {
+            return; // runs are gathered for UDP GSO only
+        }
+        UdpTransport a = bind(true, true);
+        UdpTransport b = bind(true, true);
+        AtomicInteger got = new AtomicInteger();
+        b.receive((from, data) -> got.incrementAndGet());
+        AtomicInteger failuresLeft = new AtomicInteger(1);
+        a.allocatorForTest(new io.netty.buffer.AbstractByteBufAllocator(true) {
+            @Override
+            protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+                return io.netty.buffer.UnpooledByteBufAllocator.DEFAULT.heapBuffer(initialCapacity, maxCapacity);
+            }
+
+            @Override
+            protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+                if (failuresLeft.getAndDecrement() > 0) {
+                    throw new Error("injected allocation failure");
+                }
+                return io.netty.buffer.UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
+            }
+
+            @Override
+            public boolean isDirectBufferPooled() {
+                return false;
+            }
+        });
+        Runnable run = () -> {
+            for (int i = 0; i < 5; i++) {
+                a.send(b.localAddress(), io.netty.buffer.Unpooled.buffer(100).writeZero(100));
+            }
+        };
+        a.scheduler().schedule(run); // one turn of the loop: one run of five datagrams
+        await().atMost(T).until(() -> registry.counter(TransportMeters.DROPPED, "reason", "error").count() == 5);
+        a.scheduler().schedule(run);
+        await().atMost(T).until(() -> got.get() == 5);
+    }
+
     @Test
     void theSimulatedTransportSplitsBatchesIntoDatagrams() {
         reactor.test.scheduler.VirtualTimeScheduler vts = reactor.test.scheduler.VirtualTimeScheduler.create();
