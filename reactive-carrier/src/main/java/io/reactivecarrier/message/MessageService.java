@@ -1514,9 +1514,9 @@ public final class MessageService implements Messages {
                 // an Error too (an allocation can throw one): escaping here would leave the queue
                 // marked as scheduled with no drain scheduled, and the service stopped for ever
                 log.error("message service task failed", e);
-                if (e instanceof VirtualMachineError fatal) {
+                if (reactor.core.Exceptions.isJvmFatal(e)) {
                     scheduleDrain(); // the rest of the queue still runs; the JVM's failure goes on up
-                    throw fatal;
+                    throw (Error) e;
                 }
             }
         }

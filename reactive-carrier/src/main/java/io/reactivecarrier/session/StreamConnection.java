@@ -231,7 +231,7 @@ final class StreamConnection implements CarrierStream {
         } catch (RuntimeException | Error e) {
             log.warn("stream to {}: send loop failed", peer, e);
             armTimer(); // what the turn left undone, the timer retries
-            rethrowIfFatal(e);
+            reactor.core.Exceptions.throwIfJvmFatal(e);
         }
     }
 
@@ -901,13 +901,7 @@ final class StreamConnection implements CarrierStream {
             timer = null;
             timerAt = Long.MAX_VALUE;
             armTimer();
-            rethrowIfFatal(e);
-        }
-    }
-
-    private static void rethrowIfFatal(Throwable e) {
-        if (e instanceof VirtualMachineError fatal) {
-            throw fatal;
+            reactor.core.Exceptions.throwIfJvmFatal(e);
         }
     }
 

@@ -371,9 +371,7 @@ public final class UdpTransport implements DatagramTransport {
             }
             meters.droppedError.increment(n);
             log.warn("{}: {} datagrams to {} dropped: {}", localAddress, n, to, e.toString());
-            if (e instanceof VirtualMachineError fatal) {
-                throw fatal; // after the finally below: the run is empty either way
-            }
+            reactor.core.Exceptions.throwIfJvmFatal(e); // after the finally below: the run is empty either way
         } finally {
             run.forEach(ByteBuf::release);
             run.clear();

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.reactivecarrier.core.UserId;
+import io.reactivecarrier.testing.FailingAllocator;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -150,7 +151,7 @@ class StreamEngineTest {
     void failedAllocationsLoseNoDataAndStallNothing() throws Exception {
         for (boolean encrypted : new boolean[] {true, false}) {
             StreamConnection[] p = pair(StreamOptions.reliable().encrypted(encrypted), Faults.none());
-            FailingAllocator failing = new FailingAllocator(7);
+            FailingAllocator failing = new FailingAllocator(n -> n % 7 == 0);
             ((MemoryPath) p[0].path).alloc = failing;
             ((MemoryPath) p[1].path).alloc = failing;
             long bytes = 1 << 20;
@@ -160,43 +161,7 @@ class StreamEngineTest {
             Object[] r = received.block(Duration.ofSeconds(60));
             assertThat((Long) r[1]).isEqualTo(bytes);
             assertThat((byte[]) r[0]).isEqualTo(sha256(bytes, 1200, 42));
-            assertThat(failing.thrown.get()).as("allocations that failed").isPositive();
-        }
-    }
-
-    /** Throws an Error from every {@code every}-th allocation. */
-    static final class FailingAllocator extends io.netty.buffer.AbstractByteBufAllocator {
-        final AtomicLong calls = new AtomicLong();
-        final AtomicLong thrown = new AtomicLong();
-        final int every;
-
-        FailingAllocator(int every) {
-            super(false);
-            this.every = every;
-        }
-
-        @Override
-        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-            maybeFail();
-            return io.netty.buffer.UnpooledByteBufAllocator.DEFAULT.heapBuffer(initialCapacity, maxCapacity);
-        }
-
-        @Override
-        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-            maybeFail();
-            return io.netty.buffer.UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
-        }
-
-        @Override
-        public boolean isDirectBufferPooled() {
-            return false;
-        }
-
-        private void maybeFail() {
-            if (calls.incrementAndGet() % every == 0) {
-                thrown.incrementAndGet();
-                throw new Error("injected allocation failure");
-            }
+            assertThat(failing.thrown()).as("allocations that failed").isPositive();
         }
     }
 

@@ -224,26 +224,7 @@ class UdpSegmentationTest {
         UdpTransport b = bind(true, true);
         AtomicInteger got = new AtomicInteger();
         b.receive((from, data) -> got.incrementAndGet());
-        AtomicInteger failuresLeft = new AtomicInteger(1);
-        a.allocatorForTest(new io.netty.buffer.AbstractByteBufAllocator(true) {
-            @Override
-            protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-                return io.netty.buffer.UnpooledByteBufAllocator.DEFAULT.heapBuffer(initialCapacity, maxCapacity);
-            }
-
-            @Override
-            protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-                if (failuresLeft.getAndDecrement() > 0) {
-                    throw new Error("injected allocation failure");
-                }
-                return io.netty.buffer.UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
-            }
-
-            @Override
-            public boolean isDirectBufferPooled() {
-                return false;
-            }
-        });
+        a.allocatorForTest(new io.reactivecarrier.testing.FailingAllocator(n -> n == 1));
         Runnable run = () -> {
             for (int i = 0; i < 5; i++) {
                 a.send(b.localAddress(), io.netty.buffer.Unpooled.buffer(100).writeZero(100));
