@@ -431,6 +431,7 @@ final class StreamConnection implements CarrierStream {
                 if (inScratch == null || inScratch.capacity() < len) {
                     if (inScratch != null) {
                         inScratch.release();
+                        inScratch = null; // not kept released if the allocation below throws
                     }
                     // an array of its own: the JCE copies when input and output share one (pooled) array
                     inScratch = io.netty.buffer.Unpooled.buffer(Math.max(len, maxPacket));
@@ -1048,6 +1049,7 @@ final class StreamConnection implements CarrierStream {
         if (scratch == null || scratch.capacity() < size) {
             if (scratch != null) {
                 scratch.release();
+                scratch = null; // not kept released if the allocation below throws
             }
             int cap = Math.max(size, maxPacket);
             // encrypted: an array of its own (the JCE copies when input and output share a pooled array)
