@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -21,6 +22,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.RunnableFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -441,11 +443,36 @@ public final class NodeStore {
         return run(work, true, Objects.requireNonNull(applied, "applied"));
     }
 
+    /**
+     * {@link #transaction(Function, Consumer)} whose fsync may wait up to {@code syncWithin}: the
+     * Mono still completes only once the changes are durable, but the log is not forced for this
+     * transaction alone. Another transaction's force covers it, or the store forces once
+     * {@code syncWithin} has passed, for every transaction waiting so. For commits nobody waits on
+     * at once, such as a busy sender's outbox appends: many share one {@code fdatasync}, which
+     * leaves the disk to the commits someone does wait for. {@code Duration.ZERO} is
+     * {@link #transaction(Function, Consumer)}.
+     */
+    public <T> Mono<T> transaction(Function<Tx, T> work, Consumer<? super T> applied, Duration syncWithin) {
+        Objects.requireNonNull(syncWithin, "syncWithin");
+        if (syncWithin.isNegative() || syncWithin.compareTo(MAX_SYNC_DELAY) > 0) {
+            throw new IllegalArgumentException("syncWithin must be between 0 and " + MAX_SYNC_DELAY + ", not "
+                    + syncWithin);
+        }
+        return run(work, true, Objects.requireNonNull(applied, "applied"), syncWithin.toNanos());
+    }
+
+    /** The longest a transaction's fsync may be put off: a crash loses what was not forced. */
+    public static final Duration MAX_SYNC_DELAY = Duration.ofSeconds(1);
+
     <T> Mono<T> read(Function<Tx, T> work) {
         return run(work, false, null);
     }
 
     private <T> Mono<T> run(Function<Tx, T> work, boolean write, Consumer<? super T> applied) {
+        return run(work, write, applied, 0);
+    }
+
+    private <T> Mono<T> run(Function<Tx, T> work, boolean write, Consumer<? super T> applied, long syncWithinNanos) {
         return Mono.<T>create(sink -> {
             if (closed) {
                 sink.error(closedError());
@@ -456,7 +483,7 @@ public final class NodeStore {
             try {
                 executor.execute(() -> {
                     if (!cancelled.get()) { // a transaction cancelled before it started does not run
-                        execute(work, write, applied, sink);
+                        execute(work, write, applied, syncWithinNanos, sink);
                     }
                 });
             } catch (RejectedExecutionException e) {
@@ -470,7 +497,7 @@ public final class NodeStore {
      * completes once that record (and every one before it) is on disk. If {@code work} throws,
      * its changes are undone and nothing is logged.
      */
-    private <T> void execute(Function<Tx, T> work, boolean write, Consumer<? super T> applied,
+    private <T> void execute(Function<Tx, T> work, boolean write, Consumer<? super T> applied, long syncWithinNanos,
             reactor.core.publisher.MonoSink<T> sink) {
         if (closed) {
             sink.error(closedError());
@@ -507,7 +534,7 @@ public final class NodeStore {
                 log.error("store {}: a transaction's applied callback failed", maps.file, e);
             }
         }
-        wal.afterDurable(new Wal.Completion() {
+        Wal.Completion durable = new Wal.Completion() {
             @Override
             public void complete() {
                 if (result == null) {
@@ -522,8 +549,63 @@ public final class NodeStore {
                 sink.error(new StoreException("store " + maps.file + ": the write-ahead log could not be synced ("
                         + cause + "); stop the node and start it again", cause));
             }
-        }, nothingQueued()); // then the store thread forces the log itself: no wake-up of the sync thread and back
+        };
+        if (syncWithinNanos > 0) {
+            wal.afterNextForce(durable);
+            forceWithin(syncWithinNanos);
+        } else {
+            // nothing queued: the store thread forces the log itself, no wake-up of the sync thread and back
+            wal.afterDurable(durable, nothingQueued());
+        }
         maybeCheckpoint();
+    }
+
+    /** When the log is forced next for the transactions that allow a delay (store thread; MAX_VALUE: none waits). */
+    private long deferredForceAt = Long.MAX_VALUE;
+
+    /** Makes sure the log is forced within {@code nanos} (store thread). */
+    private void forceWithin(long nanos) {
+        long at = System.nanoTime() + nanos;
+        if (at - deferredForceAt >= 0) {
+            return; // a force is due before then
+        }
+        deferredForceAt = at;
+        DeferredForces.TIMER.schedule(() -> {
+            try {
+                executor.execute(() -> forceDeferred(at));
+            } catch (RejectedExecutionException e) {
+                // closed: the close forced the log
+            }
+        }, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The timer for {@code at} ran out (store thread): forces the log unless an earlier timer took its place. */
+    private void forceDeferred(long at) {
+        if (closed || deferredForceAt != at) {
+            return; // a timer set for an earlier time since then has forced, or will
+        }
+        deferredForceAt = Long.MAX_VALUE;
+        wal.forceDeferred(false); // on the sync thread: the store thread goes on with the next transactions
+    }
+
+    /** One timer thread for every store's deferred forces: it only hands them to their store's thread. */
+    private static final class DeferredForces {
+        static final ScheduledThreadPoolExecutor TIMER = timer();
+
+        private static ScheduledThreadPoolExecutor timer() {
+            ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+                Thread th = new Thread(r, "carrier-store-timer");
+                th.setDaemon(true);
+                return th;
+            });
+            t.setRemoveOnCancelPolicy(true);
+            return t;
+        }
+    }
+
+    /** The log's {@code fdatasync}s so far (tests). */
+    long logForces() {
+        return wal.forces();
     }
 
     /** Whether no transaction waits for the store thread (see {@link Wal}, "Durability and order"). */
@@ -791,6 +873,7 @@ public final class NodeStore {
         closed = true;
         RuntimeException failure = null;
         boolean checkpointed = false;
+        wal.forceDeferred(nothingQueued()); // the transactions that allowed a delay complete now
         try {
             // a clean close gives back the sequences reserved and not handed out (the reservation is
             // for crashes), so after it the outbox numbers on without a gap

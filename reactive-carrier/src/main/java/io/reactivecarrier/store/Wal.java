@@ -52,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * the segment itself, at once: a hand-off to the sync thread and back costs a thread wake-up each
  * way, about as long as the {@code fdatasync} of a small group commit on this VM. Otherwise one
  * thread ({@code carrier-store-sync-N}) forces, while the store thread goes on with the next
- * transactions (their records join the next force). A checkpoint takes a
+ * transactions (their records join the next force). A transaction that allows its fsync to be
+ * put off ({@link #afterNextForce}) forces nothing itself: whichever force comes next completes it,
+ * in order with the others, and its store has the sync thread force within the delay allowed. A checkpoint takes a
  * snapshot of the MVStore maps on the store thread between two transactions (MVStore's
  * copy-on-write versions: whole transactions only) and starts a new segment (opened ahead);
  * MVStore serializes and writes the snapshot on its own thread while transactions go on, and a
@@ -137,6 +139,28 @@ final class Wal {
     private final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
     /** Set by the sync thread when a force failed: the log cannot promise anything after it. */
     private volatile Throwable failure;
+
+    /** A completion that waits for a later force (see {@link #afterNextForce}): its record ends at {@code target}. */
+    private record Deferred(Segment segment, long target, Completion completion) {
+    }
+
+    /**
+     * Completions waiting for whichever force comes next, in the order of their records: the store
+     * thread adds, the thread that forces (the store thread or the sync thread, never both at once:
+     * see {@link #afterDurable}) takes.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Deferred> deferred =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private static final Completion NOTHING = new Completion() {
+        @Override
+        public void complete() {
+        }
+
+        @Override
+        public void fail(Throwable cause) {
+        }
+    };
 
     private Wal(Path dir, long firstSegment, long nextRecord, long spareBytes, String threadName) throws IOException {
         this.dir = dir;
@@ -338,14 +362,67 @@ final class Wal {
         });
     }
 
+    /**
+     * Runs {@code c} once every record appended so far is on disk, without forcing for it: the next
+     * force covers it, whether another transaction's or {@link #forceDeferred}'s, which the caller
+     * arranges within the delay it allows. So commits nobody waits for at once share one
+     * {@code fdatasync} (store thread).
+     */
+    void afterNextForce(Completion c) {
+        Segment s = current;
+        deferred.add(new Deferred(s, s.written, c));
+    }
+
+    /**
+     * Forces the log for the completions waiting in {@link #afterNextForce}, if there are any: as
+     * {@link #afterDurable} would for a transaction of its own (store thread).
+     */
+    void forceDeferred(boolean forceHere) {
+        if (!deferred.isEmpty()) {
+            afterDurable(NOTHING, forceHere);
+        }
+    }
+
+    /** Completions waiting for a force (tests). */
+    int deferred() {
+        return deferred.size();
+    }
+
+    /** {@code fdatasync}s of the log so far (tests). */
+    long forces() {
+        return forces;
+    }
+
+    private volatile long forces;
+
     private void forceAndComplete(Segment s, long target, Completion c) {
         try {
             force(s, target);
         } catch (Throwable t) {
+            for (Deferred d; (d = deferred.poll()) != null; ) {
+                d.completion.fail(t); // the log promises nothing after a failed force
+            }
             c.fail(t);
             return;
         }
+        completeDeferred(s, target); // the records before c's,
         c.complete();
+        completeDeferred(s, s.forced); // and those after it that the force covered, stay in order
+    }
+
+    /**
+     * Completes the deferred completions, in order, whose records end in a segment before {@code s}
+     * or in {@code s} up to {@code upTo}, and are on disk.
+     */
+    private void completeDeferred(Segment s, long upTo) {
+        for (Deferred d; (d = deferred.peek()) != null; ) {
+            boolean before = d.segment == s ? d.target <= upTo : d.segment.number < s.number;
+            if (!before || d.segment.forced < d.target) {
+                return;
+            }
+            deferred.poll();
+            d.completion.complete();
+        }
     }
 
     private void force(Segment s, long target) throws IOException {
@@ -363,6 +440,7 @@ final class Wal {
             failure = e;
             throw e;
         }
+        forces++; // forces never run on two threads at once (see afterDurable)
         if (upTo > s.forced) {
             s.forced = upTo;
         }
@@ -482,6 +560,13 @@ final class Wal {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        for (Deferred d; (d = deferred.poll()) != null; ) { // the caller forced them first, unless that failed
+            if (deleteAll || d.segment.forced >= d.target) { // deleteAll: the store file holds every record
+                d.completion.complete();
+            } else {
+                d.completion.fail(new IOException("the write-ahead log was closed before the record was forced"));
+            }
         }
         current.channel.close();
         Segment unused = prepared.getAndSet(null);

@@ -72,6 +72,95 @@ class NodeStoreWalTest {
     }
 
     @Test
+    void transactionsThatAllowASyncDelayShareForcesAndAreAllReplayedAfterACrash() throws Exception {
+        System.setProperty(NodeStore.CHECKPOINT_BYTES_PROPERTY, "20000"); // segments rotate under the waiting ones
+        Path live = dir.resolve("live");
+        NodeStore store = NodeStore.open(live).block(T);
+        KeyValueMap values = store.map("values", 1_000_000);
+        try {
+            // the control: one after another, each transaction forces the log for itself
+            long before = store.logForces();
+            for (int i = 0; i < 40; i++) {
+                int n = i;
+                store.transaction(tx -> {
+                    tx.put(values, key(n), value(n), Long.MAX_VALUE);
+                    return n;
+                }, x -> { }).block(T);
+            }
+            assertThat(store.logForces() - before).as("forces of 40 transactions awaited one by one").isGreaterThanOrEqualTo(40);
+
+            // the same, each one waiting only until it is applied, with a second to sync in
+            before = store.logForces();
+            List<java.util.concurrent.CompletableFuture<Integer>> durable = new java.util.ArrayList<>();
+            for (int i = 40; i < 640; i++) {
+                int n = i;
+                java.util.concurrent.CompletableFuture<Integer> applied = new java.util.concurrent.CompletableFuture<>();
+                durable.add(store.transaction(tx -> {
+                    if (n % 3 == 2) {
+                        tx.remove(values, key(n - 1));
+                    } else {
+                        tx.put(values, key(n), value(n), Long.MAX_VALUE);
+                    }
+                    return n;
+                }, applied::complete, Duration.ofSeconds(1)).toFuture());
+                assertThat(applied.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(n);
+            }
+            for (int i = 0; i < durable.size(); i++) {
+                assertThat(durable.get(i).get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(40 + i);
+            }
+            assertThat(store.logForces() - before).as("forces shared by 600 transactions that allow a delay")
+                    .isLessThan(60);
+
+            Path crashed = crashCopy(live, dir.resolve("crashed"));
+            NodeStore reopened = NodeStore.open(crashed).block(T);
+            try {
+                KeyValueMap v = reopened.map("values", 1_000_000);
+                for (int i = 40; i < 640; i++) {
+                    boolean present = i % 3 == 0; // i % 3 == 1 was removed by i + 1
+                    assertThat(v.get(key(i)).block(T)).as("value %d", i).matches(o -> o.isPresent() == present);
+                }
+            } finally {
+                reopened.close().block(T);
+            }
+        } finally {
+            store.close().block(T);
+        }
+    }
+
+    @Test
+    void aTransactionWaitingForADeferredSyncCompletesWhenTheStoreCloses() {
+        NodeStore store = NodeStore.open(dir.resolve("live")).block(T);
+        KeyValueMap values = store.map("values", 1_000);
+        java.util.concurrent.CompletableFuture<Integer> durable = store.transaction(tx -> {
+            tx.put(values, key(1), value(1), Long.MAX_VALUE);
+            return 1;
+        }, x -> { }, NodeStore.MAX_SYNC_DELAY).toFuture();
+        long start = System.nanoTime();
+        store.close().block(T);
+        assertThat(durable).as("completed by the close, not by the timer a second later").isCompletedWithValue(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(NodeStore.MAX_SYNC_DELAY);
+        NodeStore reopened = NodeStore.open(dir.resolve("live")).block(T);
+        try {
+            assertThat(reopened.map("values", 1_000).get(key(1)).block(T)).isPresent();
+        } finally {
+            reopened.close().block(T);
+        }
+    }
+
+    @Test
+    void aSyncDelayOutOfRangeIsRefusedWithTheRange() {
+        NodeStore store = NodeStore.open(dir.resolve("live")).block(T);
+        try {
+            assertThatThrownBy(() -> store.transaction(tx -> 1, x -> { }, Duration.ofSeconds(2)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("between 0 and PT1S");
+            assertThatThrownBy(() -> store.transaction(tx -> 1, x -> { }, Duration.ofMillis(-1)))
+                    .isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            store.close().block(T);
+        }
+    }
+
+    @Test
     void afterACrashTheOutboxNumbersOnPastItsReservationAndAfterACleanCloseWithoutAGap() throws IOException {
         Path live = dir.resolve("live");
         NodeStore store = NodeStore.open(live).block(T);

@@ -78,6 +78,59 @@ class WalForceTest {
         }
     }
 
+    @Test
+    void aDeferredCompletionWaitsForTheNextForceWhoeverForcesAndCompletionsStayInOrder() throws Exception {
+        Wal wal = Wal.start(dir, 1, 1 << 20, "test-sync-force-3");
+        try {
+            byte[] r = record();
+            java.util.List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+            wal.append(r, r.length);
+            CompletableFuture<Thread> first = new CompletableFuture<>();
+            wal.afterNextForce(completion(first, order, "first"));
+            Thread.sleep(100);
+            assertThat(first).as("nothing forced the log yet").isNotDone();
+            assertThat(wal.deferred()).isEqualTo(1);
+
+            long forces = wal.forces();
+            wal.append(r, r.length);
+            CompletableFuture<Thread> second = new CompletableFuture<>();
+            wal.afterNextForce(completion(second, order, "second"));
+            wal.append(r, r.length);
+            CompletableFuture<Thread> third = new CompletableFuture<>();
+            wal.afterDurable(completion(third, order, "third"), true); // this one forces: it covers both before it
+            assertThat(first).isDone();
+            assertThat(second).isDone();
+            assertThat(third).isDone();
+            assertThat(order).containsExactly("first", "second", "third");
+            assertThat(wal.forces() - forces).isEqualTo(1);
+
+            wal.append(r, r.length);
+            CompletableFuture<Thread> fourth = new CompletableFuture<>();
+            wal.afterNextForce(completion(fourth, order, "fourth"));
+            wal.forceDeferred(false); // the timer's force: on the sync thread, the appending thread goes on
+            assertThat(fourth.get(10, TimeUnit.SECONDS).getName()).isEqualTo("test-sync-force-3");
+            assertThat(wal.deferred()).isZero();
+            assertThat(wal.forces() - forces).isEqualTo(2);
+        } finally {
+            wal.close(true);
+        }
+    }
+
+    private static Wal.Completion completion(CompletableFuture<Thread> done, java.util.List<String> order, String name) {
+        return new Wal.Completion() {
+            @Override
+            public void complete() {
+                order.add(name);
+                done.complete(Thread.currentThread());
+            }
+
+            @Override
+            public void fail(Throwable cause) {
+                done.completeExceptionally(cause);
+            }
+        };
+    }
+
     private static Wal.Completion completion(CompletableFuture<Thread> done) {
         return new Wal.Completion() {
             @Override
