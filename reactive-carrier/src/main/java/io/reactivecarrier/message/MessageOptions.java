@@ -33,6 +33,7 @@ public final class MessageOptions {
     Duration reassemblyTimeout = Duration.ofMinutes(2);
     int maxInMemoryPerFriend = 4096;
     int maxQueuedSends = 65_536;
+    Duration outboxSyncDelay = Duration.ofMillis(10);
     MeterRegistry meterRegistry;
 
     private MessageOptions() {
@@ -62,6 +63,7 @@ public final class MessageOptions {
         o.reassemblyTimeout = reassemblyTimeout;
         o.maxInMemoryPerFriend = maxInMemoryPerFriend;
         o.maxQueuedSends = maxQueuedSends;
+        o.outboxSyncDelay = outboxSyncDelay;
         o.meterRegistry = meterRegistry;
         return o;
     }
@@ -197,6 +199,23 @@ public final class MessageOptions {
         return this;
     }
 
+    /**
+     * How long the fsync of a commit to the outbox may be put off, so that the commits of a busy
+     * sender share one (default 10 ms; zero: every commit forces the log at once; at most 1 s). The
+     * message goes on the wire before its commit is durable either way; what waits is the
+     * {@link Messages#enqueue} Mono, which completes once the message is durably in the outbox.
+     */
+    public MessageOptions outboxSyncDelay(Duration d) {
+        Objects.requireNonNull(d, "outboxSyncDelay");
+        if (d.isNegative() || d.compareTo(io.reactivecarrier.store.NodeStore.MAX_SYNC_DELAY) > 0) {
+            throw new IllegalArgumentException("outboxSyncDelay must be between 0 and "
+                    + io.reactivecarrier.store.NodeStore.MAX_SYNC_DELAY + ", got " + d);
+        }
+        MessageOptions o = copy();
+        o.outboxSyncDelay = d;
+        return o;
+    }
+
     /** Where metrics {@code carrier.messages.*} go (default: a private registry). */
     public MessageOptions meterRegistry(MeterRegistry registry) {
         MessageOptions o = copy();
@@ -227,6 +246,11 @@ public final class MessageOptions {
     /** See {@link #offlineReplicas(int)}. */
     public int offlineReplicas() {
         return offlineReplicas;
+    }
+
+    /** See {@link #outboxSyncDelay(Duration)}. */
+    public Duration outboxSyncDelay() {
+        return outboxSyncDelay;
     }
 
     /** See {@link #offlineTtl(Duration)}. */

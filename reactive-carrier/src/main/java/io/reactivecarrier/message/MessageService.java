@@ -104,8 +104,10 @@ public final class MessageService implements Messages {
     private final Queue<Append> appendQueue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedSends = new AtomicInteger();
     /**
-     * Outbox commits in flight (at most {@link #APPENDS_IN_FLIGHT}): the next batch's tree work and
-     * log write overlap the previous one's fsync; the store completes them in order.
+     * Outbox commits submitted and not applied yet (at most {@link #APPENDS_IN_FLIGHT}): the next
+     * batch forms while the store works on the last one. Their fsyncs are not waited for here: they
+     * are put off up to {@link MessageOptions#outboxSyncDelay()} and shared (the sends waiting for
+     * them are bounded by the options' {@code maxQueuedSends}).
      */
     private int appending;
     private final List<byte[]> removals = new ArrayList<>();
@@ -589,12 +591,13 @@ public final class MessageService implements Messages {
                 }
             }
             return new Appended(seqs, reserved);
-        }, r -> run(() -> appendApplied(b, r))).subscribe(r -> run(() -> {
+        }, r -> run(() -> appendApplied(b, r)), o.outboxSyncDelay).subscribe(r -> run(() -> {
             appendCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-            lastAppendCommit = now();
             appendDurable(batch, r);
         }), e -> run(() -> {
-            appending--;
+            if (!b.applied) {
+                appending--; // else counted down when applied
+            }
             queuedSends.addAndGet(-batch.size());
             forget(b);
             batch.forEach(a -> a.sink.error(e));
@@ -700,6 +703,10 @@ public final class MessageService implements Messages {
         b.seqs = r.seqs;
         place(b, false);
         release(b);
+        appending--;
+        lastAppendCommit = now();
+        drainAppends();
+        drainRemovals();
     }
 
     /** The store numbered {@code b}'s messages (or failed to): their peers may be numbered here again. */
@@ -712,7 +719,6 @@ public final class MessageService implements Messages {
 
     /** An append commit is durable: its sends complete, and its reservations allow later sequences out. */
     private void appendDurable(List<Append> batch, Appended r) {
-        appending--;
         queuedSends.addAndGet(-batch.size());
         Set<Peer> touched = new HashSet<>();
         for (int i = 0; i < batch.size(); i++) {
@@ -726,8 +732,6 @@ public final class MessageService implements Messages {
         for (Peer p : touched) {
             flush(p);
         }
-        drainAppends();
-        drainRemovals();
     }
 
     /**
@@ -886,18 +890,23 @@ public final class MessageService implements Messages {
         removals.clear();
         removing = true;
         long t0 = System.nanoTime();
+        boolean[] applied = {false}; // loop-confined
+        // nobody waits for these to be durable (after a crash the messages go again, deduplicated): the fsync is shared
         store.transaction(tx -> {
             batch.forEach(tx::removeOutbox);
             return batch.size();
-        }).subscribe(n -> run(() -> {
-            removeCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        }, n -> run(() -> {
+            applied[0] = true;
             removing = false;
             drainRemovals();
-        }), e -> run(() -> {
+        }), o.outboxSyncDelay).subscribe(n -> run(() -> removeCommits.record(System.nanoTime() - t0,
+                TimeUnit.NANOSECONDS)), e -> run(() -> {
             log.warn("could not remove {} delivered messages from the outbox (they will be sent again and"
                     + " deduplicated): {}", batch.size(), e.toString());
-            removing = false;
-            drainRemovals();
+            if (!applied[0]) {
+                removing = false;
+                drainRemovals();
+            }
         }));
     }
 
