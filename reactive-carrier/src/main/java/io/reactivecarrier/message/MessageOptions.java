@@ -206,13 +206,8 @@ public final class MessageOptions {
      * {@link Messages#enqueue} Mono, which completes once the message is durably in the outbox.
      */
     public MessageOptions outboxSyncDelay(Duration d) {
-        Objects.requireNonNull(d, "outboxSyncDelay");
-        if (d.isNegative() || d.compareTo(io.reactivecarrier.store.NodeStore.MAX_SYNC_DELAY) > 0) {
-            throw new IllegalArgumentException("outboxSyncDelay must be between 0 and "
-                    + io.reactivecarrier.store.NodeStore.MAX_SYNC_DELAY + ", got " + d);
-        }
         MessageOptions o = copy();
-        o.outboxSyncDelay = d;
+        o.outboxSyncDelay = io.reactivecarrier.store.NodeStore.checkSyncDelay(d, "outboxSyncDelay");
         return o;
     }
 

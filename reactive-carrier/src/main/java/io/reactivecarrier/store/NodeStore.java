@@ -453,16 +453,24 @@ public final class NodeStore {
      * {@link #transaction(Function, Consumer)}.
      */
     public <T> Mono<T> transaction(Function<Tx, T> work, Consumer<? super T> applied, Duration syncWithin) {
-        Objects.requireNonNull(syncWithin, "syncWithin");
-        if (syncWithin.isNegative() || syncWithin.compareTo(MAX_SYNC_DELAY) > 0) {
-            throw new IllegalArgumentException("syncWithin must be between 0 and " + MAX_SYNC_DELAY + ", not "
-                    + syncWithin);
-        }
+        checkSyncDelay(syncWithin, "syncWithin");
         return run(work, true, Objects.requireNonNull(applied, "applied"), syncWithin.toNanos());
     }
 
-    /** The longest a transaction's fsync may be put off: a crash loses what was not forced. */
+    /** The longest a transaction's fsync may be put off. */
     public static final Duration MAX_SYNC_DELAY = Duration.ofSeconds(1);
+
+    /**
+     * {@code delay} if it is a valid {@code syncWithin} (0 to {@link #MAX_SYNC_DELAY}), else an
+     * {@link IllegalArgumentException} naming the setting {@code what}: for options checked ahead.
+     */
+    public static Duration checkSyncDelay(Duration delay, String what) {
+        Objects.requireNonNull(delay, what);
+        if (delay.isNegative() || delay.compareTo(MAX_SYNC_DELAY) > 0) {
+            throw new IllegalArgumentException(what + " must be between 0 and " + MAX_SYNC_DELAY + ", got " + delay);
+        }
+        return delay;
+    }
 
     <T> Mono<T> read(Function<Tx, T> work) {
         return run(work, false, null);
