@@ -5,8 +5,17 @@ import java.util.Arrays;
 /** Percentiles over recorded samples. */
 final class Stats {
 
-    private double[] values = new double[1024];
+    private double[] values;
     private int size;
+
+    Stats() {
+        this(1024);
+    }
+
+    /** Room for {@code capacity} samples before the first resize. */
+    Stats(int capacity) {
+        values = new double[Math.max(16, capacity)];
+    }
 
     void add(double v) {
         if (size == values.length) {
@@ -20,6 +29,11 @@ final class Stats {
         for (int i = 0; i < other.size; i++) {
             add(other.values[i]);
         }
+    }
+
+    /** Forgets the samples, keeps the room. */
+    void clear() {
+        size = 0;
     }
 
     int count() {

@@ -38,4 +38,28 @@ class HarnessTest {
         assertThat(s.percentile(100)).isEqualTo(100);
         assertThat(new Stats().percentile(50)).isNaN();
     }
+
+    @Test
+    void arrivalsReportOnlyTheMeasuredRange() {
+        Arrivals a = new Arrivals();
+        long now = System.nanoTime();
+        int warm = Arrivals.WARM_SAMPLES + 10; // warm-up samples are cleared when full, and never reported
+        for (int i = 0; i < warm; i++) {
+            a.arrived(Arrivals.body(i, 32), now);
+        }
+        a.measure(warm, warm + 100);
+        for (int i = warm; i < warm + 100; i++) {
+            byte[] b = Arrivals.body(i, 32);
+            java.nio.ByteBuffer.wrap(b).putLong(8, now - (i - warm + 1) * 1_000_000L); // 1..100 ms ago
+            a.arrived(b, now);
+            a.arrived(b, now); // a duplicate
+        }
+        a.arrived(Arrivals.body(3, 32), now); // a late duplicate of a warm-up message
+        Arrivals.Report r = a.report();
+        assertThat(r.arrived()).isEqualTo(100);
+        assertThat(r.duplicated()).isEqualTo(101);
+        assertThat(r.p50()).isEqualTo(50);
+        assertThat(r.p99()).isEqualTo(99);
+        assertThat(r.lastAt()).isEqualTo(now);
+    }
 }
