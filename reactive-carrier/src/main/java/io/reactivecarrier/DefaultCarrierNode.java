@@ -157,6 +157,7 @@ final class DefaultCarrierNode implements CarrierNode {
                     loadedSnapshot.set(snapshot);
                     Ed25519KeyPair identity = Ed25519KeyPair.fromSeed(id.ed25519Seed());
                     X25519KeyPair nodeKey = X25519KeyPair.fromPrivateKey(id.x25519Private());
+                    store.bindMetrics(config.meterRegistry, UserId.of(identity.publicKey()).shortString());
                     step.set("binding the UDP socket");
                     return UdpTransport.bind(UdpTransportOptions.create()
                                     .host(config.bindHost).port(config.bindPort)

@@ -266,6 +266,11 @@ class FriendsUdpTest {
                 .bootstrap(boot.bootstrapInfo()).meterRegistry(aliceMeters).build();
         nodes.add(alice);
         alice.start().block(T);
+        // the node's store reports to the node's registry, tagged with the node's id
+        assertThat(aliceMeters.find("carrier.store.fsync").tag("node", alice.userId().shortString()).timer())
+                .isNotNull();
+        assertThat(aliceMeters.find("carrier.store.checkpoints").tag("node", alice.userId().shortString())
+                .functionCounter()).isNotNull();
         CarrierNode mallory = start("mallory", boot);
         DefaultCarrierNode m = (DefaultCarrierNode) mallory;
         // mallory's own side allows the link; alice's side must refuse it

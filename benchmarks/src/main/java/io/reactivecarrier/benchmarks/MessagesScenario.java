@@ -1,5 +1,7 @@
 package io.reactivecarrier.benchmarks;
 
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.message.Message;
 import io.reactivecarrier.message.MessageOptions;
@@ -130,6 +132,7 @@ final class MessagesScenario implements Scenario {
             bob.measure(warmed, warmed + count);
             Thread.sleep(PAUSE_MS);
             ProcessMeters meters = new ProcessMeters();
+            double[] senderFsyncs = fsyncs(alice);
             long start = System.nanoTime();
             sendAll(alice, to, warmed, warmed + count, size, inFlight, failed);
             inFlight.tryAcquire(concurrency, 5, TimeUnit.MINUTES); // every receipt (or 5 minutes: lost is counted below)
@@ -145,11 +148,17 @@ final class MessagesScenario implements Scenario {
             Json receiverThreads = Json.object();
             Json commits = Json.object();
             commits(alice).forEach(commits::put);
+            // each node's fdatasyncs while measuring: a durable commit waits for its node's
+            Json senderStore = Json.object();
+            fsyncSince(senderFsyncs, fsyncs(alice)).forEach(senderStore::put);
+            Json receiverStore = Json.object();
             r.forEach((k, v) -> {
                 if (k.startsWith("thread.")) {
                     receiverThreads.put(k.substring(7), Double.parseDouble(v));
                 } else if (k.startsWith("commit.")) {
                     commits.put(k.substring(7), Double.parseDouble(v));
+                } else if (k.startsWith("store.")) {
+                    receiverStore.put(k.substring(6), Double.parseDouble(v));
                 }
             });
             Json out = Json.object().put("scenario", "messages").put("count", count).put("size", size)
@@ -162,7 +171,9 @@ final class MessagesScenario implements Scenario {
                     .put("duplicates_dropped", num(r, "duplicates_dropped"))
                     .put("receiver_link_drops", num(r, "link_drops"))
                     .put("receiver_udp_drops", num(r, "udp_drops"))
-                    .put("commits", commits).put("seconds", seconds)
+                    .put("commits", commits)
+                    .put("store", Json.object().put("sender", senderStore).put("receiver", receiverStore))
+                    .put("seconds", seconds)
                     // CPU of both nodes' processes while measuring (includes the 1 s wait for late duplicates)
                     .put("cpu_s", cpu).put("cpu_us_per_msg", cpu * 1e6 / Math.max(1, arrived))
                     .put("thread_cpu_s", threads)
@@ -221,6 +232,7 @@ final class MessagesScenario implements Scenario {
     private static final class InProcess implements Receiver {
         private final MsgNode node;
         private final Arrivals arrivals = new Arrivals();
+        private double[] fsyncs;
 
         InProcess(Path dir, MsgNode.DhtOnly boot, MsgNode sender, int window) {
             node = MsgNode.start(dir, List.of(boot.info()), options(window), 0, sender.userId());
@@ -235,6 +247,7 @@ final class MessagesScenario implements Scenario {
         @Override
         public void measure(int from, int to) {
             arrivals.measure(from, to);
+            fsyncs = fsyncs(node);
         }
 
         @Override
@@ -244,7 +257,7 @@ final class MessagesScenario implements Scenario {
 
         @Override
         public Map<String, String> report() {
-            return receiverReport(node, arrivals, null); // CPU, GC and JIT are this JVM's, measured by run()
+            return receiverReport(node, arrivals, null, fsyncs); // CPU, GC and JIT are this JVM's, measured by run()
         }
 
         @Override
@@ -382,7 +395,8 @@ final class MessagesScenario implements Scenario {
      * arrivals, latency, drop counters and commits and, given its JVM's {@code meters}, that JVM's
      * CPU, GC, JIT and thread CPU.
      */
-    static Map<String, String> receiverReport(MsgNode node, Arrivals arrivals, ProcessMeters meters) {
+    static Map<String, String> receiverReport(MsgNode node, Arrivals arrivals, ProcessMeters meters,
+            double[] fsyncsAtMeasure) {
         Arrivals.Report r = arrivals.report();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("arrived", r.arrived());
@@ -394,6 +408,7 @@ final class MessagesScenario implements Scenario {
         m.put("p999", r.p999());
         m.putAll(receiverCounters(node));
         commits(node).forEach((k, v) -> m.put("commit." + k, v));
+        fsyncSince(fsyncsAtMeasure, fsyncs(node)).forEach((k, v) -> m.put("store." + k, v));
         if (meters != null) {
             m.put("cpu_s", meters.cpuSeconds());
             m.put("gc_pause_s", meters.gcPauseSeconds());
@@ -404,6 +419,33 @@ final class MessagesScenario implements Scenario {
         Map<String, String> out = new LinkedHashMap<>();
         m.forEach((k, v) -> out.put(k, String.valueOf(v)));
         return out;
+    }
+
+    /**
+     * The node's {@code fdatasync}s of its write-ahead log so far ({@code carrier.store.fsync}):
+     * count, total ms, and how many took at most 1, 3 and 10 ms. {@link #fsyncSince} turns two of
+     * these into what the measurement saw.
+     */
+    static double[] fsyncs(MsgNode n) {
+        Timer t = n.registry.get("carrier.store.fsync").timer();
+        double[] r = {t.count(), t.totalTime(TimeUnit.MILLISECONDS), 0, 0, 0};
+        for (CountAtBucket b : t.takeSnapshot().histogramCounts()) {
+            double ms = b.bucket(TimeUnit.MILLISECONDS);
+            r[ms <= 1 ? 2 : ms <= 3 ? 3 : 4] = b.count();
+        }
+        return r;
+    }
+
+    /** {@code fsync_n}, {@code fsync_ms_mean}, {@code fsync_over_1ms}, {@code _3ms}, {@code _10ms} between two {@link #fsyncs}. */
+    static Map<String, Double> fsyncSince(double[] before, double[] now) {
+        double n = now[0] - before[0];
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("fsync_n", n);
+        m.put("fsync_ms_mean", n == 0 ? 0 : (now[1] - before[1]) / n);
+        m.put("fsync_over_1ms", n - (now[2] - before[2]));
+        m.put("fsync_over_3ms", n - (now[3] - before[3]));
+        m.put("fsync_over_10ms", n - (now[4] - before[4]));
+        return m;
     }
 
     /** The receiver's drop counters. */

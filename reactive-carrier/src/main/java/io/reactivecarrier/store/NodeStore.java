@@ -1,5 +1,9 @@
 package io.reactivecarrier.store;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -596,6 +600,31 @@ public final class NodeStore {
         wal.forceDeferred(false); // on the sync thread: the store thread goes on with the next transactions
     }
 
+    /** Checkpoints started (store thread writes; metrics read). */
+    private volatile long checkpoints;
+
+    /**
+     * Registers this store's meters in {@code registry}, tagged {@code node}: {@code carrier.store.fsync}
+     * (a timer of every {@code fdatasync} of the write-ahead log, with buckets at 1, 3 and 10 ms: the
+     * time a durable commit waits for the disk), {@code carrier.store.checkpoints} and
+     * {@code carrier.store.log.bytes} (the log since the last checkpoint). The node calls this once
+     * it knows its id; meters are registered once per store.
+     */
+    public void bindMetrics(MeterRegistry registry, String node) {
+        Objects.requireNonNull(registry, "registry");
+        Objects.requireNonNull(node, "node");
+        wal.forceTimer = Timer.builder("carrier.store.fsync").tag("node", node)
+                .description("fdatasync of the store's write-ahead log")
+                .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(3), Duration.ofMillis(10))
+                .register(registry);
+        FunctionCounter.builder("carrier.store.checkpoints", this, s -> s.checkpoints).tag("node", node)
+                .description("checkpoints of the store (a snapshot of the maps, then a new log segment)")
+                .register(registry);
+        Gauge.builder("carrier.store.log.bytes", wal, Wal::size).tag("node", node)
+                .description("bytes of write-ahead log since the last checkpoint").baseUnit("bytes")
+                .register(registry);
+    }
+
     /** One timer thread for every store's deferred forces: it only hands them to their store's thread. */
     private static final class DeferredForces {
         static final ScheduledThreadPoolExecutor TIMER = timer();
@@ -696,6 +725,7 @@ public final class NodeStore {
                 return; // the last snapshot is still being taken: try again after the next transaction
             }
             lastCheckpointNanos = System.nanoTime();
+            checkpoints++;
             wal.rotate(() -> {
                 long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
                 while (store.getFileStore().lastChunkVersion() < version) {

@@ -1,5 +1,6 @@
 package io.reactivecarrier.store;
 
+import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -395,6 +396,9 @@ final class Wal {
 
     private volatile long forces;
 
+    /** Where the time of each {@code fdatasync} goes, once the node binds its metrics (else null). */
+    volatile Timer forceTimer;
+
     private void forceAndComplete(Segment s, long target, Completion c) {
         try {
             force(s, target);
@@ -434,6 +438,7 @@ final class Wal {
             return; // an earlier force covered it
         }
         long upTo = s.written; // everything written before the force starts is covered by it
+        long started = System.nanoTime();
         try {
             s.channel.force(false);
         } catch (IOException | RuntimeException e) {
@@ -441,6 +446,10 @@ final class Wal {
             throw e;
         }
         forces++; // forces never run on two threads at once (see afterDurable)
+        Timer timer = forceTimer;
+        if (timer != null) {
+            timer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        }
         if (upTo > s.forced) {
             s.forced = upTo;
         }

@@ -93,6 +93,7 @@ public final class MsgNode {
         Ed25519KeyPair identity = Ed25519KeyPair.fromSeed(id.ed25519Seed());
         X25519KeyPair nodeKey = X25519KeyPair.fromPrivateKey(id.x25519Private());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        store.bindMetrics(registry, UserId.of(identity.publicKey()).shortString());
         UdpTransport transport = UdpTransport.bind(UdpTransportOptions.create().host("127.0.0.1").port(port)
                 .meterRegistry(registry)).block(T);
         PacketRouter router = PacketRouter.create(registry);
