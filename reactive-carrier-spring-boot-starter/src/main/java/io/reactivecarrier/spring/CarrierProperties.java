@@ -4,6 +4,7 @@ import io.reactivecarrier.BootstrapNode;
 import io.reactivecarrier.friend.FriendOptions;
 import io.reactivecarrier.link.RelayServer;
 import io.reactivecarrier.message.MessageOptions;
+import io.reactivecarrier.store.NodeStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -179,16 +180,20 @@ public record CarrierProperties(
      *        for less; undelivered messages are deposited again).
      * @param offlineReplicas How many DHT nodes must store a message for an offline friend before it counts as
      *        stored offline.
+     * @param outboxSyncDelay How long the outbox may put off the fsync of a commit, so that commits close together
+     *        share one; 0 syncs every commit at once. At most 1s. Messages go on the wire before their commit is
+     *        durable either way; what waits is the Mono of enqueue().
      */
     public record Messages(
             @DefaultValue("5MB") DataSize maxMessageSize,
             @DefaultValue("64KB") DataSize maxOfflineMessageSize,
             @DefaultValue("5s") Duration offlineAfter,
             @DefaultValue("7d") Duration offlineTtl,
-            @DefaultValue("3") int offlineReplicas) {
+            @DefaultValue("3") int offlineReplicas,
+            @DefaultValue("10ms") Duration outboxSyncDelay) {
 
         static final Messages DEFAULTS = new Messages(DataSize.ofMegabytes(5), DataSize.ofKilobytes(64),
-                Duration.ofSeconds(5), Duration.ofDays(7), 3);
+                Duration.ofSeconds(5), Duration.ofDays(7), 3, Duration.ofMillis(10));
 
         /** Checks every value, naming the property. */
         public Messages {
@@ -207,13 +212,15 @@ public record CarrierProperties(
                 throw new IllegalArgumentException("carrier.messages.offline-replicas must be positive, got "
                         + offlineReplicas);
             }
+            NodeStore.checkSyncDelay(outboxSyncDelay, "carrier.messages.outbox-sync-delay");
         }
 
         /** These settings applied to {@code base}. */
         public MessageOptions applyTo(MessageOptions base) {
             return base.maxMessageBytes((int) maxMessageSize.toBytes())
                     .maxOfflineMessageBytes((int) maxOfflineMessageSize.toBytes())
-                    .offlineAfter(offlineAfter).offlineTtl(offlineTtl).offlineReplicas(offlineReplicas);
+                    .offlineAfter(offlineAfter).offlineTtl(offlineTtl).offlineReplicas(offlineReplicas)
+                    .outboxSyncDelay(outboxSyncDelay);
         }
     }
 

@@ -92,6 +92,7 @@ class CarrierAutoConfigurationTest {
             assertThat(messages.offlineAfter()).isEqualTo(defaults.offlineAfter());
             assertThat(messages.offlineTtl()).isEqualTo(defaults.offlineTtl());
             assertThat(messages.offlineReplicas()).isEqualTo(defaults.offlineReplicas());
+            assertThat(messages.outboxSyncDelay()).isEqualTo(defaults.outboxSyncDelay());
             assertThat(ctx.getBean(CarrierBuilder.class).toString()).contains("relay=false", "lanDiscovery=false",
                     library.toString());
         });
@@ -102,7 +103,8 @@ class CarrierAutoConfigurationTest {
                         "carrier.friends.max-pending-requests=10", "carrier.friends.reconnect-min=2s",
                         "carrier.friends.reconnect-max=30s", "carrier.messages.max-message-size=1MB",
                         "carrier.messages.max-offline-message-size=16KB", "carrier.messages.offline-after=3s",
-                        "carrier.messages.offline-ttl=1d", "carrier.messages.offline-replicas=5")
+                        "carrier.messages.offline-ttl=1d", "carrier.messages.offline-replicas=5",
+                        "carrier.messages.outbox-sync-delay=0ms")
                 .run(ctx -> {
                     CarrierProperties p = ctx.getBean(CarrierProperties.class);
                     FriendOptions f = p.friends().applyTo(FriendOptions.create());
@@ -117,6 +119,7 @@ class CarrierAutoConfigurationTest {
                     assertThat(m.offlineAfter()).isEqualTo(Duration.ofSeconds(3));
                     assertThat(m.offlineTtl()).isEqualTo(Duration.ofDays(1));
                     assertThat(m.offlineReplicas()).isEqualTo(5);
+                    assertThat(m.outboxSyncDelay()).isZero();
                     assertThat(p.relay().applyTo(RelayServer.Limits.defaults())).isEqualTo(RelayServer.Limits.defaults()
                             .maxCircuitsPerPeer(3).bytesPerSecondPerPeer(2L << 20).maxCircuitDuration(Duration.ofMinutes(5)));
                     assertThat(ctx.getBean(CarrierBuilder.class).toString()).contains("relay=true",
@@ -139,6 +142,9 @@ class CarrierAutoConfigurationTest {
         runner.withPropertyValues("carrier.messages.max-message-size=100MB")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure()
                         .hasStackTraceContaining("carrier.messages.max-message-size must be 1B..64MB"));
+        runner.withPropertyValues("carrier.messages.outbox-sync-delay=2s")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("carrier.messages.outbox-sync-delay must be between 0 and PT1S"));
         runner.withPropertyValues("carrier.friends.mailbox-poll-interval=0s")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure()
                         .hasStackTraceContaining("carrier.friends.mailbox-poll-interval must be positive"));

@@ -30,6 +30,7 @@ class ConfigurationMetadataTest {
                 "carrier.friends.max-pending-requests", "carrier.friends.reconnect-min", "carrier.friends.reconnect-max",
                 "carrier.messages.max-message-size", "carrier.messages.max-offline-message-size",
                 "carrier.messages.offline-after", "carrier.messages.offline-ttl", "carrier.messages.offline-replicas",
+                "carrier.messages.outbox-sync-delay",
                 "carrier.forwarding-idle-timeout");
         for (Map<String, Object> p : properties) {
             String description = (String) p.get("description");
