@@ -45,19 +45,19 @@ public final class MessagesChild {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         out.println("READY " + node.userId());
         ProcessMeters meters = new ProcessMeters();
-        double[] fsyncs = MessagesScenario.fsyncs(node);
+        MessagesScenario.NodeMeters atMeasure = MessagesScenario.NodeMeters.of(node);
         try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 String[] p = line.trim().split(" ");
                 if (p[0].equals("MEASURE")) {
                     arrivals.measure(Integer.parseInt(p[1]), Integer.parseInt(p[2]));
                     meters = new ProcessMeters();
-                    fsyncs = MessagesScenario.fsyncs(node);
+                    atMeasure = MessagesScenario.NodeMeters.of(node);
                 } else if (p[0].equals("JIT")) {
                     out.println("JIT " + ManagementFactory.getCompilationMXBean().getTotalCompilationTime());
                 } else if (p[0].equals("REPORT")) {
                     StringBuilder sb = new StringBuilder("REPORT");
-                    MessagesScenario.receiverReport(node, arrivals, meters, fsyncs)
+                    MessagesScenario.receiverReport(node, arrivals, meters, atMeasure)
                             .forEach((k, v) -> sb.append('\t').append(k).append('=').append(v));
                     out.println(sb);
                 }

@@ -132,7 +132,7 @@ final class MessagesScenario implements Scenario {
             bob.measure(warmed, warmed + count);
             Thread.sleep(PAUSE_MS);
             ProcessMeters meters = new ProcessMeters();
-            double[] senderFsyncs = fsyncs(alice);
+            NodeMeters senderAtStart = NodeMeters.of(alice);
             long start = System.nanoTime();
             sendAll(alice, to, warmed, warmed + count, size, inFlight, failed);
             inFlight.tryAcquire(concurrency, 5, TimeUnit.MINUTES); // every receipt (or 5 minutes: lost is counted below)
@@ -147,11 +147,17 @@ final class MessagesScenario implements Scenario {
             meters.threadCpuSeconds().forEach(threads::put);
             Json receiverThreads = Json.object();
             Json commits = Json.object();
-            commits(alice).forEach(commits::put);
-            // each node's fdatasyncs while measuring: a durable commit waits for its node's
+            // each node's commits and fdatasyncs while measuring (a durable commit waits for its node's);
+            // the receiver's come from its report
             Json senderStore = Json.object();
-            fsyncSince(senderFsyncs, fsyncs(alice)).forEach(senderStore::put);
             Json receiverStore = Json.object();
+            NodeMeters.of(alice).since(senderAtStart).forEach((k, v) -> {
+                if (k.startsWith("commit.")) {
+                    commits.put(k.substring(7), v);
+                } else {
+                    senderStore.put(k.substring(6), v);
+                }
+            });
             r.forEach((k, v) -> {
                 if (k.startsWith("thread.")) {
                     receiverThreads.put(k.substring(7), Double.parseDouble(v));
@@ -232,7 +238,7 @@ final class MessagesScenario implements Scenario {
     private static final class InProcess implements Receiver {
         private final MsgNode node;
         private final Arrivals arrivals = new Arrivals();
-        private double[] fsyncs;
+        private NodeMeters atMeasure;
 
         InProcess(Path dir, MsgNode.DhtOnly boot, MsgNode sender, int window) {
             node = MsgNode.start(dir, List.of(boot.info()), options(window), 0, sender.userId());
@@ -247,7 +253,7 @@ final class MessagesScenario implements Scenario {
         @Override
         public void measure(int from, int to) {
             arrivals.measure(from, to);
-            fsyncs = fsyncs(node);
+            atMeasure = NodeMeters.of(node);
         }
 
         @Override
@@ -257,7 +263,7 @@ final class MessagesScenario implements Scenario {
 
         @Override
         public Map<String, String> report() {
-            return receiverReport(node, arrivals, null, fsyncs); // CPU, GC and JIT are this JVM's, measured by run()
+            return receiverReport(node, arrivals, null, atMeasure); // CPU, GC and JIT are this JVM's, measured by run()
         }
 
         @Override
@@ -378,25 +384,13 @@ final class MessagesScenario implements Scenario {
         }
     }
 
-    /** The sender's or receiver's commit counts and mean times per stage. */
-    static Map<String, Double> commits(MsgNode n) {
-        Map<String, Double> j = new LinkedHashMap<>();
-        n.registry.find("carrier.messages.commits").timers().forEach(t -> {
-            if (t.count() > 0) {
-                j.put(t.getId().getTag("stage") + "_n", (double) t.count());
-                j.put(t.getId().getTag("stage") + "_ms_mean", t.mean(TimeUnit.MILLISECONDS));
-            }
-        });
-        return j;
-    }
-
     /**
      * What the receiving node reports (the same keys in this JVM and in {@link MessagesChild}):
      * arrivals, latency, drop counters and commits and, given its JVM's {@code meters}, that JVM's
      * CPU, GC, JIT and thread CPU.
      */
     static Map<String, String> receiverReport(MsgNode node, Arrivals arrivals, ProcessMeters meters,
-            double[] fsyncsAtMeasure) {
+            NodeMeters atMeasure) {
         Arrivals.Report r = arrivals.report();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("arrived", r.arrived());
@@ -407,8 +401,7 @@ final class MessagesScenario implements Scenario {
         m.put("p99", r.p99());
         m.put("p999", r.p999());
         m.putAll(receiverCounters(node));
-        commits(node).forEach((k, v) -> m.put("commit." + k, v));
-        fsyncSince(fsyncsAtMeasure, fsyncs(node)).forEach((k, v) -> m.put("store." + k, v));
+        m.putAll(NodeMeters.of(node).since(atMeasure));
         if (meters != null) {
             m.put("cpu_s", meters.cpuSeconds());
             m.put("gc_pause_s", meters.gcPauseSeconds());
@@ -422,30 +415,48 @@ final class MessagesScenario implements Scenario {
     }
 
     /**
-     * The node's {@code fdatasync}s of its write-ahead log so far ({@code carrier.store.fsync}):
-     * count, total ms, and how many took at most 1, 3 and 10 ms. {@link #fsyncSince} turns two of
-     * these into what the measurement saw.
+     * A node's commit timers ({@code carrier.messages.commits}, per stage: count, total ms) and
+     * {@code fdatasync}s ({@code carrier.store.fsync}: count, total ms, how many took at most 1, 3
+     * and 10 ms) at one moment; {@link #since} gives what happened after it, e.g. while measuring.
      */
-    static double[] fsyncs(MsgNode n) {
-        Timer t = n.registry.get("carrier.store.fsync").timer();
-        double[] r = {t.count(), t.totalTime(TimeUnit.MILLISECONDS), 0, 0, 0};
-        for (CountAtBucket b : t.takeSnapshot().histogramCounts()) {
-            double ms = b.bucket(TimeUnit.MILLISECONDS);
-            r[ms <= 1 ? 2 : ms <= 3 ? 3 : 4] = b.count();
-        }
-        return r;
-    }
+    record NodeMeters(Map<String, double[]> commits, double[] fsyncs) {
 
-    /** {@code fsync_n}, {@code fsync_ms_mean}, {@code fsync_over_1ms}, {@code _3ms}, {@code _10ms} between two {@link #fsyncs}. */
-    static Map<String, Double> fsyncSince(double[] before, double[] now) {
-        double n = now[0] - before[0];
-        Map<String, Double> m = new LinkedHashMap<>();
-        m.put("fsync_n", n);
-        m.put("fsync_ms_mean", n == 0 ? 0 : (now[1] - before[1]) / n);
-        m.put("fsync_over_1ms", n - (now[2] - before[2]));
-        m.put("fsync_over_3ms", n - (now[3] - before[3]));
-        m.put("fsync_over_10ms", n - (now[4] - before[4]));
-        return m;
+        static NodeMeters of(MsgNode n) {
+            Map<String, double[]> commits = new LinkedHashMap<>();
+            n.registry.find("carrier.messages.commits").timers().forEach(t -> commits.put(t.getId().getTag("stage"),
+                    new double[] {t.count(), t.totalTime(TimeUnit.MILLISECONDS)}));
+            Timer f = n.registry.get("carrier.store.fsync").timer();
+            double[] fsyncs = {f.count(), f.totalTime(TimeUnit.MILLISECONDS), 0, 0, 0};
+            for (CountAtBucket b : f.takeSnapshot().histogramCounts()) {
+                double ms = b.bucket(TimeUnit.MILLISECONDS);
+                fsyncs[ms <= 1 ? 2 : ms <= 3 ? 3 : 4] = b.count();
+            }
+            return new NodeMeters(commits, fsyncs);
+        }
+
+        /**
+         * Since {@code before}: {@code commit.<stage>_n} and {@code _ms_mean} for the stages that
+         * committed, and {@code store.fsync_n}, {@code fsync_ms_mean}, {@code fsync_over_1ms},
+         * {@code _3ms}, {@code _10ms}.
+         */
+        Map<String, Double> since(NodeMeters before) {
+            Map<String, Double> m = new LinkedHashMap<>();
+            commits.forEach((stage, now) -> {
+                double[] then = before.commits.getOrDefault(stage, new double[2]);
+                double n = now[0] - then[0];
+                if (n > 0) {
+                    m.put("commit." + stage + "_n", n);
+                    m.put("commit." + stage + "_ms_mean", (now[1] - then[1]) / n);
+                }
+            });
+            double n = fsyncs[0] - before.fsyncs[0];
+            m.put("store.fsync_n", n);
+            m.put("store.fsync_ms_mean", n == 0 ? 0 : (fsyncs[1] - before.fsyncs[1]) / n);
+            m.put("store.fsync_over_1ms", n - (fsyncs[2] - before.fsyncs[2]));
+            m.put("store.fsync_over_3ms", n - (fsyncs[3] - before.fsyncs[3]));
+            m.put("store.fsync_over_10ms", n - (fsyncs[4] - before.fsyncs[4]));
+            return m;
+        }
     }
 
     /** The receiver's drop counters. */
