@@ -187,6 +187,15 @@ public final class LinkManager {
     }
 
     /**
+     * The scheduler every link's state is confined to: the transport's (the node's event loop).
+     * Components that drive links, such as the message service, keep their state on it too, so
+     * that a frame, its handling and the frames it sends need no hand-over between threads.
+     */
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    /**
      * Who may complete a handshake with this node (its friends). An initiator that fails the
      * test is dropped silently and counted ({@code carrier.link.packets.dropped{reason=unauthorized}}).
      * Nobody is authorized until this is called.

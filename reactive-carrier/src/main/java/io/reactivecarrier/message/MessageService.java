@@ -61,8 +61,10 @@ import reactor.core.scheduler.Schedulers;
  * }</pre>
  *
  * <h2>Threading</h2>
- * All state lives on one single-threaded scheduler of this service; link frames, store results
- * and timers hop onto it. Disk work runs on the store's own thread.
+ * All state lives on the links' scheduler ({@link LinkManager#scheduler()}, the node's event
+ * loop), as the links' own state does: a frame is handled, and the frames it causes are sent,
+ * on the thread that read it. Enqueues from other threads and store results hop onto it through
+ * one task queue ({@link #run}). Disk work runs on the store's own thread; nothing here blocks.
  */
 public final class MessageService implements Messages {
 
@@ -93,7 +95,7 @@ public final class MessageService implements Messages {
     /** send() Monos waiting for their first receipt (any thread puts; the loop completes). */
     private final Map<MessageId, MonoSink<Receipt>> waiters = new ConcurrentHashMap<>();
     private final Disposable.Composite timers = Disposables.composite();
-    /** Tasks for the service's thread (see run). */
+    /** Tasks for the service's scheduler (see run). */
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicBoolean drainScheduled = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -159,14 +161,9 @@ public final class MessageService implements Messages {
         this.mailbox = mailbox;
         this.friends = friends;
         this.o = options;
-        // a plain service thread (not a non-blocking one): it hands work to the store's executor, whose
-        // queue takes a lock; event loops only ever hand work to this thread
-        String name = "carrier-messages-" + links.userId().shortString();
-        this.loop = Schedulers.fromExecutorService(java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        }), name);
+        // the links' event loop, not a thread of its own: that one's hand-overs (frames in, frames out)
+        // cost a wake-up each way on both nodes (docs/messages.md, "Session 15")
+        this.loop = links.scheduler();
         this.inbox = store.map(INBOX, Math.max(NodeStore.DEFAULT_MAX_ENTRIES, options.inboxMaxMessages * 2 + BATCH));
         this.cursors = store.map(CURSORS);
         MeterRegistry r = options.meterRegistry != null ? options.meterRegistry : new SimpleMeterRegistry();
@@ -325,8 +322,7 @@ public final class MessageService implements Messages {
             links.handle(MessageCodec.FRAME_RECEIPT, (l, b) -> { });
             receipts.tryEmitComplete();
         }).subscribeOn(loop)
-                .then(Mono.defer(this::flushDeferredDeletes).subscribeOn(loop))
-                .doFinally(s -> loop.disposeGracefully().subscribe(null, e -> { }));
+                .then(Mono.defer(this::flushDeferredDeletes).subscribeOn(loop)); // the loop is the links': they stop it
     }
 
     /**
@@ -1486,7 +1482,7 @@ public final class MessageService implements Messages {
     // helpers
 
     /**
-     * Runs {@code task} on the service's thread, after the tasks handed in before it. Tasks go
+     * Runs {@code task} on the service's scheduler, after the tasks handed in before it. Tasks go
      * through one queue drained by one scheduled task at a time (not one scheduled task each: a
      * frame or an enqueue would otherwise cost a ScheduledFutureTask, a lock and a wake-up).
      */
@@ -1546,7 +1542,7 @@ public final class MessageService implements Messages {
         return p;
     }
 
-    /** Test hook: runs {@code task} on the service's thread, in turn with the service's own tasks. */
+    /** Test hook: runs {@code task} on the service's scheduler, in turn with the service's own tasks. */
     void runForTest(Runnable task) {
         run(task);
     }

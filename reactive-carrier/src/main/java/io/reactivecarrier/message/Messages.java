@@ -19,8 +19,9 @@ import reactor.core.publisher.Mono;
  * messages.incoming().subscribe(m -> ...);             // demand-driven: slow readers hold the senders back
  * }</pre>
  *
- * <p>Receipts and {@code send()} outcomes are signalled on the message service's own thread: do
- * not block in those callbacks ({@code publishOn} a scheduler of yours for heavy work).
+ * <p>Messages, receipts and {@code send()} outcomes are signalled on the node's event loop, where
+ * its links and friends run too: do not block in those callbacks ({@code publishOn} a scheduler of
+ * yours, such as {@code Schedulers.boundedElastic()}, for blocking or heavy work).
  */
 public interface Messages {
 

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -27,6 +28,7 @@ import org.reactivestreams.Subscription;
 import reactor.core.Disposable;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /** Two message nodes and a few DHT storage nodes on real UDP sockets on 127.0.0.1. */
 class MessagesUdpTest {
@@ -71,6 +73,10 @@ class MessagesUdpTest {
         return n;
     }
 
+    static Thread loopThread(MsgNode n) {
+        return Mono.fromCallable(Thread::currentThread).subscribeOn(n.links.scheduler()).block(T);
+    }
+
     static byte[] text(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
@@ -81,9 +87,17 @@ class MessagesUdpTest {
         MsgNode bob = node("bob", fast());
         alice.befriend(bob);
         List<Message> got = new CopyOnWriteArrayList<>();
-        bob.messages.incoming().subscribe(got::add);
+        Set<Thread> handedOutOn = ConcurrentHashMap.newKeySet();
+        bob.messages.incoming().subscribe(m -> {
+            handedOutOn.add(Thread.currentThread());
+            got.add(m);
+        });
         List<Receipt> receipts = new CopyOnWriteArrayList<>();
-        alice.messages.receipts().subscribe(receipts::add);
+        Set<Thread> receiptsOn = ConcurrentHashMap.newKeySet();
+        alice.messages.receipts().subscribe(r -> {
+            receiptsOn.add(Thread.currentThread());
+            receipts.add(r);
+        });
 
         int count = 300;
         List<MessageId> ids = Flux.range(0, count)
@@ -104,6 +118,9 @@ class MessagesUdpTest {
             assertThat(r.friend()).isEqualTo(bob.userId());
         }
         await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == 0);
+        // the service runs on its node's event loop, as the links do (docs/messages.md, Threading)
+        assertThat(handedOutOn).containsExactly(loopThread(bob));
+        assertThat(receiptsOn).containsExactly(loopThread(alice));
         // and back the other way
         bob.messages.send(alice.userId(), "reply").block(T);
         assertThat(alice.messages.incoming().blockFirst(T).text()).isEqualTo("reply");
