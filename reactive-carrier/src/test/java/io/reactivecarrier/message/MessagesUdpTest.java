@@ -118,7 +118,7 @@ class MessagesUdpTest {
             assertThat(r.friend()).isEqualTo(bob.userId());
         }
         await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == 0);
-        // the service runs on its node's event loop, as the links do (docs/messages.md, Threading)
+        // messages and receipts are signalled on the node's event loop (Messages, docs/messages.md)
         assertThat(handedOutOn).containsExactly(loopThread(bob));
         assertThat(receiptsOn).containsExactly(loopThread(alice));
         // and back the other way

@@ -1,5 +1,8 @@
 package io.reactivecarrier.message;
 
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reactivecarrier.core.UserId;
 import io.reactivecarrier.crypto.Ed25519KeyPair;
@@ -96,13 +99,11 @@ public final class MsgNode {
         // histogram buckets that count since the start, not over a rolling two-minute window: the
         // messages benchmark subtracts two snapshots' bucket counts (a rotation between them made
         // "forces over 1 ms" larger than the forces in a run)
-        registry.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
+        registry.config().meterFilter(new MeterFilter() {
             @Override
-            public io.micrometer.core.instrument.distribution.DistributionStatisticConfig configure(
-                    io.micrometer.core.instrument.Meter.Id meter,
-                    io.micrometer.core.instrument.distribution.DistributionStatisticConfig config) {
-                return io.micrometer.core.instrument.distribution.DistributionStatisticConfig.builder()
-                        .expiry(java.time.Duration.ofDays(365)).bufferLength(1).build().merge(config);
+            public DistributionStatisticConfig configure(Meter.Id meter, DistributionStatisticConfig config) {
+                return DistributionStatisticConfig.builder().expiry(Duration.ofDays(365)).bufferLength(1).build()
+                        .merge(config);
             }
         });
         store.bindMetrics(registry, UserId.of(identity.publicKey()).shortString());
