@@ -138,6 +138,17 @@ final class MessageCodec {
         return v;
     }
 
+    /**
+     * A friend's cursor record: the last sequence accepted for hand-out, then the last one known to
+     * be handed out (every sequence up to it went to a subscriber's {@code onNext}).
+     */
+    static byte[] cursorRecord(long cursor, long handedThrough) {
+        byte[] b = new byte[16];
+        System.arraycopy(longBytes(cursor), 0, b, 0, 8);
+        System.arraycopy(longBytes(handedThrough), 0, b, 8, 8);
+        return b;
+    }
+
     static byte[] longBytes(long v) {
         byte[] b = new byte[8];
         for (int i = 0; i < 8; i++) {

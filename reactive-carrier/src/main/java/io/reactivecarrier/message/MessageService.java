@@ -130,6 +130,8 @@ public final class MessageService implements Messages {
     private int persistingCount;
     private long lastPersistCommit = Long.MIN_VALUE / 2;
     private int inboxCount;
+    /** Messages in the peers' {@link Peer#held}. */
+    private int heldCount;
     private long inboxBytes;
     private FluxSink<Message> subscriber;
     private long demand;
@@ -285,8 +287,23 @@ public final class MessageService implements Messages {
                 p.spilled = true;
             }
         }
+        // the cursor record is (cursor, handed out through). Up to the second value every message went to a
+        // subscriber: inbox entries there are only waiting to be deleted. Between the two, the inbox entries
+        // are owed again (flagged: the crash may have come after their hand-out), and the messages accepted
+        // without an inbox record were not acknowledged unless handed out: the sender resends them, above
+        // every inbox entry of that range (drainPersist), and the cursor stops below them to take them again.
+        // A record of 8 bytes (before the second value) knows nothing handed out: its inbox entries are owed.
+        Map<Peer, Long> handed = new HashMap<>();
         for (KeyValueMap.Entry c : l.cursors) {
-            peer(UserId.of(c.key())).cursor = MessageCodec.longAt(c.value(), 0);
+            Peer p = peer(UserId.of(c.key()));
+            long cursor = MessageCodec.longAt(c.value(), 0);
+            boolean both = c.value().length >= 16;
+            long h = both ? MessageCodec.longAt(c.value(), 8) : 0;
+            p.cursor = both ? h : cursor;
+            p.redeliverThrough = cursor;
+            p.recordCursor = cursor;
+            p.recordHanded = h;
+            handed.put(p, h);
         }
         for (KeyValueMap.Entry e : l.inbox) {
             byte[] k = e.key();
@@ -294,8 +311,9 @@ public final class MessageService implements Messages {
             long seq = MessageCodec.longAt(k, 32);
             int size = e.value().length;
             p.inbox.put(seq, size);
-            if (seq <= p.cursor) {
-                p.redeliver.add(seq);
+            if (seq > handed.getOrDefault(p, 0L) && seq <= p.redeliverThrough) {
+                p.owed.put(seq, true);
+                p.cursor = Math.max(p.cursor, seq);
             }
             inboxCount++;
             inboxBytes += size;
@@ -334,19 +352,28 @@ public final class MessageService implements Messages {
         List<byte[]> outbox = new ArrayList<>(removals);
         removals.clear();
         List<byte[]> handedOut = new ArrayList<>();
+        Map<byte[], byte[]> records = new LinkedHashMap<>();
         for (Peer p : peers.values()) {
             for (long seq : p.inbox.headMap(p.cursor, true).keySet()) {
-                if (!p.redeliver.contains(seq)) {
+                if (!p.owed.containsKey(seq)) {
                     handedOut.add(MessageCodec.inboxKey(p.userBytes, seq));
                 }
             }
+            // the record's second value catches up (a commit in flight writes its own: left to it)
+            if (!persisting && !pumping) {
+                long h = handedThrough(p);
+                if (p.cursor != p.recordCursor || h != p.recordHanded) {
+                    records.put(p.userBytes, MessageCodec.cursorRecord(p.cursor, h));
+                }
+            }
         }
-        if (outbox.isEmpty() && handedOut.isEmpty()) {
+        if (outbox.isEmpty() && handedOut.isEmpty() && records.isEmpty()) {
             return Mono.empty();
         }
         return store.transaction(tx -> {
                     outbox.forEach(tx::removeOutbox);
                     handedOut.forEach(k -> tx.remove(inbox, k));
+                    records.forEach((k, v) -> tx.put(cursors, k, v, Long.MAX_VALUE));
                     return true;
                 })
                 .doOnError(e -> log.warn("{}: could not commit {} deletions at close (after a restart the outbox"
@@ -1018,7 +1045,7 @@ public final class MessageService implements Messages {
             maybeReload(p);
         }
         expirePartials(now);
-        if (demand > 0) {
+        if (demand > 0 || heldCount > 0) {
             pump();
         }
         drainRemovals();
@@ -1124,6 +1151,10 @@ public final class MessageService implements Messages {
         // cursor and the inbox are the dedupe record, kept as long as the friend, without the store
         if (f.seq() <= p.cursor || p.inbox.containsKey(f.seq())) {
             duplicatesCounter.increment();
+            if (p.held.containsKey(f.seq())) {
+                notYet(done); // left behind by a subscriber, not stored yet: acknowledged once stored
+                return;
+            }
             queueReceipt(p, f.id());
             flushReceipts(p);
             if (done != null) {
@@ -1230,13 +1261,21 @@ public final class MessageService implements Messages {
         // (one fsync for storing, acknowledging and handing out)
         HandOut plan = planHandOut(arriving);
         pumping = !plan.isEmpty();
+        boolean[] bodyless = bodyless(plan, batch);
+        // acknowledged after the hand-out: the messages without an inbox record, and other copies of them
+        boolean[] receiptLater = new boolean[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            Incoming in = batch.get(i);
+            Integer first = fresh[i] ? null : arriving.getOrDefault(in.peer, EMPTY_ARRIVING).get(in.seq);
+            receiptLater[i] = bodyless[i] || (first != null && bodyless[first]);
+        }
         List<byte[]> pickKeys = plan.pickKeys();
-        Map<byte[], byte[]> cursorWrites = plan.cursorWrites();
+        Map<byte[], byte[]> cursorWrites = cursorWrites(plan);
         long t0 = System.nanoTime();
         store.transaction(tx -> {
             for (int i = 0; i < fresh.length; i++) {
                 Incoming in = batch.get(i);
-                if (fresh[i]) {
+                if (fresh[i] && !bodyless[i]) {
                     tx.put(inbox, MessageCodec.inboxKey(in.peer.userBytes, in.seq),
                             MessageCodec.inboxHead(in.seq, in.sentAt, in.offline, in.id.raw()), in.body, Long.MAX_VALUE);
                 }
@@ -1247,9 +1286,9 @@ public final class MessageService implements Messages {
         }).subscribe(values -> run(() -> {
             persistCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             lastPersistCommit = now();
-            persisted(batch, fresh);
+            persisted(batch, fresh, bodyless, receiptLater);
             if (!plan.isEmpty()) {
-                pumped(plan, values, batch, fresh);
+                pumped(plan, values, batch, bodyless);
             } else {
                 pump();
             }
@@ -1268,7 +1307,7 @@ public final class MessageService implements Messages {
         }));
     }
 
-    private void persisted(List<Incoming> batch, boolean[] fresh) {
+    private void persisted(List<Incoming> batch, boolean[] fresh, boolean[] bodyless, boolean[] receiptLater) {
         log.debug("{}: stored {} received messages", links.userId().shortString(), fresh.length);
         persisting = false;
         persistingCount = 0;
@@ -1276,14 +1315,20 @@ public final class MessageService implements Messages {
         for (int i = 0; i < fresh.length; i++) {
             Incoming in = batch.get(i);
             if (fresh[i]) {
-                Integer old = in.peer.inbox.put(in.seq, in.body.length + 33);
-                if (old == null) {
-                    inboxCount++;
-                    inboxBytes += in.body.length + 33;
+                if (!bodyless[i]) {
+                    Integer old = in.peer.inbox.put(in.seq, in.body.length + 33);
+                    if (old == null) {
+                        inboxCount++;
+                        inboxBytes += in.body.length + 33;
+                    }
                 }
                 receivedCounter.increment();
             } else {
                 duplicatesCounter.increment();
+            }
+            if (receiptLater[i] || in.peer.held.containsKey(in.seq)) {
+                notYet(in.done); // no record of it yet: acknowledged once handed out (pumped) or stored (storeHeld)
+                continue;
             }
             queueReceipt(in.peer, in.id.raw());
             touched.add(in.peer);
@@ -1292,6 +1337,65 @@ public final class MessageService implements Messages {
             }
         }
         touched.forEach(this::flushReceipts);
+    }
+
+    /** A mailbox copy of a message that has no record here yet: the dispatcher keeps the item for later. */
+    private static void notYet(MonoSink<Void> done) {
+        if (done != null) {
+            done.error(new IllegalStateException("the message is being handed out; keep the item and try again later"));
+        }
+    }
+
+    /**
+     * The messages of {@code batch} that the commit hands out without writing them to the inbox:
+     * those that arrived online (a mailbox copy is acknowledged by deleting it from the DHT, only
+     * once stored) and come after the peer's last pick from the inbox in this hand-out. Their
+     * receipts go out after {@code onNext}, so until then the sender keeps them, and after a crash
+     * it resends them. Coming last, they lie above every inbox entry the cursor record's range
+     * covers, which is what {@link #load} relies on to take them again in order.
+     */
+    private static boolean[] bodyless(HandOut plan, List<Incoming> batch) {
+        boolean[] b = new boolean[batch.size()];
+        if (plan.picks.isEmpty()) {
+            return b;
+        }
+        Map<Peer, Integer> lastFromInbox = new HashMap<>();
+        for (int k = 0; k < plan.picks.size(); k++) {
+            if (plan.picks.get(k).arriving < 0) {
+                lastFromInbox.put(plan.picks.get(k).peer, k);
+            }
+        }
+        for (int k = 0; k < plan.picks.size(); k++) {
+            Pick pk = plan.picks.get(k);
+            if (pk.arriving >= 0 && batch.get(pk.arriving).done == null
+                    && k > lastFromInbox.getOrDefault(pk.peer, -1)) {
+                b[pk.arriving] = true;
+            }
+        }
+        return b;
+    }
+
+    /** The last sequence of {@code p} known to be handed out: below the first one owed or held. */
+    private static long handedThrough(Peer p) {
+        long h = p.cursor;
+        if (!p.owed.isEmpty()) {
+            h = Math.min(h, p.owed.firstKey() - 1);
+        }
+        if (!p.held.isEmpty()) {
+            h = Math.min(h, p.held.firstKey() - 1);
+        }
+        return h;
+    }
+
+    /** The cursor records a hand-out writes: its new cursor, and what was handed out before it. */
+    private Map<byte[], byte[]> cursorWrites(HandOut h) {
+        Map<byte[], byte[]> w = new LinkedHashMap<>();
+        h.newCursor.forEach((p, c) -> {
+            p.recordCursor = c;
+            p.recordHanded = handedThrough(p);
+            w.put(p.userBytes, MessageCodec.cursorRecord(c, p.recordHanded));
+        });
+        return w;
     }
 
     private void queueReceipt(Peer p, byte[] id) {
@@ -1345,12 +1449,6 @@ public final class MessageService implements Messages {
             picks.forEach(pk -> keys.add(pk.arriving >= 0 ? null : MessageCodec.inboxKey(pk.peer.userBytes, pk.seq)));
             return keys;
         }
-
-        Map<byte[], byte[]> cursorWrites() {
-            Map<byte[], byte[]> w = new LinkedHashMap<>();
-            newCursor.forEach((p, c) -> w.put(p.userBytes, MessageCodec.longBytes(c)));
-            return w;
-        }
     }
 
     /**
@@ -1359,12 +1457,12 @@ public final class MessageService implements Messages {
      */
     private HandOut planHandOut(Map<Peer, TreeMap<Long, Integer>> arriving) {
         HandOut h = new HandOut();
-        long budget = subscriber == null || closed ? 0 : Math.min(demand, HAND_OUT_BATCH);
+        long budget = subscriber == null || subscriber.isCancelled() || closed ? 0 : Math.min(demand, HAND_OUT_BATCH);
         long bytes = 0;
         for (Peer p : peers.values()) {
             TreeMap<Long, Integer> extra = arriving.getOrDefault(p, EMPTY_ARRIVING);
-            if (p.inbox.isEmpty() && extra.isEmpty()) {
-                continue;
+            if ((p.inbox.isEmpty() && extra.isEmpty()) || !p.held.isEmpty()) {
+                continue; // held: they go first, once stored (storeHeld)
             }
             long cursor = p.cursor;
             Iterator<Map.Entry<Long, Integer>> a = p.inbox.entrySet().iterator();
@@ -1382,9 +1480,10 @@ public final class MessageService implements Messages {
                 long seq = e.getKey();
                 int size = fromInbox ? e.getValue() : 0;
                 int index = fromInbox ? -1 : e.getValue();
-                if (fromInbox && p.redeliver.contains(seq)) {
+                Boolean owedFlag = fromInbox ? p.owed.get(seq) : null;
+                if (owedFlag != null) {
                     if (h.picks.size() < budget && bytes < (16 << 20)) {
-                        h.picks.add(new Pick(p, seq, true, -1));
+                        h.picks.add(new Pick(p, seq, owedFlag, -1));
                         bytes += size;
                     }
                 } else if (fromInbox && seq <= p.cursor) {
@@ -1392,7 +1491,7 @@ public final class MessageService implements Messages {
                     h.removeSeqs.add(seq);
                     h.removePeers.add(p);
                 } else if ((seq == cursor + 1 || seq <= p.floorSeen) && h.picks.size() < budget && bytes < (16 << 20)) {
-                    h.picks.add(new Pick(p, seq, false, index));
+                    h.picks.add(new Pick(p, seq, seq <= p.redeliverThrough, index));
                     bytes += size;
                     cursor = seq;
                     h.newCursor.put(p, cursor);
@@ -1408,6 +1507,10 @@ public final class MessageService implements Messages {
 
     private void pump() {
         if (pumping || persisting || closed) {
+            return;
+        }
+        if (heldCount > 0) {
+            storeHeld(); // before anything else is handed out
             return;
         }
         if (!persistQueue.isEmpty()) {
@@ -1430,7 +1533,7 @@ public final class MessageService implements Messages {
         }
         pumping = true;
         List<byte[]> pickKeys = plan.pickKeys();
-        Map<byte[], byte[]> cursorWrites = plan.cursorWrites();
+        Map<byte[], byte[]> cursorWrites = cursorWrites(plan);
         long t0 = System.nanoTime();
         store.transaction(tx -> {
             plan.removeKeys.forEach(k -> tx.remove(inbox, k));
@@ -1446,7 +1549,7 @@ public final class MessageService implements Messages {
         }));
     }
 
-    private void pumped(HandOut plan, List<byte[]> values, List<Incoming> batch, boolean[] fresh) {
+    private void pumped(HandOut plan, List<byte[]> values, List<Incoming> batch, boolean[] bodyless) {
         pumping = false;
         for (int i = 0; i < plan.removePeers.size(); i++) {
             Integer size = plan.removePeers.get(i).inbox.remove(plan.removeSeqs.get(i));
@@ -1456,34 +1559,99 @@ public final class MessageService implements Messages {
             }
         }
         plan.newCursor.forEach((p, c) -> p.cursor = Math.max(p.cursor, c));
+        Set<Peer> acknowledged = null;
         for (int i = 0; i < plan.picks.size(); i++) {
             Pick pk = plan.picks.get(i);
             Message m;
+            boolean withoutRecord = pk.arriving >= 0 && bodyless[pk.arriving];
             if (pk.arriving >= 0) {
                 Incoming in = batch.get(pk.arriving);
-                if (!fresh[pk.arriving]) {
-                    continue; // stored before after all: it was handed out then
-                }
-                m = new Message(pk.peer.user, in.id, in.seq, in.sentAt, in.offline, false, in.body);
+                m = new Message(pk.peer.user, in.id, in.seq, in.sentAt, in.offline, pk.redelivered, in.body);
             } else {
                 byte[] v = values.get(i);
                 if (v == null) {
-                    pk.peer.redeliver.remove(pk.seq);
+                    pk.peer.owed.remove(pk.seq);
                     continue;
                 }
                 MessageId id = MessageId.of(Arrays.copyOfRange(v, 17, 33));
                 m = new Message(pk.peer.user, id, MessageCodec.longAt(v, 0), MessageCodec.longAt(v, 8), v[16] == 1,
                         pk.redelivered, Arrays.copyOfRange(v, 33, v.length));
             }
-            if (subscriber == null) {
-                pk.peer.redeliver.add(pk.seq); // the subscriber left: handed out again (flagged) later
+            FluxSink<Message> s = subscriber;
+            if (s != null && s.isCancelled()) {
+                // cancelled in an onNext of this hand-out (takeUntil, say): the rest would be dropped
+                subscriber = null;
+                demand = 0;
+                s = null;
+            }
+            if (s == null) {
+                // the subscriber left: the next one takes these first, in order
+                if (withoutRecord) {
+                    pk.peer.held.put(pk.seq, m); // not acknowledged until stored (storeHeld)
+                    heldCount++;
+                } else {
+                    pk.peer.owed.put(pk.seq, pk.redelivered);
+                }
                 continue;
             }
-            pk.peer.redeliver.remove(pk.seq);
+            pk.peer.owed.remove(pk.seq);
             demand--;
-            subscriber.next(m);
+            s.next(m);
+            if (withoutRecord) {
+                // handed out: only now may the sender forget it (until now it was in no log here)
+                queueReceipt(pk.peer, m.id().raw());
+                (acknowledged == null ? acknowledged = new HashSet<>() : acknowledged).add(pk.peer);
+            }
+        }
+        if (acknowledged != null) {
+            acknowledged.forEach(this::flushReceipts);
         }
         pump();
+    }
+
+    /**
+     * Stores the messages a subscriber left behind that have no inbox record (see {@link Peer#held}),
+     * then acknowledges them; they are owed to the next subscriber, before anything later from
+     * their sender. On failure they stay held and the next tick tries again.
+     */
+    private void storeHeld() {
+        if (pumping || persisting || closed || heldCount == 0) {
+            return;
+        }
+        List<Message> all = new ArrayList<>(heldCount);
+        peers.values().forEach(p -> all.addAll(p.held.values()));
+        pumping = true;
+        store.transaction(tx -> {
+            for (Message m : all) {
+                tx.put(inbox, MessageCodec.inboxKey(m.sender().toBytes(), m.sequence()),
+                        MessageCodec.inboxHead(m.sequence(), m.sentAtMillis(), m.offline(), m.id().raw()), m.body(),
+                        Long.MAX_VALUE);
+            }
+            return true;
+        }).subscribe(ok -> run(() -> {
+            pumping = false;
+            Set<Peer> touched = new HashSet<>();
+            for (Message m : all) {
+                Peer p = peer(m.sender());
+                if (p.held.remove(m.sequence()) == null) {
+                    continue;
+                }
+                heldCount--;
+                if (p.inbox.put(m.sequence(), m.body().length + 33) == null) {
+                    inboxCount++;
+                    inboxBytes += m.body().length + 33;
+                }
+                p.owed.put(m.sequence(), m.redelivered());
+                queueReceipt(p, m.id().raw());
+                touched.add(p);
+            }
+            touched.forEach(this::flushReceipts);
+            pump();
+        }), e -> run(() -> {
+            pumping = false;
+            log.warn("{}: could not store {} messages a subscriber left behind (not acknowledged; tried again): {}",
+                    links.userId().shortString(), all.size(), e.toString());
+        }));
     }
 
     // =====================================================================================
@@ -1675,9 +1843,26 @@ public final class MessageService implements Messages {
         // receiving
         List<byte[]> receiptsToSend = new ArrayList<>();
         long floorSeen;
+        /** The last sequence accepted for hand-out (every one up to it handed out, owed, held or known acknowledged). */
         long cursor;
+        /** The cursor at the last start: copies up to it may have been handed out before, and are flagged. */
+        long redeliverThrough;
+        /** The cursor record as last written: (cursor, handed out through). */
+        long recordCursor;
+        long recordHanded;
+        /** Sequence to stored size (head and body). */
         final TreeMap<Long, Integer> inbox = new TreeMap<>();
-        final Set<Long> redeliver = new HashSet<>();
+        /**
+         * Inbox entries at or below the cursor still owed to a subscriber (it left before they were
+         * handed out, or a crash came between the commit and the hand-out); true when flagged
+         * {@link Message#redelivered()}.
+         */
+        final TreeMap<Long, Boolean> owed = new TreeMap<>();
+        /**
+         * Messages accepted without an inbox record for a subscriber that left before they were
+         * handed out: in memory only, not acknowledged, until a commit stores them in the inbox.
+         */
+        final TreeMap<Long, Message> held = new TreeMap<>();
 
         Peer(UserId user, int index) {
             this.user = user;

@@ -79,7 +79,9 @@ public interface Messages {
      * Messages from friends, each once, in order per sender. One subscriber at a time. Reads from
      * the durable inbox only as fast as the subscriber requests: when the inbox is full, this
      * node stops acknowledging and the senders keep the rest in their outboxes. A message counts
-     * as handed over when {@code onNext} returns.
+     * as handed over when {@code onNext} returns. A subscriber that cancels in the middle of a
+     * hand-out (with {@code takeUntil}, say) loses nothing: the messages it did not take go to the
+     * next subscriber first.
      */
     Flux<Message> incoming();
 }

@@ -27,7 +27,10 @@ public record Receipt(MessageId id, UserId friend, Status status, long atMillis)
          * nodes. The outbox keeps it until it is {@link #DELIVERED}.
          */
         STORED_OFFLINE,
-        /** The friend's node stored the message durably and acknowledged it; the outbox dropped it. */
+        /**
+         * The friend's node acknowledged the message: it handed it to its subscriber's
+         * {@code onNext}, or stored it durably to hand it out later. The outbox dropped it.
+         */
         DELIVERED
     }
 

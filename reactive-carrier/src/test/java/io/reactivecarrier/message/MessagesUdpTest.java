@@ -271,6 +271,66 @@ class MessagesUdpTest {
         got.forEach(m -> assertThat(unique.add(m.id())).isTrue());
     }
 
+    /**
+     * A subscriber that cancels in the middle of a hand-out: the messages of that hand-out it did
+     * not take go to the next subscriber, in order, once, unflagged. First with the messages
+     * waiting in the inbox, then with messages arriving and handed out in the commit that stores
+     * them (the receiver's store held meanwhile, so that they arrive as one batch).
+     */
+    @Test
+    void aSubscriberThatLeavesInTheMiddleOfAHandOutLosesNothing() throws Exception {
+        MsgNode alice = node("alice", fast());
+        MsgNode bob = node("bob", fast());
+        alice.befriend(bob);
+        int count = 100;
+        Flux.range(0, count).concatMap(i -> alice.messages.enqueue(bob.userId(), "m" + i)).then().block(T);
+        await().atMost(T).until(() -> bob.messages.inboxCount() == count);
+        await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == 0);
+
+        List<Message> got = new CopyOnWriteArrayList<>();
+        // all 100 are handed out in one go; takeUntil cancels after the third and drops what follows
+        bob.messages.incoming().takeUntil(m -> m.text().equals("m2")).subscribe(got::add);
+        await().atMost(T).until(() -> got.size() == 3);
+        Thread.sleep(200);
+        List<Message> rest = new CopyOnWriteArrayList<>();
+        Disposable second = bob.messages.incoming().subscribe(rest::add);
+        await().atMost(T).until(() -> got.size() + rest.size() >= count);
+
+        // now while the messages arrive: bob's store is held, so they queue up for one commit
+        second.dispose();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        bob.store.transaction(tx -> {
+            try {
+                release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        }).subscribe();
+        List<Message> third = new CopyOnWriteArrayList<>();
+        await().pollDelay(Duration.ofMillis(200)).atMost(T).until(() -> true);
+        bob.messages.incoming().takeUntil(m -> m.text().equals("m" + (count + count / 2 - 1))).subscribe(third::add);
+        Flux.range(count, count).concatMap(i -> alice.messages.enqueue(bob.userId(), "m" + i)).then().block(T);
+        Thread.sleep(500);
+        release.countDown();
+        await().atMost(T).until(() -> third.size() == count / 2);
+        Thread.sleep(200);
+        List<Message> last = new CopyOnWriteArrayList<>();
+        bob.messages.incoming().subscribe(last::add);
+        await().atMost(T).until(() -> got.size() + rest.size() + third.size() + last.size() >= 2 * count);
+
+        List<Message> all = new ArrayList<>(got);
+        all.addAll(rest);
+        all.addAll(third);
+        all.addAll(last);
+        assertThat(all).extracting(Message::text).containsExactlyElementsOf(
+                Flux.range(0, 2 * count).map(i -> "m" + i).collectList().block(T));
+        assertThat(all).noneMatch(Message::redelivered);
+        await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == 0);
+        Thread.sleep(300);
+        assertThat(got.size() + rest.size() + third.size() + last.size()).isEqualTo(2 * count);
+    }
+
     @Test
     void anOfflineFriendGetsTheMessagesThroughTheMailbox() {
         MsgNode alice = node("alice", fast());
