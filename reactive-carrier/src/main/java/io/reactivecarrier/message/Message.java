@@ -17,10 +17,11 @@ import java.util.Objects;
  * @param sequence the sender's sequence number for this recipient (messages of one sender arrive in this order)
  * @param sentAtMillis when the sender created it (the sender's clock, epoch millis)
  * @param offline whether it came through the offline path (the DHT mailbox)
- * @param redelivered whether this node may have handed it to a subscriber before: it crashed after
- *        accepting the message, before it knew that the subscriber's {@code onNext} had returned, or it
- *        stopped while the message was left behind by a subscriber that cancelled (deduplicate by
- *        {@link #id()} if the handling is not idempotent)
+ * @param redelivered whether this node may have handed it to a subscriber before a restart: after a
+ *        crash, the copies its sender may have sent before the crash (retransmissions, mailbox copies)
+ *        of the last messages the store had not recorded as handed out (at most 2,048 past them) are
+ *        flagged, whether or not they were handed out; after a stop, the messages a subscriber that
+ *        cancelled had left behind. Deduplicate by {@link #id()} if the handling is not idempotent
  * @param body the bytes (not copied: do not modify)
  */
 public record Message(UserId sender, MessageId id, long sequence, long sentAtMillis, boolean offline,

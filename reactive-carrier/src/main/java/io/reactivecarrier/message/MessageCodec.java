@@ -20,6 +20,12 @@ final class MessageCodec {
 
     static final int FRAME_MSG = 0x20;
     static final int FRAME_RECEIPT = 0x21;
+    /**
+     * A MSG fragment of a message this node may have sent before (a retransmission, or a message
+     * loaded from the outbox at start): same payload as {@link #FRAME_MSG}. After a crash, a
+     * receiver flags only such copies as redelivered.
+     */
+    static final int FRAME_MSG_AGAIN = 0x22;
     static final int MAILBOX_MSG = 0x10;
     static final int HEADER = 16 + 8 + 8 + 8 + 4 + 4;
 
@@ -107,16 +113,20 @@ final class MessageCodec {
     }
 
     /** Inbox record: seq 8 | sentAt 8 | flags 1 | id 16 | body. */
-    static byte[] inboxValue(long seq, long sentAt, boolean offline, byte[] id, byte[] body) {
+    /**
+     * An inbox entry: seq 8 | sentAt 8 | flags 1 (bit 0: came through the mailbox; bit 1: a copy
+     * its sender may have sent before, see {@link #FRAME_MSG_AGAIN}) | messageId 16 | body.
+     */
+    static byte[] inboxValue(long seq, long sentAt, boolean offline, boolean again, byte[] id, byte[] body) {
         byte[] v = new byte[33 + body.length];
         ByteBuf b = io.netty.buffer.Unpooled.wrappedBuffer(v).writerIndex(0);
-        b.writeLong(seq).writeLong(sentAt).writeByte(offline ? 1 : 0).writeBytes(id).writeBytes(body);
+        b.writeLong(seq).writeLong(sentAt).writeByte((offline ? 1 : 0) | (again ? 2 : 0)).writeBytes(id).writeBytes(body);
         return v;
     }
 
     /** The first 33 bytes of an {@link #inboxValue}: the body follows. */
-    static byte[] inboxHead(long seq, long sentAt, boolean offline, byte[] id) {
-        return inboxValue(seq, sentAt, offline, id, EMPTY);
+    static byte[] inboxHead(long seq, long sentAt, boolean offline, boolean again, byte[] id) {
+        return inboxValue(seq, sentAt, offline, again, id, EMPTY);
     }
 
     private static final byte[] EMPTY = new byte[0];
@@ -139,13 +149,15 @@ final class MessageCodec {
     }
 
     /**
-     * A friend's cursor record: the last sequence accepted for hand-out, then the last one known to
-     * be handed out (every sequence up to it went to a subscriber's {@code onNext}).
+     * A friend's cursor record: the last sequence accepted for hand-out; the last one known to be
+     * handed out (every sequence up to it went to a subscriber's {@code onNext}); and the lease, the
+     * last sequence that may be handed out before a commit records it.
      */
-    static byte[] cursorRecord(long cursor, long handedThrough) {
-        byte[] b = new byte[16];
+    static byte[] cursorRecord(long cursor, long handedThrough, long lease) {
+        byte[] b = new byte[24];
         System.arraycopy(longBytes(cursor), 0, b, 0, 8);
         System.arraycopy(longBytes(handedThrough), 0, b, 8, 8);
+        System.arraycopy(longBytes(lease), 0, b, 16, 8);
         return b;
     }
 

@@ -78,6 +78,15 @@ public final class MessageService implements Messages {
     private static final int HAND_OUT_BATCH = BATCH;
     private static final int PACE_FRAMES = 256;
     private static final int RECENT = 65_536;
+    /**
+     * How far past its cursor a friend's messages may be handed out before a commit records them
+     * (the cursor record's lease): four times as far as the cursor moved since the last record, at
+     * least {@code LEASE_MIN} and at most {@code LEASE_MAX}. After a crash, the copies up to the lease
+     * that the sender had sent before are taken again flagged: the lease bounds the flags, and it
+     * runs out only when the flow quadruples between two commits (then messages wait for a commit).
+     */
+    static final int LEASE_MIN = 128;
+    static final int LEASE_MAX = 2048;
     private static final int MAX_DEPOSITS = 16;
     /** Tasks run per scheduled drain before the timers get a turn. */
     private static final int DRAIN_BATCH = 1024;
@@ -245,7 +254,8 @@ public final class MessageService implements Messages {
                 .publishOn(loop)
                 .doOnNext(this::load)
                 .then(Mono.fromRunnable(() -> {
-                    links.handle(MessageCodec.FRAME_MSG, this::onMsgFrame);
+                    links.handle(MessageCodec.FRAME_MSG, (l, b) -> onMsgFrame(l, b, false));
+                    links.handle(MessageCodec.FRAME_MSG_AGAIN, (l, b) -> onMsgFrame(l, b, true));
                     links.handle(MessageCodec.FRAME_RECEIPT, this::onReceiptFrame);
                     timers.add(links.events().subscribe(e -> run(() -> onLinkEvent(e))));
                     timers.add(friends.online().onErrorResume(e -> Flux.empty())
@@ -278,6 +288,7 @@ public final class MessageService implements Messages {
             p.sendable = Math.max(p.sendable, e.sequence()); // loaded: durable
             if (!p.spilled && hasRoom(p, e.payload().length)) {
                 Out m = new Out(MessageId.wrap(e.messageId()), e.sequence(), e.createdAtMillis(), e.payload(), now);
+                m.sentBefore = true; // perhaps, before a crash
                 if (e.state().startsWith(OFFLINE_STATE)) {
                     m.offline = true;
                     m.depositedAt = Long.parseLong(e.state().substring(OFFLINE_STATE.length()));
@@ -293,16 +304,21 @@ public final class MessageService implements Messages {
         // without an inbox record were not acknowledged unless handed out: the sender resends them, above
         // every inbox entry of that range (drainPersist), and the cursor stops below them to take them again.
         // A record of 8 bytes (before the second value) knows nothing handed out: its inbox entries are owed.
+        // Messages handed out on arrival (handNow) have no inbox entry; up to the lease, a copy may be one of
+        // them, so the copies taken again up to it are flagged.
         Map<Peer, Long> handed = new HashMap<>();
         for (KeyValueMap.Entry c : l.cursors) {
             Peer p = peer(UserId.of(c.key()));
             long cursor = MessageCodec.longAt(c.value(), 0);
             boolean both = c.value().length >= 16;
             long h = both ? MessageCodec.longAt(c.value(), 8) : 0;
+            long lease = c.value().length >= 24 ? MessageCodec.longAt(c.value(), 16) : cursor;
             p.cursor = both ? h : cursor;
-            p.redeliverThrough = cursor;
+            p.redeliverThrough = Math.max(cursor, lease); // up to the lease, hand-outs on arrival may have happened
+            p.leaseDurable = lease;
             p.recordCursor = cursor;
             p.recordHanded = h;
+            p.recordLease = lease;
             handed.put(p, h);
         }
         for (KeyValueMap.Entry e : l.inbox) {
@@ -311,7 +327,7 @@ public final class MessageService implements Messages {
             long seq = MessageCodec.longAt(k, 32);
             int size = e.value().length;
             p.inbox.put(seq, size);
-            if (seq > handed.getOrDefault(p, 0L) && seq <= p.redeliverThrough) {
+            if (seq > handed.getOrDefault(p, 0L) && seq <= p.recordCursor) {
                 p.owed.put(seq, true);
                 p.cursor = Math.max(p.cursor, seq);
             }
@@ -337,6 +353,7 @@ public final class MessageService implements Messages {
                 subscriber = null;
             }
             links.handle(MessageCodec.FRAME_MSG, (l, b) -> { });
+            links.handle(MessageCodec.FRAME_MSG_AGAIN, (l, b) -> { });
             links.handle(MessageCodec.FRAME_RECEIPT, (l, b) -> { });
             receipts.tryEmitComplete();
         }).subscribeOn(loop)
@@ -362,8 +379,9 @@ public final class MessageService implements Messages {
             // the record's second value catches up (a commit in flight writes its own: left to it)
             if (!persisting && !pumping) {
                 long h = handedThrough(p);
-                if (p.cursor != p.recordCursor || h != p.recordHanded) {
-                    records.put(p.userBytes, MessageCodec.cursorRecord(p.cursor, h));
+                if (p.cursor != p.recordCursor || h != p.recordHanded || p.recordLease != p.cursor) {
+                    // no lease: nothing more is handed out, so a restart flags nothing
+                    records.put(p.userBytes, MessageCodec.cursorRecord(p.cursor, h, p.cursor));
                 }
             }
         }
@@ -538,7 +556,7 @@ public final class MessageService implements Messages {
                 droppedMalformed.increment();
                 return Mono.empty();
             }
-            return Mono.<Void>create(sink -> run(() -> onFragment(sender, f, true, sink)));
+            return Mono.<Void>create(sink -> run(() -> onFragment(sender, f, true, true, sink)));
         });
     }
 
@@ -805,23 +823,26 @@ public final class MessageService implements Messages {
     private void transmit(Peer p, Link l, Out m, long now) {
         m.lastSent = now;
         m.sends++;
+        boolean again = m.sentBefore;
+        m.sentBefore = true;
         long floor = p.out.isEmpty() ? m.seq : Math.min(p.out.firstKey(), m.seq);
         int chunk = l.maxPayload() - MessageCodec.HEADER;
         int frames = Math.max(1, (m.body.length + chunk - 1) / chunk);
         if (frames <= 8) {
             for (int off = 0, i = 0; i < frames; i++, off += chunk) {
-                sendFragment(l, m, floor, off, Math.min(chunk, m.body.length - off));
+                sendFragment(l, m, floor, off, Math.min(chunk, m.body.length - off), again);
             }
         } else {
-            paced.add(new Paced(p, m, m.sends, floor, 0));
+            paced.add(new Paced(p, m, m.sends, floor, 0, again));
             armPacer();
         }
     }
 
-    private void sendFragment(Link l, Out m, long floor, int offset, int length) {
+    /** {@code again}: this node may have sent the message before ({@link MessageCodec#FRAME_MSG_AGAIN}). */
+    private void sendFragment(Link l, Out m, long floor, int offset, int length, boolean again) {
         ByteBuf b = alloc.buffer(MessageCodec.HEADER + length);
         MessageCodec.writeFragment(b, m.id.raw(), m.seq, floor, m.createdAt, m.body, offset, length);
-        l.send(MessageCodec.FRAME_MSG, b);
+        l.send(again ? MessageCodec.FRAME_MSG_AGAIN : MessageCodec.FRAME_MSG, b);
     }
 
     private void armPacer() {
@@ -844,7 +865,7 @@ public final class MessageService implements Messages {
             int chunk = l.maxPayload() - MessageCodec.HEADER;
             while (budget > 0 && x.offset < x.m.body.length) {
                 int len = Math.min(chunk, x.m.body.length - x.offset);
-                sendFragment(l, x.m, x.floor, x.offset, len);
+                sendFragment(l, x.m, x.floor, x.offset, len, x.again);
                 x.offset += len;
                 budget--;
             }
@@ -949,6 +970,7 @@ public final class MessageService implements Messages {
                         MessageId id = MessageId.wrap(e.messageId());
                         if (!p.byId.containsKey(id) && e.sequence() > p.maxLoadedSeq) {
                             Out m = new Out(id, e.sequence(), e.createdAtMillis(), e.payload(), now);
+                            m.sentBefore = true; // perhaps, before a crash
                             if (e.state().startsWith(OFFLINE_STATE)) {
                                 m.offline = true;
                                 m.depositedAt = Long.parseLong(e.state().substring(OFFLINE_STATE.length()));
@@ -1121,7 +1143,7 @@ public final class MessageService implements Messages {
     // =====================================================================================
     // receiving
 
-    private void onMsgFrame(Link link, ByteBuf payload) {
+    private void onMsgFrame(Link link, ByteBuf payload, boolean again) {
         MessageCodec.Fragment f;
         try {
             f = MessageCodec.readFragment(payload, o.maxMessageBytes);
@@ -1130,10 +1152,15 @@ public final class MessageService implements Messages {
             return;
         }
         UserId from = link.peer();
-        run(() -> onFragment(from, f, false, null));
+        run(() -> onFragment(from, f, false, again, null));
     }
 
-    private void onFragment(UserId sender, MessageCodec.Fragment f, boolean offline, MonoSink<Void> done) {
+    /**
+     * {@code again}: the sender may have sent this message before (a retransmission, or a mailbox
+     * copy): after a crash, only such copies can be of a message handed out before it.
+     */
+    private void onFragment(UserId sender, MessageCodec.Fragment f, boolean offline, boolean again,
+            MonoSink<Void> done) {
         if (closed) {
             if (done != null) {
                 done.error(new IllegalStateException("the message service is closed"));
@@ -1163,7 +1190,7 @@ public final class MessageService implements Messages {
             return;
         }
         if (f.whole()) {
-            complete(p, id, f.seq(), f.sentAt(), f.chunk(), offline, done);
+            complete(p, id, f.seq(), f.sentAt(), f.chunk(), offline, again, done);
             return;
         }
         PartialKey key = new PartialKey(sender, id, offline);
@@ -1179,6 +1206,7 @@ public final class MessageService implements Messages {
             partials.put(key, pa);
             reassemblyBytes += f.total();
         }
+        pa.again |= again;
         if (pa.offsets.add(f.offset())) {
             System.arraycopy(f.chunk(), 0, pa.buf, f.offset(), f.chunk().length);
             pa.received += f.chunk().length;
@@ -1186,7 +1214,7 @@ public final class MessageService implements Messages {
         if (pa.received >= pa.buf.length) {
             partials.remove(key);
             reassemblyBytes -= pa.buf.length;
-            complete(p, id, f.seq(), f.sentAt(), pa.buf, offline, done);
+            complete(p, id, f.seq(), f.sentAt(), pa.buf, offline, pa.again, done);
         } else if (done != null) {
             done.success();
         }
@@ -1207,8 +1235,25 @@ public final class MessageService implements Messages {
         }
     }
 
-    private void complete(Peer p, MessageId id, long seq, long sentAt, byte[] body, boolean offline,
+    private void complete(Peer p, MessageId id, long seq, long sentAt, byte[] body, boolean offline, boolean again,
             MonoSink<Void> done) {
+        if (handNow(p, seq, offline, done)) {
+            // handed out on arrival, acknowledged at the end of the turn: the sender's outbox held it until
+            // onNext. The turn's commit records the cursor (its lease made this one safe to hand out first)
+            p.cursor = seq;
+            p.recordDirty = true;
+            recordsDirty = true;
+            persistAfterDrain = true;
+            demand--;
+            receivedCounter.increment();
+            subscriber.next(new Message(p.user, id, seq, sentAt, false, again && seq <= p.redeliverThrough, body));
+            queueReceipt(p, id.raw());
+            if (!p.receiptDue) {
+                p.receiptDue = true;
+                receiptsDue.add(p);
+            }
+            return;
+        }
         int pending = persistQueue.size() + persistingCount;
         // a message before everything waiting in the inbox is always admitted: it fills the gap that
         // holds the others back (otherwise a full inbox of later messages would wait for it for ever)
@@ -1221,7 +1266,8 @@ public final class MessageService implements Messages {
             }
             return; // not acknowledged: the sender keeps it and retransmits
         }
-        persistQueue.add(new Incoming(p, id, seq, sentAt, body, offline, done));
+        persistQueue.add(new Incoming(p, id, seq, sentAt, body, offline, again, done));
+        p.pendingStore++;
         persistAfterDrain = true; // with the other frames of this read, at the end of the turn (drainTasks)
     }
 
@@ -1233,8 +1279,30 @@ public final class MessageService implements Messages {
      */
     private boolean persistAfterDrain;
 
+    /** Some peer's {@link Peer#recordDirty}. */
+    private boolean recordsDirty;
+
+    /** Peers with receipts of messages handed out on arrival, sent at the end of the turn. */
+    private final List<Peer> receiptsDue = new ArrayList<>();
+
+    /**
+     * Whether a message can go to the subscriber on arrival, before any commit: it came over the
+     * link (a mailbox copy is acknowledged by deleting it from the DHT, so it is stored first), it
+     * is the next of its sender (nothing of the sender waits in the inbox, the store queue or the
+     * commit in flight, nothing is owed or held), the subscriber has demand, and the durable cursor
+     * record's lease covers it: after a crash, the copies the sender resends up to the lease are
+     * taken again flagged {@link Message#redelivered()}.
+     */
+    private boolean handNow(Peer p, long seq, boolean offline, MonoSink<Void> done) {
+        FluxSink<Message> s = subscriber;
+        return !offline && done == null && s != null && demand > 0 && !closed && seq <= p.leaseDurable
+                && (seq == p.cursor + 1 || (seq > p.cursor && seq <= p.floorSeen))
+                && p.pendingStore == 0 && p.held.isEmpty() && p.owed.isEmpty() && p.inbox.higherKey(p.cursor) == null
+                && !s.isCancelled();
+    }
+
     private void drainPersist() {
-        if (persisting || pumping || persistQueue.isEmpty()) {
+        if (persisting || pumping || (persistQueue.isEmpty() && !recordsDirty)) {
             return; // a hand-out commit in flight: the batch goes with the next commit
         }
         List<Incoming> batch = new ArrayList<>();
@@ -1259,7 +1327,7 @@ public final class MessageService implements Messages {
         }
         // the messages of this batch that the subscriber can take are handed out in the same commit
         // (one fsync for storing, acknowledging and handing out)
-        HandOut plan = planHandOut(arriving);
+        HandOut plan = planHandOut(arriving, batch);
         pumping = !plan.isEmpty();
         boolean[] bodyless = bodyless(plan, batch);
         // acknowledged after the hand-out: the messages without an inbox record, and other copies of them
@@ -1270,14 +1338,16 @@ public final class MessageService implements Messages {
             receiptLater[i] = bodyless[i] || (first != null && bodyless[first]);
         }
         List<byte[]> pickKeys = plan.pickKeys();
-        Map<byte[], byte[]> cursorWrites = cursorWrites(plan);
+        Map<Peer, Long> leases = new HashMap<>();
+        Map<byte[], byte[]> cursorWrites = cursorWrites(plan, leases);
         long t0 = System.nanoTime();
         store.transaction(tx -> {
             for (int i = 0; i < fresh.length; i++) {
                 Incoming in = batch.get(i);
                 if (fresh[i] && !bodyless[i]) {
                     tx.put(inbox, MessageCodec.inboxKey(in.peer.userBytes, in.seq),
-                            MessageCodec.inboxHead(in.seq, in.sentAt, in.offline, in.id.raw()), in.body, Long.MAX_VALUE);
+                            MessageCodec.inboxHead(in.seq, in.sentAt, in.offline, in.again, in.id.raw()), in.body,
+                            Long.MAX_VALUE);
                 }
             }
             plan.removeKeys.forEach(k -> tx.remove(inbox, k));
@@ -1286,6 +1356,7 @@ public final class MessageService implements Messages {
         }).subscribe(values -> run(() -> {
             persistCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             lastPersistCommit = now();
+            leased(leases);
             persisted(batch, fresh, bodyless, receiptLater);
             if (!plan.isEmpty()) {
                 pumped(plan, values, batch, bodyless);
@@ -1297,6 +1368,8 @@ public final class MessageService implements Messages {
                     batch.size(), e.toString());
             persisting = false;
             persistingCount = 0;
+            batch.forEach(in -> in.peer.pendingStore--);
+            unrecorded(leases);
             pumping = false;
             batch.forEach(in -> {
                 if (in.done != null) {
@@ -1314,6 +1387,7 @@ public final class MessageService implements Messages {
         Set<Peer> touched = new HashSet<>();
         for (int i = 0; i < fresh.length; i++) {
             Incoming in = batch.get(i);
+            in.peer.pendingStore--;
             if (fresh[i]) {
                 if (!bodyless[i]) {
                     Integer old = in.peer.inbox.put(in.seq, in.body.length + 33);
@@ -1387,15 +1461,44 @@ public final class MessageService implements Messages {
         return h;
     }
 
-    /** The cursor records a hand-out writes: its new cursor, and what was handed out before it. */
-    private Map<byte[], byte[]> cursorWrites(HandOut h) {
+    /**
+     * The cursor records a commit writes, for the peers whose cursor it moves or moved on arrival:
+     * the new cursor, what was handed out before it, and a lease past the cursor (into
+     * {@code leases}, applied once durable; see {@link #LEASE_MIN}).
+     */
+    private Map<byte[], byte[]> cursorWrites(HandOut h, Map<Peer, Long> leases) {
         Map<byte[], byte[]> w = new LinkedHashMap<>();
-        h.newCursor.forEach((p, c) -> {
+        List<Peer> write = new ArrayList<>(h.newCursor.keySet());
+        if (recordsDirty) {
+            recordsDirty = false;
+            for (Peer p : peerList) {
+                if (p.recordDirty && !h.newCursor.containsKey(p)) {
+                    write.add(p);
+                }
+            }
+        }
+        for (Peer p : write) {
+            long c = Math.max(p.cursor, h.newCursor.getOrDefault(p, 0L));
+            long moved = Math.max(0, c - p.recordCursor);
+            p.recordDirty = false;
             p.recordCursor = c;
             p.recordHanded = handedThrough(p);
-            w.put(p.userBytes, MessageCodec.cursorRecord(c, p.recordHanded));
-        });
+            p.recordLease = c + Math.max(LEASE_MIN, Math.min(LEASE_MAX, 4 * moved));
+            leases.put(p, p.recordLease);
+            w.put(p.userBytes, MessageCodec.cursorRecord(c, p.recordHanded, p.recordLease));
+        }
         return w;
+    }
+
+    /** A commit with these cursor records is durable: their leases hold. */
+    private static void leased(Map<Peer, Long> leases) {
+        leases.forEach((p, lease) -> p.leaseDurable = Math.max(p.leaseDurable, lease));
+    }
+
+    /** A commit with these cursor records failed: they are written again with the next one. */
+    private void unrecorded(Map<Peer, Long> leases) {
+        leases.keySet().forEach(p -> p.recordDirty = true);
+        recordsDirty |= !leases.isEmpty();
     }
 
     private void queueReceipt(Peer p, byte[] id) {
@@ -1455,7 +1558,7 @@ public final class MessageService implements Messages {
      * Plans a hand-out over the inbox plus {@code arriving} (per peer: sequence to index in the
      * batch being stored, none of them in the inbox or at or below the cursor).
      */
-    private HandOut planHandOut(Map<Peer, TreeMap<Long, Integer>> arriving) {
+    private HandOut planHandOut(Map<Peer, TreeMap<Long, Integer>> arriving, List<Incoming> batch) {
         HandOut h = new HandOut();
         long budget = subscriber == null || subscriber.isCancelled() || closed ? 0 : Math.min(demand, HAND_OUT_BATCH);
         long bytes = 0;
@@ -1491,7 +1594,9 @@ public final class MessageService implements Messages {
                     h.removeSeqs.add(seq);
                     h.removePeers.add(p);
                 } else if ((seq == cursor + 1 || seq <= p.floorSeen) && h.picks.size() < budget && bytes < (16 << 20)) {
-                    h.picks.add(new Pick(p, seq, seq <= p.redeliverThrough, index));
+                    // a copy that arrived now is flagged if it may be a resend of one handed out before a crash;
+                    // one from the inbox, as its stored copy was (pumped)
+                    h.picks.add(new Pick(p, seq, !fromInbox && batch.get(index).again && seq <= p.redeliverThrough, index));
                     bytes += size;
                     cursor = seq;
                     h.newCursor.put(p, cursor);
@@ -1513,14 +1618,14 @@ public final class MessageService implements Messages {
             storeHeld(); // before anything else is handed out
             return;
         }
-        if (!persistQueue.isEmpty()) {
+        if (!persistQueue.isEmpty() || recordsDirty) {
             drainPersist(); // hands out with the next batch
             return;
         }
         if (subscriber == null || demand <= 0) {
             return;
         }
-        HandOut plan = planHandOut(Map.of());
+        HandOut plan = planHandOut(Map.of(), List.of());
         if (plan.picks.isEmpty() && now() - lastPersistCommit < 2 * o.tick.toMillis()) {
             return; // only deletions of handed-out entries: messages are flowing, the next store commit takes them
         }
@@ -1533,7 +1638,8 @@ public final class MessageService implements Messages {
         }
         pumping = true;
         List<byte[]> pickKeys = plan.pickKeys();
-        Map<byte[], byte[]> cursorWrites = cursorWrites(plan);
+        Map<Peer, Long> leases = new HashMap<>();
+        Map<byte[], byte[]> cursorWrites = cursorWrites(plan, leases);
         long t0 = System.nanoTime();
         store.transaction(tx -> {
             plan.removeKeys.forEach(k -> tx.remove(inbox, k));
@@ -1541,10 +1647,12 @@ public final class MessageService implements Messages {
             return tx.getAll(inbox, pickKeys);
         }).subscribe(values -> run(() -> {
             handOutCommits.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+            leased(leases);
             pumped(plan, values, List.of(), new boolean[0]);
         }), e -> run(() -> {
             log.warn("could not read the inbox: {}", e.toString());
             pumping = false;
+            unrecorded(leases);
             drainPersist();
         }));
     }
@@ -1574,8 +1682,10 @@ public final class MessageService implements Messages {
                     continue;
                 }
                 MessageId id = MessageId.of(Arrays.copyOfRange(v, 17, 33));
-                m = new Message(pk.peer.user, id, MessageCodec.longAt(v, 0), MessageCodec.longAt(v, 8), v[16] == 1,
-                        pk.redelivered, Arrays.copyOfRange(v, 33, v.length));
+                // owed: flagged as owed; otherwise as the copy that was stored
+                boolean again = pk.redelivered || ((v[16] & 2) != 0 && pk.seq <= pk.peer.redeliverThrough);
+                m = new Message(pk.peer.user, id, MessageCodec.longAt(v, 0), MessageCodec.longAt(v, 8), (v[16] & 1) != 0,
+                        again, Arrays.copyOfRange(v, 33, v.length));
             }
             FluxSink<Message> s = subscriber;
             if (s != null && s.isCancelled()) {
@@ -1624,7 +1734,8 @@ public final class MessageService implements Messages {
         store.transaction(tx -> {
             for (Message m : all) {
                 tx.put(inbox, MessageCodec.inboxKey(m.sender().toBytes(), m.sequence()),
-                        MessageCodec.inboxHead(m.sequence(), m.sentAtMillis(), m.offline(), m.id().raw()), m.body(),
+                        MessageCodec.inboxHead(m.sequence(), m.sentAtMillis(), m.offline(), m.redelivered(), m.id().raw()),
+                        m.body(),
                         Long.MAX_VALUE);
             }
             return true;
@@ -1682,6 +1793,17 @@ public final class MessageService implements Messages {
         try {
             runTasks();
         } finally {
+            if (!receiptsDue.isEmpty()) {
+                for (Peer p : receiptsDue) {
+                    p.receiptDue = false;
+                    try {
+                        flushReceipts(p);
+                    } catch (RuntimeException e) {
+                        log.error("could not send receipts", e);
+                    }
+                }
+                receiptsDue.clear();
+            }
             if (persistAfterDrain) {
                 persistAfterDrain = false;
                 try {
@@ -1759,6 +1881,8 @@ public final class MessageService implements Messages {
         final Set<Integer> offsets = new HashSet<>();
         final long startedAt;
         int received;
+        /** Some fragment came as {@link MessageCodec#FRAME_MSG_AGAIN}. */
+        boolean again;
 
         Partial(int total, long startedAt) {
             this.buf = new byte[total];
@@ -1767,7 +1891,7 @@ public final class MessageService implements Messages {
     }
 
     private record Incoming(Peer peer, MessageId id, long seq, long sentAt, byte[] body, boolean offline,
-            MonoSink<Void> done) {
+            boolean again, MonoSink<Void> done) {
     }
 
     private static final class Paced {
@@ -1775,14 +1899,16 @@ public final class MessageService implements Messages {
         final Out m;
         final int sends;
         final long floor;
+        final boolean again;
         int offset;
 
-        Paced(Peer peer, Out m, int sends, long floor, int offset) {
+        Paced(Peer peer, Out m, int sends, long floor, int offset, boolean again) {
             this.peer = peer;
             this.m = m;
             this.sends = sends;
             this.floor = floor;
             this.offset = offset;
+            this.again = again;
         }
     }
 
@@ -1798,6 +1924,8 @@ public final class MessageService implements Messages {
         boolean offline;
         long depositedAt;
         boolean depositing;
+        /** Transmitted before, or loaded from the store (perhaps sent before a crash). */
+        boolean sentBefore;
         long nextDepositTry;
 
         Out(MessageId id, long seq, long createdAt, byte[] body, long firstTry) {
@@ -1847,9 +1975,18 @@ public final class MessageService implements Messages {
         long cursor;
         /** The cursor at the last start: copies up to it may have been handed out before, and are flagged. */
         long redeliverThrough;
-        /** The cursor record as last written: (cursor, handed out through). */
+        /** The cursor record as last written: (cursor, handed out through, lease). */
         long recordCursor;
         long recordHanded;
+        long recordLease;
+        /** The lease of the last durable cursor record: messages up to it may be handed out on arrival. */
+        long leaseDurable;
+        /** The cursor moved on arrival since the record was last written. */
+        boolean recordDirty;
+        /** Its messages in the store queue or in the commit in flight. */
+        int pendingStore;
+        /** In {@code receiptsDue}. */
+        boolean receiptDue;
         /** Sequence to stored size (head and body). */
         final TreeMap<Long, Integer> inbox = new TreeMap<>();
         /**

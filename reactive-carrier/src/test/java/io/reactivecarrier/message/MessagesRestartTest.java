@@ -19,10 +19,11 @@ import reactor.test.StepVerifier;
 
 /**
  * What a receiver hands out after a restart, from what its store holds: the inbox and each
- * friend's cursor record (cursor, handed out through). Messages handed out in the commit that
- * accepts them have no inbox record, and their receipts go out after {@code onNext}; the record
- * tells a start which inbox entries were surely handed out (deleted, not handed out again), which
- * may have been (handed out again, flagged) and from where the sender's resends are taken again.
+ * friend's cursor record (cursor, handed out through, lease). Messages handed out on arrival or in
+ * the commit that accepts them have no inbox record, and their receipts go out after
+ * {@code onNext}; the record tells a start which inbox entries were surely handed out (deleted, not
+ * handed out again), which may have been (handed out again, flagged) and from where the sender's
+ * resends are taken again (flagged up to the lease).
  */
 class MessagesRestartTest {
 
@@ -50,7 +51,7 @@ class MessagesRestartTest {
         // a crash after the commit that moved the cursor from 3 to 6 (handing out 4 and 5 from the inbox
         // and 6 without a record), before the hand-out; 2 and 3 were handed out before, their entries not
         // deleted yet; 8 waits for 7
-        write(MessageCodec.cursorRecord(6, 3), 2, 3, 4, 5, 8);
+        write(MessageCodec.cursorRecord(6, 3, 6), 2, 3, 4, 5, 8);
         List<Message> got = start();
         await().atMost(T).until(() -> got.size() == 2);
         assertThat(got).extracting(Message::text).containsExactly("m4", "m5");
@@ -65,6 +66,51 @@ class MessagesRestartTest {
         assertThat(got).extracting(Message::redelivered).containsExactly(true, true, true, false, false);
         await().atMost(T).until(() -> bob.messages.inboxCount() == 0); // 2 and 3 deleted, not handed out
         assertThat(got).hasSize(5);
+    }
+
+    @Test
+    void afterACrashTheCopiesUpToTheLeaseAreFlagged() {
+        // the last durable record moved the cursor to 4 and leased up to 7: 5 and 6 were handed out on
+        // arrival and acknowledged, 7 handed out but its receipt died with the process
+        write(MessageCodec.cursorRecord(4, 4, 7));
+        List<Message> got = start();
+        for (int seq : new int[] {7, 8}) { // the sender resends 7; 8 is new
+            StepVerifier.create(bob.messages.onMailboxItem(alice, item(seq, 7))).expectComplete().verify(T);
+        }
+        await().atMost(T).until(() -> got.size() == 2);
+        assertThat(got).extracting(Message::text).containsExactly("m7", "m8");
+        assertThat(got).extracting(Message::redelivered).containsExactly(true, false);
+    }
+
+    /**
+     * Within the lease, a message its sender sends for the first time after the restart (link frame
+     * 0x20, not 0x22) cannot be one handed out before the crash: not flagged.
+     */
+    @Test
+    void withinTheLeaseAMessageSentForTheFirstTimeIsNotFlagged() {
+        boot = MsgNode.dhtOnly(List.of());
+        MsgNode sender = MsgNode.start(dir.resolve("sender"), List.of(boot.info()), MessageOptions.create(), 0);
+        try {
+            NodeStore store = NodeStore.open(dir.resolve("bob")).block(T);
+            try {
+                store.transaction(tx -> {
+                    tx.put(store.map(MessageService.CURSORS), sender.userId().toBytes(), MessageCodec.cursorRecord(0, 0, 100),
+                            Long.MAX_VALUE);
+                    return true;
+                }).block(T);
+            } finally {
+                store.close().block(T);
+            }
+            List<Message> got = start();
+            sender.befriend(bob);
+            sender.messages.send(bob.userId(), "one").block(T);
+            sender.messages.send(bob.userId(), "two").block(T);
+            await().atMost(T).until(() -> got.size() == 2);
+            assertThat(got).extracting(Message::text).containsExactly("one", "two");
+            assertThat(got).noneMatch(Message::redelivered);
+        } finally {
+            sender.stop();
+        }
     }
 
     @Test
@@ -93,6 +139,7 @@ class MessagesRestartTest {
                     .block(T);
             assertThat(MessageCodec.longAt(record, 0)).isEqualTo(3);
             assertThat(MessageCodec.longAt(record, 8)).as("handed out through").isEqualTo(3);
+            assertThat(MessageCodec.longAt(record, 16)).as("no lease: nothing more handed out").isEqualTo(3);
         } finally {
             store.close().block(T);
         }
@@ -117,7 +164,7 @@ class MessagesRestartTest {
                 tx.put(cursors, alice.toBytes(), cursorRecord, Long.MAX_VALUE);
                 for (int seq : inboxSeqs) {
                     tx.put(inbox, MessageCodec.inboxKey(alice.toBytes(), seq),
-                            MessageCodec.inboxHead(seq, System.currentTimeMillis(), false, MessageId.random().raw()),
+                            MessageCodec.inboxHead(seq, System.currentTimeMillis(), false, false, MessageId.random().raw()),
                             text(seq), Long.MAX_VALUE);
                 }
                 return true;
@@ -144,7 +191,13 @@ class MessagesRestartTest {
     }
 
     private static byte[] item(int seq) {
+        return item(seq, 1);
+    }
+
+    /** A mailbox copy of message {@code seq}, from a sender whose lowest unacknowledged one is {@code floor}. */
+    private static byte[] item(int seq, int floor) {
         byte[] body = text(seq);
-        return MessageCodec.fragment(MessageId.random().raw(), seq, 1, System.currentTimeMillis(), body, 0, body.length);
+        return MessageCodec.fragment(MessageId.random().raw(), seq, floor, System.currentTimeMillis(), body, 0,
+                body.length);
     }
 }

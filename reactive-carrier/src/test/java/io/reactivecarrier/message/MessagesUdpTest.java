@@ -409,4 +409,42 @@ class MessagesUdpTest {
         await().atMost(T).until(() -> alice.store.outbox().pending().count().block(T) == 0);
         assertThat(got).extracting(Message::text).containsExactly("first", "second");
     }
+
+    /**
+     * Once a commit has recorded a lease past its cursor, the receiver hands the next messages out
+     * on arrival and acknowledges them after {@code onNext}, before any commit of its own: here
+     * while its store thread is held.
+     */
+    @Test
+    void aMessageIsHandedOutAndAcknowledgedWhileTheReceiversStoreIsBusy() throws Exception {
+        MsgNode alice = node("alice", fast());
+        MsgNode bob = node("bob", fast());
+        alice.befriend(bob);
+        List<Message> got = new CopyOnWriteArrayList<>();
+        bob.messages.incoming().subscribe(got::add);
+        // the first message goes through a commit of bob's, which records the lease
+        assertThat(alice.messages.send(bob.userId(), "first").block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        bob.store.transaction(tx -> {
+            held.countDown();
+            try {
+                return release.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }).subscribe();
+        assertThat(held.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        try {
+            Receipt r = alice.messages.send(bob.userId(), "second").block(Duration.ofSeconds(20));
+            assertThat(r.status()).isEqualTo(Receipt.Status.DELIVERED);
+            assertThat(got).extracting(Message::text).containsExactly("first", "second");
+            assertThat(got).noneMatch(Message::redelivered);
+        } finally {
+            release.countDown();
+        }
+        assertThat(alice.messages.send(bob.userId(), "third").block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
+        assertThat(got).extracting(Message::text).containsExactly("first", "second", "third");
+    }
 }
