@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code messages --count 100000 --size 1024 [--concurrency 128] [--warmup 100000] [--jvms 2]
  * [--warmup-max-s 180] [--baseline true] [--hiccups false]}:
  * two message nodes on real UDP (loopback), each with its own store; every message goes through
- * the sender's durable outbox, the link, the receiver's durable inbox, and back as a receipt. With
+ * the sender's durable outbox, the link and the receiver's hand-out (on arrival under its cursor
+ * record's lease, or through its inbox), and back as a receipt. With
  * {@code --jvms 2} (the default) the receiver runs in its own JVM ({@link MessagesChild}), as
  * nodes are deployed: one per process, so that one node's collector does not stop the other; with
  * {@code --jvms 1} both share this one. The sender keeps at most {@code concurrency} messages
@@ -40,7 +41,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Right after the measurement, in the same run, {@code --baseline true} (the default) measures
  * {@link DurableAckBaseline} with the same count, size and concurrency on the same disk: the floor
  * under the latency of anything that acknowledges a message once it is on the receiver's disk
- * ({@code baseline_durable_ack} in the result).
+ * ({@code baseline_durable_ack} in the result). Since the receiver acknowledges on hand-out
+ * (session 16), that is a reference point, not a floor under this design.
  */
 final class MessagesScenario implements Scenario {
 
