@@ -77,6 +77,23 @@ class MessagesUdpTest {
         return Mono.fromCallable(Thread::currentThread).subscribeOn(n.links.scheduler()).block(T);
     }
 
+    /** Holds {@code n}'s store thread with a transaction that waits until the returned latch is counted down. */
+    static java.util.concurrent.CountDownLatch holdStore(MsgNode n) throws InterruptedException {
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        n.store.transaction(tx -> {
+            held.countDown();
+            try {
+                return release.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }).subscribe();
+        assertThat(held.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return release;
+    }
+
     static byte[] text(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
@@ -296,22 +313,17 @@ class MessagesUdpTest {
         Disposable second = bob.messages.incoming().subscribe(rest::add);
         await().atMost(T).until(() -> got.size() + rest.size() >= count);
 
-        // now while the messages arrive: bob's store is held, so they queue up for one commit
+        // now messages that arrive: bob's store is held, so that after the commit of the first read's
+        // frames (no subscriber then: to the inbox) the rest queue up for one commit, which hands them out
+        // with no inbox record (the hand-out on arrival waits behind the queued ones)
         second.dispose();
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        bob.store.transaction(tx -> {
-            try {
-                release.await(30, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return true;
-        }).subscribe();
-        List<Message> third = new CopyOnWriteArrayList<>();
-        await().pollDelay(Duration.ofMillis(200)).atMost(T).until(() -> true);
-        bob.messages.incoming().takeUntil(m -> m.text().equals("m" + (count + count / 2 - 1))).subscribe(third::add);
+        java.util.concurrent.CountDownLatch release = holdStore(bob);
+        Thread.sleep(200);
         Flux.range(count, count).concatMap(i -> alice.messages.enqueue(bob.userId(), "m" + i)).then().block(T);
         Thread.sleep(500);
+        List<Message> third = new CopyOnWriteArrayList<>();
+        bob.messages.incoming().takeUntil(m -> m.text().equals("m" + (count + count / 2 - 1))).subscribe(third::add);
+        Thread.sleep(200);
         release.countDown();
         await().atMost(T).until(() -> third.size() == count / 2);
         Thread.sleep(200);
@@ -382,18 +394,7 @@ class MessagesUdpTest {
         alice.messages.send(bob.userId(), "first").block(T);
         await().atMost(T).until(() -> got.size() == 1);
         // alice's store thread is held: the next message can be numbered and sent without it
-        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        alice.store.transaction(tx -> {
-            held.countDown();
-            try {
-                return release.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }).subscribe();
-        assertThat(held.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        java.util.concurrent.CountDownLatch release = holdStore(alice);
         AtomicReference<MessageId> enqueued = new AtomicReference<>();
         alice.messages.enqueue(bob.userId(), "second").subscribe(enqueued::set);
         try {
@@ -424,18 +425,7 @@ class MessagesUdpTest {
         bob.messages.incoming().subscribe(got::add);
         // the first message goes through a commit of bob's, which records the lease
         assertThat(alice.messages.send(bob.userId(), "first").block(T).status()).isEqualTo(Receipt.Status.DELIVERED);
-        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        bob.store.transaction(tx -> {
-            held.countDown();
-            try {
-                return release.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }).subscribe();
-        assertThat(held.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        java.util.concurrent.CountDownLatch release = holdStore(bob);
         try {
             Receipt r = alice.messages.send(bob.userId(), "second").block(Duration.ofSeconds(20));
             assertThat(r.status()).isEqualTo(Receipt.Status.DELIVERED);
