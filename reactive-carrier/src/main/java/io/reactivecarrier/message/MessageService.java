@@ -51,9 +51,9 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * The message layer of a node: the durable outbox, delivery over friend links with receipts,
- * the offline path through the DHT mailbox, and the durable, deduplicating inbox behind
- * {@link #incoming()}. See docs/messages.md for the design and docs/protocol/messages.md for the
- * wire format.
+ * the offline path through the DHT mailbox, and the deduplicating hand-out behind
+ * {@link #incoming()}: on arrival under each friend's cursor record's lease, or through the durable
+ * inbox. See docs/messages.md for the design and docs/protocol/messages.md for the wire format.
  *
  * <pre>{@code
  * MessageService messages = MessageService.create(store, links, mailbox, friends, MessageOptions.create());
