@@ -112,7 +112,6 @@ final class MessageCodec {
         return ids;
     }
 
-    /** Inbox record: seq 8 | sentAt 8 | flags 1 | id 16 | body. */
     /**
      * An inbox entry: seq 8 | sentAt 8 | flags 1 (bit 0: came through the mailbox; bit 1: a copy
      * its sender may have sent before, see {@link #FRAME_MSG_AGAIN}) | messageId 16 | body.
@@ -154,11 +153,7 @@ final class MessageCodec {
      * last sequence that may be handed out before a commit records it.
      */
     static byte[] cursorRecord(long cursor, long handedThrough, long lease) {
-        byte[] b = new byte[24];
-        System.arraycopy(longBytes(cursor), 0, b, 0, 8);
-        System.arraycopy(longBytes(handedThrough), 0, b, 8, 8);
-        System.arraycopy(longBytes(lease), 0, b, 16, 8);
-        return b;
+        return java.nio.ByteBuffer.allocate(24).putLong(cursor).putLong(handedThrough).putLong(lease).array();
     }
 
     static byte[] longBytes(long v) {

@@ -306,7 +306,6 @@ public final class MessageService implements Messages {
         // A record of 8 bytes (before the second value) knows nothing handed out: its inbox entries are owed.
         // Messages handed out on arrival (handNow) have no inbox entry; up to the lease, a copy may be one of
         // them, so the copies taken again up to it are flagged.
-        Map<Peer, Long> handed = new HashMap<>();
         for (KeyValueMap.Entry c : l.cursors) {
             Peer p = peer(UserId.of(c.key()));
             long cursor = MessageCodec.longAt(c.value(), 0);
@@ -319,7 +318,6 @@ public final class MessageService implements Messages {
             p.recordCursor = cursor;
             p.recordHanded = h;
             p.recordLease = lease;
-            handed.put(p, h);
         }
         for (KeyValueMap.Entry e : l.inbox) {
             byte[] k = e.key();
@@ -327,7 +325,7 @@ public final class MessageService implements Messages {
             long seq = MessageCodec.longAt(k, 32);
             int size = e.value().length;
             p.inbox.put(seq, size);
-            if (seq > handed.getOrDefault(p, 0L) && seq <= p.recordCursor) {
+            if (seq > p.recordHanded && seq <= p.recordCursor) {
                 p.owed.put(seq, true);
                 p.cursor = Math.max(p.cursor, seq);
             }
@@ -1368,10 +1366,10 @@ public final class MessageService implements Messages {
                     batch.size(), e.toString());
             persisting = false;
             persistingCount = 0;
-            batch.forEach(in -> in.peer.pendingStore--);
             unrecorded(leases);
             pumping = false;
             batch.forEach(in -> {
+                in.peer.pendingStore--;
                 if (in.done != null) {
                     in.done.error(e);
                 }
@@ -1390,11 +1388,7 @@ public final class MessageService implements Messages {
             in.peer.pendingStore--;
             if (fresh[i]) {
                 if (!bodyless[i]) {
-                    Integer old = in.peer.inbox.put(in.seq, in.body.length + 33);
-                    if (old == null) {
-                        inboxCount++;
-                        inboxBytes += in.body.length + 33;
-                    }
+                    stored(in.peer, in.seq, in.body.length);
                 }
                 receivedCounter.increment();
             } else {
@@ -1411,6 +1405,14 @@ public final class MessageService implements Messages {
             }
         }
         touched.forEach(this::flushReceipts);
+    }
+
+    /** A message of {@code p} is in the stored inbox now (its record: a 33-byte head and the body). */
+    private void stored(Peer p, long seq, int bodyLength) {
+        if (p.inbox.put(seq, bodyLength + 33) == null) {
+            inboxCount++;
+            inboxBytes += bodyLength + 33;
+        }
     }
 
     /** A mailbox copy of a message that has no record here yet: the dispatcher keeps the item for later. */
@@ -1748,10 +1750,7 @@ public final class MessageService implements Messages {
                     continue;
                 }
                 heldCount--;
-                if (p.inbox.put(m.sequence(), m.body().length + 33) == null) {
-                    inboxCount++;
-                    inboxBytes += m.body().length + 33;
-                }
+                stored(p, m.sequence(), m.body().length);
                 p.owed.put(m.sequence(), m.redelivered());
                 queueReceipt(p, m.id().raw());
                 touched.add(p);
